@@ -1,0 +1,212 @@
+//! Generation of the instrumented function.
+
+use crate::attr::{Args, Field, FieldKey};
+use crate::model::ToolFn;
+use crate::{tool_attr, valid};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::{LitStr, ReturnType};
+
+/// Entry point: one error path, and on error the function is emitted unchanged beside the error.
+pub(crate) fn mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(args, item.clone()) {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            let err = err.into_compile_error();
+            quote!(#err #item)
+        }
+    }
+}
+
+fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let f = ToolFn::parse(item)?;
+    let args: Args = syn::parse2(args)?;
+    valid::check(&args, &f)?;
+    let metrics = cfg!(feature = "metrics") && args.wants_metrics();
+    let trace = cfg!(feature = "trace") && args.wants_trace();
+    if !metrics && !trace {
+        return Ok(f.into_tokens_unchanged());
+    }
+    let name = args
+        .name
+        .clone()
+        .or_else(|| tool_attr::rmcp_tool_name(&f.attrs))
+        .unwrap_or_else(|| LitStr::new(&f.sig.ident.unraw_string(), f.sig.ident.span()));
+    let plan = Plan { args: &args, f: &f, name, metrics, trace };
+    Ok(plan.emit())
+}
+
+trait UnrawString {
+    fn unraw_string(&self) -> String;
+}
+
+impl UnrawString for syn::Ident {
+    fn unraw_string(&self) -> String {
+        let s = self.to_string();
+        s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+    }
+}
+
+impl ToolFn {
+    fn into_tokens_unchanged(self) -> TokenStream {
+        let ToolFn { attrs, vis, sig, block } = self;
+        quote!(#(#attrs)* #vis #sig #block)
+    }
+}
+
+struct Plan<'a> {
+    args: &'a Args,
+    f: &'a ToolFn,
+    name: LitStr,
+    metrics: bool,
+    trace: bool,
+}
+
+impl Plan<'_> {
+    fn emit(&self) -> TokenStream {
+        let ToolFn { attrs, vis, sig, block } = self.f;
+        let site = self.site();
+        let guard = self.guard();
+        let ret_ty = self.nameable_return_type();
+        let body = if sig.asyncness.is_some() {
+            let future = match &ret_ty {
+                Some(ty) => quote!(::mcp_metrics::__private::typed_future::<#ty, _>(async move #block)),
+                None => quote!(async move #block),
+            };
+            let param = match &ret_ty {
+                Some(ty) => quote!(__mcp_ret: &#ty),
+                None => quote!(__mcp_ret),
+            };
+            quote! {
+                #site
+                let __mcp_guard = #guard;
+                let __mcp_future = ::core::pin::pin!(#future);
+                ::mcp_metrics::__private::InstrumentedFuture::new(
+                    __mcp_future,
+                    __mcp_guard,
+                    |#param| ::mcp_metrics::__private::classify!(__mcp_ret),
+                )
+                .await
+            }
+        } else {
+            let (annotation, arrow) = match &ret_ty {
+                Some(ty) => (quote!(: #ty), quote!(-> #ty)),
+                None => (quote!(), quote!()),
+            };
+            let enter = if self.trace {
+                quote!(let __mcp_entered = __mcp_guard.span().enter();)
+            } else {
+                quote!()
+            };
+            quote! {
+                #site
+                let __mcp_guard = #guard;
+                let __mcp_ret #annotation = {
+                    #enter
+                    ::mcp_metrics::__private::call_once(move || #arrow #block)
+                };
+                __mcp_guard.finish(::mcp_metrics::__private::classify!(&__mcp_ret));
+                __mcp_ret
+            }
+        };
+        quote! {
+            #(#attrs)*
+            #vis #sig {
+                #body
+            }
+        }
+    }
+
+    /// The per-call-site static holding the cached metric handles.
+    fn site(&self) -> TokenStream {
+        if !self.metrics {
+            return quote!();
+        }
+        let name = &self.name;
+        quote! {
+            static __MCP_SITE: ::mcp_metrics::__private::CallSite =
+                ::mcp_metrics::__private::CallSite::new(#name);
+        }
+    }
+
+    fn guard(&self) -> TokenStream {
+        let span = self.span();
+        match (self.metrics, self.trace) {
+            (true, true) => quote!(::mcp_metrics::__private::Guard::both(&__MCP_SITE, #span)),
+            (true, false) => quote!(::mcp_metrics::__private::Guard::metrics(&__MCP_SITE)),
+            _ => quote!(::mcp_metrics::__private::Guard::trace(#span)),
+        }
+    }
+
+    /// The `tracing` span, named `tools/call {tool}` with the OpenTelemetry MCP attributes.
+    fn span(&self) -> TokenStream {
+        if !self.trace {
+            return quote!();
+        }
+        let name = &self.name;
+        let span_name = LitStr::new(&format!("tools/call {}", name.value()), name.span());
+        let params = self.recorded_params();
+        let fields = self.user_fields();
+        quote! {
+            ::mcp_metrics::__private::tracing::span!(
+                target: ::core::module_path!(),
+                ::mcp_metrics::__private::tracing::Level::INFO,
+                #span_name,
+                otel.name = #span_name,
+                mcp.method.name = "tools/call",
+                gen_ai.operation.name = "execute_tool",
+                gen_ai.tool.name = #name,
+                error.type = ::mcp_metrics::__private::tracing::field::Empty,
+                otel.status_code = ::mcp_metrics::__private::tracing::field::Empty,
+                #(#params = ::mcp_metrics::__private::tracing::field::debug(&#params),)*
+                #fields
+            )
+        }
+    }
+
+    /// Parameters recorded on the span with `Debug`, as `#[tracing::instrument]` does, minus skips.
+    fn recorded_params(&self) -> Vec<&syn::Ident> {
+        if self.args.skip_all.is_some() {
+            return Vec::new();
+        }
+        let skipped: &[syn::Ident] = self.args.skip.as_ref().map_or(&[], |(_, v)| v);
+        self.f.named_params().filter(|p| !skipped.contains(p)).collect()
+    }
+
+    fn user_fields(&self) -> TokenStream {
+        let Some((_, fields)) = &self.args.fields else {
+            return quote!();
+        };
+        let fields = fields.iter().map(|Field { key, sigil, value }| {
+            let key = match key {
+                FieldKey::Dotted(path) => path.to_token_stream(),
+                FieldKey::Str(lit) => lit.to_token_stream(),
+            };
+            quote_spanned!(value_span(value)=> #key = #sigil #value,)
+        });
+        quote!(#(#fields)*)
+    }
+
+    /// The declared return type when it can be written in the body (no `impl Trait` in it).
+    fn nameable_return_type(&self) -> Option<TokenStream> {
+        match &self.f.sig.output {
+            ReturnType::Default => Some(quote!(())),
+            ReturnType::Type(_, ty) => {
+                let tokens = ty.to_token_stream();
+                (!mentions_impl(tokens.clone())).then_some(tokens)
+            }
+        }
+    }
+}
+
+fn value_span(value: &syn::Expr) -> Span {
+    syn::spanned::Spanned::span(value)
+}
+
+fn mentions_impl(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(ident) => ident == "impl",
+        TokenTree::Group(group) => mentions_impl(group.stream()),
+        _ => false,
+    })
+}

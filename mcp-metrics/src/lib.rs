@@ -1,0 +1,106 @@
+//! Production observability for MCP servers, one attribute per tool.
+//!
+//! ```
+//! use mcp_metrics::{ErrorKind, mcp_tool};
+//!
+//! #[derive(Debug, ErrorKind)]
+//! enum WeatherError {
+//!     UnknownCity,
+//!     Upstream,
+//! }
+//!
+//! /// Current temperature of a city.
+//! #[mcp_tool]
+//! async fn temperature(city: String) -> Result<f64, WeatherError> {
+//!     if city.is_empty() {
+//!         return Err(WeatherError::UnknownCity);
+//!     }
+//!     Ok(21.5)
+//! }
+//! ```
+//!
+//! Each call of `temperature` counts in `mcp_tool_calls_total{tool="temperature", outcome, error_type}`,
+//! is timed in `mcp_tool_duration_seconds{tool, outcome}`, is tracked in `mcp_tool_calls_in_flight{tool}`
+//! and runs in a `tracing` span named `tools/call temperature` with the OpenTelemetry MCP attributes.
+//! Metrics go to the recorder installed with the [`metrics`](https://docs.rs/metrics) crate, such as
+//! the one of `mcp-metrics-exporter`; without a recorder nothing is recorded.
+//!
+//! # Features
+//! - `metrics` (default): record metrics.
+//! - `trace` (default): open spans.
+//! - `rmcp` (default): understand rmcp's `CallToolResult` and `ErrorData` return values, and the
+//!   [`rmcp`](mod@rmcp) integration module.
+//!
+//! With `default-features = false`, `#[mcp_tool]` emits the function unchanged and neither the
+//! `metrics` nor the `tracing` crate is linked.
+
+pub mod names;
+
+mod error_kind;
+mod outcome;
+
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
+
+pub use error_kind::{ErrorKind, OTHER_ERROR_KIND, jsonrpc_code_kind};
+pub use outcome::Outcome;
+
+/// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`.
+pub use mcp_metrics_macros::ErrorKind;
+
+/// Counts, times and traces a tool function.
+///
+/// ```
+/// # use mcp_metrics::mcp_tool;
+/// #[mcp_tool] // metrics and trace
+/// fn add(a: i64, b: i64) -> i64 { a + b }
+///
+/// #[mcp_tool(metrics, name = "sum")] // metrics only, under another tool name
+/// fn add_up(values: Vec<i64>) -> i64 { values.iter().sum() }
+///
+/// #[mcp_tool(trace, skip(secret), fields(user.tier = "free"))]
+/// async fn login(user: String, secret: String) -> Result<(), std::io::Error> { Ok(()) }
+/// ```
+///
+/// Arguments:
+/// - `metrics`, `trace`: what to record; neither means both.
+/// - `name = "..."`: the tool name; defaults to the `name` of an rmcp `#[tool(...)]` attribute on the
+///   same function, else the function name.
+/// - `skip(arg, ..)`, `skip_all`: parameters not recorded on the span (by default every parameter
+///   bound to a plain name is recorded with `Debug`, as `#[tracing::instrument]` does, except `self`).
+/// - `fields(key = value, ..)`: more span fields, with `%` (Display) or `?` (Debug) as in `tracing`.
+///
+/// It works on sync and async functions and methods, generic functions and functions returning
+/// `impl Trait`. Put it above rmcp's `#[tool]` attribute: rmcp then sees the same function, docs and
+/// name. The outcome of a call is derived from its return value: `Err(e)` is an `error` of kind
+/// [`e.error_kind()`](trait@ErrorKind) (or `_OTHER`), `Err(String)` and a `CallToolResult` with
+/// `is_error: true` are a `tool_error`, a panic is a `panic` and a future dropped before it completed
+/// is `cancelled`; anything else is a `success`.
+pub use mcp_metrics_macros::mcp_tool;
+
+/// Registers the descriptions (`# HELP`) and units of every metric of this crate with the installed
+/// recorder. Exporters call it when they install theirs.
+#[cfg(feature = "metrics")]
+pub fn describe() {
+    use metrics::Unit;
+    use names::*;
+    metrics::describe_counter!(TOOL_CALLS_TOTAL, Unit::Count, "Tool function calls by tool, outcome and error type.");
+    metrics::describe_histogram!(TOOL_DURATION_SECONDS, Unit::Seconds, "Duration of tool function calls.");
+    metrics::describe_gauge!(TOOL_CALLS_IN_FLIGHT, Unit::Count, "Tool function calls running now.");
+    metrics::describe_histogram!(
+        SERVER_OPERATION_DURATION_SECONDS,
+        Unit::Seconds,
+        "Duration of MCP requests handled by the server, by method, tool or prompt, and error type."
+    );
+    metrics::describe_gauge!(SERVER_SESSIONS_ACTIVE, Unit::Count, "MCP sessions open now.");
+    metrics::describe_histogram!(SERVER_SESSION_DURATION_SECONDS, Unit::Seconds, "Lifetime of closed MCP sessions.");
+    metrics::describe_gauge!(REGISTERED_TOOLS, Unit::Count, "Tools the server advertises.");
+    metrics::describe_gauge!(BUILD_INFO, "Build of the server: always 1, with service and version labels.");
+    metrics::describe_counter!(NOTIFICATIONS_SENT_TOTAL, Unit::Count, "Notifications sent to clients, by method.");
+    metrics::describe_counter!(LLM_TOKENS_TOTAL, Unit::Count, "LLM tokens used, by model and type.");
+    metrics::describe_counter!(LLM_COST_TOTAL, "Cost of LLM tokens, by model, in the price table's currency.");
+    metrics::describe_counter!(RATE_LIMIT_HITS_TOTAL, Unit::Count, "Requests refused by a rate limiter.");
+    metrics::describe_counter!(CACHE_REQUESTS_TOTAL, Unit::Count, "Cache look-ups by cache and result.");
+    metrics::describe_counter!(DROPPED_SERIES_TOTAL, Unit::Count, "Series refused by the exporter's series limit.");
+}

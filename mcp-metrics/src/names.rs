@@ -1,0 +1,52 @@
+//! Metric and label names, the stable contract with dashboards and alert rules.
+//!
+//! Counter names carry their `_total` suffix already; exporters must not add a second one.
+//! Durations are in seconds and histogram names end in `_seconds`.
+
+/// Calls of a tool function, by `tool`, `outcome` and `error_type`.
+pub const TOOL_CALLS_TOTAL: &str = "mcp_tool_calls_total";
+/// Duration of a tool function call in seconds, by `tool` and `outcome`.
+pub const TOOL_DURATION_SECONDS: &str = "mcp_tool_duration_seconds";
+/// Tool function calls currently running, by `tool`.
+pub const TOOL_CALLS_IN_FLIGHT: &str = "mcp_tool_calls_in_flight";
+/// Duration of every MCP request handled by the server, by `method`, `tool` or `prompt`, and `error_type`.
+pub const SERVER_OPERATION_DURATION_SECONDS: &str = "mcp_server_operation_duration_seconds";
+/// Sessions currently open.
+pub const SERVER_SESSIONS_ACTIVE: &str = "mcp_server_sessions_active";
+/// Lifetime of closed sessions in seconds.
+pub const SERVER_SESSION_DURATION_SECONDS: &str = "mcp_server_session_duration_seconds";
+/// Tools the server advertises.
+pub const REGISTERED_TOOLS: &str = "mcp_registered_tools";
+/// Constant 1 with the build's `service` and `version` as labels.
+pub const BUILD_INFO: &str = "mcp_build_info";
+/// Notifications sent to clients, by `method`.
+pub const NOTIFICATIONS_SENT_TOTAL: &str = "mcp_server_notifications_sent_total";
+/// LLM tokens used, by `model` and `type` (`prompt` or `completion`).
+pub const LLM_TOKENS_TOTAL: &str = "mcp_llm_tokens_total";
+/// Cost of LLM tokens from the configured price table, by `model`, in the table's currency unit.
+pub const LLM_COST_TOTAL: &str = "mcp_llm_cost_total";
+/// Rate-limit hits, by `limiter`.
+pub const RATE_LIMIT_HITS_TOTAL: &str = "mcp_rate_limit_hits_total";
+/// Cache look-ups, by `cache` and `result` (`hit` or `miss`).
+pub const CACHE_REQUESTS_TOTAL: &str = "mcp_cache_requests_total";
+/// Series an exporter refused because a metric reached its series limit, by `metric`.
+pub const DROPPED_SERIES_TOTAL: &str = "mcp_metrics_dropped_series_total";
+
+/// Label names.
+pub mod label {
+    /// Tool name.
+    pub const TOOL: &str = "tool";
+    /// Prompt name.
+    pub const PROMPT: &str = "prompt";
+    /// Outcome class: see [`crate::Outcome`].
+    pub const OUTCOME: &str = "outcome";
+    /// Error kind; empty when the outcome is not an error.
+    pub const ERROR_TYPE: &str = "error_type";
+    /// MCP method name, such as `tools/call`.
+    pub const METHOD: &str = "method";
+}
+
+/// Default histogram buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
+pub const DEFAULT_DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];

@@ -1,0 +1,103 @@
+//! The RAII guard of one call: started before the body runs, finished with the body's outcome.
+//! Dropped without finishing, it records the call as panicked (while unwinding) or cancelled.
+
+use crate::Outcome;
+
+/// Records one call. Built by the code `#[mcp_tool]` generates.
+pub struct Guard {
+    #[cfg(feature = "metrics")]
+    handles: super::site::Handles,
+    #[cfg(feature = "metrics")]
+    start: Option<quanta::Instant>,
+    #[cfg(feature = "trace")]
+    span: tracing::Span,
+    done: bool,
+}
+
+impl Guard {
+    /// Starts a call with metrics and a span.
+    #[cfg(all(feature = "metrics", feature = "trace"))]
+    #[inline]
+    pub fn both(site: &'static super::CallSite, span: tracing::Span) -> Self {
+        Self::start(site.handles(), span)
+    }
+
+    /// Starts a call with metrics only.
+    #[cfg(feature = "metrics")]
+    #[inline]
+    pub fn metrics(site: &'static super::CallSite) -> Self {
+        #[cfg(feature = "trace")]
+        return Self::start(site.handles(), tracing::Span::none());
+        #[cfg(not(feature = "trace"))]
+        return Self::start(site.handles());
+    }
+
+    /// Starts a call with a span only.
+    #[cfg(feature = "trace")]
+    #[inline]
+    pub fn trace(span: tracing::Span) -> Self {
+        #[cfg(feature = "metrics")]
+        return Self::start(super::site::Handles::Off, span);
+        #[cfg(not(feature = "metrics"))]
+        return Self::start(span);
+    }
+
+    #[inline]
+    fn start(
+        #[cfg(feature = "metrics")] handles: super::site::Handles,
+        #[cfg(feature = "trace")] span: tracing::Span,
+    ) -> Self {
+        #[cfg(feature = "metrics")]
+        let start = handles.start().then(quanta::Instant::now);
+        Guard {
+            #[cfg(feature = "metrics")]
+            handles,
+            #[cfg(feature = "metrics")]
+            start,
+            #[cfg(feature = "trace")]
+            span,
+            done: false,
+        }
+    }
+
+    /// The call's span.
+    #[cfg(feature = "trace")]
+    #[inline]
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Ends the call with the outcome of its return value.
+    #[inline]
+    pub fn finish(mut self, outcome: Outcome) {
+        self.record(outcome);
+    }
+
+    #[inline]
+    pub(crate) fn record(&mut self, outcome: Outcome) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        #[cfg(feature = "metrics")]
+        {
+            if let Some(start) = self.start {
+                self.handles.finish(outcome, start.elapsed().as_secs_f64());
+            }
+        }
+        #[cfg(feature = "trace")]
+        if let Some(error_type) = outcome.error_type() {
+            self.span.record("error.type", error_type);
+            self.span.record("otel.status_code", "ERROR");
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if !self.done {
+            let outcome = if std::thread::panicking() { Outcome::Panic } else { Outcome::Cancelled };
+            self.record(outcome);
+        }
+    }
+}

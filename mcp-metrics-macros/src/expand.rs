@@ -109,11 +109,13 @@ impl Plan<'_> {
                 __mcp_ret
             }
         };
+        // The outer braces keep the span of the user's braces, so that the item still counts as the
+        // user's own code for lints such as `dead_code`.
+        let mut braced = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
+        braced.set_span(block.brace_token.span.join());
         quote! {
             #(#attrs)*
-            #vis #sig {
-                #body
-            }
+            #vis #sig #braced
         }
     }
 

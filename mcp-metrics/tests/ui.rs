@@ -1,0 +1,8 @@
+//! Compile errors for misuse, and code that must compile cleanly.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/fail/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}

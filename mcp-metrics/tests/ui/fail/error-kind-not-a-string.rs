@@ -1,0 +1,3 @@
+#[derive(mcp_metrics::ErrorKind)]
+enum E { #[error_kind(not_found)] A }
+fn main() {}

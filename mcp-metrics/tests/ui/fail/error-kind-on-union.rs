@@ -1,0 +1,3 @@
+#[derive(mcp_metrics::ErrorKind)]
+union U { a: u8 }
+fn main() {}

@@ -1,0 +1,3 @@
+#[mcp_metrics::mcp_tool]
+struct Tool;
+fn main() {}

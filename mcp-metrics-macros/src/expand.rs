@@ -9,7 +9,19 @@ use syn::{LitStr, ReturnType};
 
 /// Entry point: one error path, and on error the function is emitted unchanged beside the error.
 pub(crate) fn mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand(args, item.clone()) {
+    let built_with = Features { metrics: cfg!(feature = "metrics"), trace: cfg!(feature = "trace") };
+    expand_with(args, item, built_with)
+}
+
+/// What the facade was built with.
+#[derive(Clone, Copy)]
+pub(crate) struct Features {
+    pub(crate) metrics: bool,
+    pub(crate) trace: bool,
+}
+
+pub(crate) fn expand_with(args: TokenStream, item: TokenStream, features: Features) -> TokenStream {
+    match try_expand(args, item.clone(), features) {
         Ok(tokens) => tokens,
         Err(err) => {
             let err = err.into_compile_error();
@@ -18,12 +30,12 @@ pub(crate) fn mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+fn try_expand(args: TokenStream, item: TokenStream, features: Features) -> syn::Result<TokenStream> {
     let f = ToolFn::parse(item)?;
     let args: Args = syn::parse2(args)?;
     valid::check(&args, &f)?;
-    let metrics = cfg!(feature = "metrics") && args.wants_metrics();
-    let trace = cfg!(feature = "trace") && args.wants_trace();
+    let metrics = features.metrics && args.wants_metrics();
+    let trace = features.trace && args.wants_trace();
     if !metrics && !trace {
         return Ok(f.into_tokens_unchanged());
     }
@@ -211,4 +223,44 @@ fn mentions_impl(tokens: TokenStream) -> bool {
         TokenTree::Group(group) => mentions_impl(group.stream()),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Features, expand_with};
+    use quote::quote;
+
+    const OFF: Features = Features { metrics: false, trace: false };
+
+    #[test]
+    fn compiled_out_emits_the_function_unchanged() {
+        let item = quote! {
+            /// Docs.
+            #[tool(name = "x")]
+            pub async fn tool<T: Clone>(&self, a: T) -> Result<T, E> where T: Send { let b = a?; Ok(b) }
+        };
+        for args in [quote!(), quote!(metrics), quote!(trace, name = "y", skip(a))] {
+            let out = expand_with(args, item.clone(), OFF);
+            assert_eq!(out.to_string(), item.to_string());
+        }
+    }
+
+    #[test]
+    fn only_the_enabled_half_is_emitted() {
+        let item = quote!(fn tool() -> u8 { 1 });
+        let metrics_only = expand_with(quote!(), item.clone(), Features { metrics: true, trace: false }).to_string();
+        assert!(metrics_only.contains("CallSite") && !metrics_only.contains("tracing"), "{metrics_only}");
+        let trace_only = expand_with(quote!(), item.clone(), Features { metrics: false, trace: true }).to_string();
+        assert!(!trace_only.contains("CallSite") && trace_only.contains("tracing"), "{trace_only}");
+        let metrics_arg_trace_feature = expand_with(quote!(metrics), item, Features { metrics: false, trace: true });
+        assert!(!metrics_arg_trace_feature.to_string().contains("Guard"));
+    }
+
+    #[test]
+    fn misuse_still_emits_the_function() {
+        let item = quote!(fn tool() -> u8 { 1 });
+        let out = expand_with(quote!(nonsense), item.clone(), Features { metrics: true, trace: true }).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.ends_with(&item.to_string()), "{out}");
+    }
 }

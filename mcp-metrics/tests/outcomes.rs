@@ -130,6 +130,6 @@ fn io_errors_have_kinds() {
     fn read() -> std::io::Result<()> {
         Err(std::io::Error::from(std::io::ErrorKind::NotFound))
     }
-    let (_, m) = record(|| read());
+    let (_, m) = record(read);
     assert_eq!(m.calls("read", "error", Some("not_found")), 1);
 }

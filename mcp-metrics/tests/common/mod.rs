@@ -20,7 +20,10 @@ pub fn record_async<F: std::future::Future>(f: F) -> (F::Output, Metrics) {
 
 /// A snapshot of recorded values, keyed by name and sorted labels.
 #[derive(Debug)]
-pub struct Metrics(Vec<(MetricKind, String, Vec<(String, String)>, DebugValue)>);
+pub struct Metrics(Vec<Entry>);
+
+/// Kind, name, sorted labels and value of one series.
+type Entry = (MetricKind, String, Vec<(String, String)>, DebugValue);
 
 impl Metrics {
     pub fn take(s: &Snapshotter) -> Self {

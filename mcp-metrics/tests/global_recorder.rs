@@ -1,4 +1,5 @@
 //! The cached path: handles registered once with the global recorder, installed after first use.
+#![cfg(feature = "metrics")]
 //! One test in this binary, because the global recorder can be installed only once per process.
 
 mod common;

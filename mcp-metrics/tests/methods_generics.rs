@@ -1,4 +1,5 @@
 //! Methods, generics, `impl Trait`, early returns and `?`.
+#![cfg(feature = "metrics")]
 
 mod common;
 use common::{record, record_async};

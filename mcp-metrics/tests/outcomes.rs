@@ -1,4 +1,5 @@
 //! Each outcome class, for sync and async functions, through an in-memory local recorder.
+#![cfg(feature = "metrics")]
 
 mod common;
 use common::{record, record_async};

@@ -1,4 +1,5 @@
 //! Panics and cancelled futures: each call is counted once and the in-flight gauge returns to 0.
+#![cfg(feature = "metrics")]
 
 mod common;
 use common::{record, record_async};

@@ -1,5 +1,6 @@
 //! `#[mcp_tool]` above rmcp's `#[tool]` in a `#[tool_router]` impl: the router, names and
 //! descriptions keep working, and calls made by a real rmcp client over a transport are counted.
+#![cfg(all(feature = "metrics", feature = "trace", feature = "rmcp"))]
 
 mod common;
 use common::Metrics;

@@ -1,4 +1,5 @@
 //! `#[mcp_tool(trace)]`: span name, OpenTelemetry MCP attributes, recorded error type and status.
+#![cfg(feature = "trace")]
 
 use mcp_metrics::{ErrorKind, mcp_tool};
 use std::collections::BTreeMap;

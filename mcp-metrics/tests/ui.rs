@@ -1,4 +1,5 @@
 //! Compile errors for misuse, and code that must compile cleanly.
+#![cfg(all(feature = "metrics", feature = "trace", feature = "rmcp"))]
 
 #[test]
 fn ui() {

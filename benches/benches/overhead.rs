@@ -8,8 +8,8 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::hint::black_box;
 use std::future::Future;
+use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -88,7 +88,8 @@ mod peers {
     pub(super) fn hand_macros(x: u64) -> Result<u64, NoError> {
         let start = quanta::Instant::now();
         let r = Ok(black_box(x).wrapping_mul(3));
-        metrics::counter!("hand_calls_total", "tool" => "hand", "outcome" => "success").increment(1);
+        metrics::counter!("hand_calls_total", "tool" => "hand", "outcome" => "success")
+            .increment(1);
         metrics::histogram!("hand_duration_seconds", "tool" => "hand", "outcome" => "success")
             .record(start.elapsed().as_secs_f64());
         r
@@ -116,19 +117,33 @@ fn sync_calls(c: &mut Criterion) {
     #[cfg(feature = "instrumented")]
     {
         g.bench_function("floor", |b| b.iter(|| peers::floor(black_box(7))));
-        g.bench_function("mcp_tool_metrics", |b| b.iter(|| tool_metrics(black_box(7))));
-        g.bench_function("mcp_tool_metrics_trace_no_subscriber", |b| b.iter(|| tool_metrics_trace(black_box(7))));
+        g.bench_function("mcp_tool_metrics", |b| {
+            b.iter(|| tool_metrics(black_box(7)))
+        });
+        g.bench_function("mcp_tool_metrics_trace_no_subscriber", |b| {
+            b.iter(|| tool_metrics_trace(black_box(7)))
+        });
         let subscriber = tracing_subscriber::registry();
         tracing::subscriber::with_default(subscriber, || {
-            g.bench_function("mcp_tool_metrics_trace_subscriber", |b| b.iter(|| tool_metrics_trace(black_box(7))));
+            g.bench_function("mcp_tool_metrics_trace_subscriber", |b| {
+                b.iter(|| tool_metrics_trace(black_box(7)))
+            });
         });
-        g.bench_function("hand_written_metrics_macros", |b| b.iter(|| peers::hand_macros(black_box(7))));
-        g.bench_function("autometrics", |b| b.iter(|| peers::autometrics_fn(black_box(7))));
+        g.bench_function("hand_written_metrics_macros", |b| {
+            b.iter(|| peers::hand_macros(black_box(7)))
+        });
+        g.bench_function("autometrics", |b| {
+            b.iter(|| peers::autometrics_fn(black_box(7)))
+        });
     }
     #[cfg(not(feature = "instrumented"))]
     {
-        g.bench_function("mcp_tool_compiled_out", |b| b.iter(|| tool_metrics_trace(black_box(7))));
-        g.bench_function("mcp_tool_metrics_compiled_out", |b| b.iter(|| tool_metrics(black_box(7))));
+        g.bench_function("mcp_tool_compiled_out", |b| {
+            b.iter(|| tool_metrics_trace(black_box(7)))
+        });
+        g.bench_function("mcp_tool_metrics_compiled_out", |b| {
+            b.iter(|| tool_metrics(black_box(7)))
+        });
     }
     g.finish();
 }
@@ -138,7 +153,9 @@ fn async_calls(c: &mut Criterion) {
     g.bench_function("bare", |b| b.iter(|| run(bare_async(black_box(7)))));
     #[cfg(feature = "instrumented")]
     {
-        g.bench_function("mcp_tool_metrics", |b| b.iter(|| run(tool_metrics_async(black_box(7)))));
+        g.bench_function("mcp_tool_metrics", |b| {
+            b.iter(|| run(tool_metrics_async(black_box(7))))
+        });
         g.bench_function("mcp_tool_metrics_trace_no_subscriber", |b| {
             b.iter(|| run(tool_metrics_trace_async(black_box(7))))
         });
@@ -151,8 +168,12 @@ fn async_calls(c: &mut Criterion) {
     }
     #[cfg(not(feature = "instrumented"))]
     {
-        g.bench_function("mcp_tool_compiled_out", |b| b.iter(|| run(tool_metrics_trace_async(black_box(7)))));
-        g.bench_function("mcp_tool_metrics_compiled_out", |b| b.iter(|| run(tool_metrics_async(black_box(7)))));
+        g.bench_function("mcp_tool_compiled_out", |b| {
+            b.iter(|| run(tool_metrics_trace_async(black_box(7))))
+        });
+        g.bench_function("mcp_tool_metrics_compiled_out", |b| {
+            b.iter(|| run(tool_metrics_async(black_box(7))))
+        });
     }
     g.finish();
 }
@@ -180,8 +201,12 @@ fn contention(c: &mut Criterion) {
     #[cfg(feature = "instrumented")]
     {
         g.bench_function("floor", |b| b.iter_custom(per_thread(peers::floor)));
-        g.bench_function("mcp_tool_metrics", |b| b.iter_custom(per_thread(tool_metrics)));
-        g.bench_function("hand_written_metrics_macros", |b| b.iter_custom(per_thread(peers::hand_macros)));
+        g.bench_function("mcp_tool_metrics", |b| {
+            b.iter_custom(per_thread(tool_metrics))
+        });
+        g.bench_function("hand_written_metrics_macros", |b| {
+            b.iter_custom(per_thread(peers::hand_macros))
+        });
     }
     g.finish();
 }

@@ -76,7 +76,10 @@ impl Parse for Field {
 }
 
 fn duplicate(span: Span, what: &str) -> syn::Error {
-    syn::Error::new(span, format!("duplicate `{what}` argument in `#[mcp_tool(...)]`"))
+    syn::Error::new(
+        span,
+        format!("duplicate `{what}` argument in `#[mcp_tool(...)]`"),
+    )
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, span: Span, what: &str) -> syn::Result<()> {
@@ -119,13 +122,23 @@ impl Parse for Args {
                     &content,
                     syn::ext::IdentExt::parse_any,
                 )?;
-                set_once(&mut args.skip, (k, names.into_iter().collect()), k.span, "skip")?;
+                set_once(
+                    &mut args.skip,
+                    (k, names.into_iter().collect()),
+                    k.span,
+                    "skip",
+                )?;
             } else if lookahead.peek(kw::fields) {
                 let k: kw::fields = input.parse()?;
                 let content;
                 syn::parenthesized!(content in input);
                 let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
-                set_once(&mut args.fields, (k, fields.into_iter().collect()), k.span, "fields")?;
+                set_once(
+                    &mut args.fields,
+                    (k, fields.into_iter().collect()),
+                    k.span,
+                    "fields",
+                )?;
             } else {
                 return Err(lookahead.error());
             }

@@ -71,13 +71,22 @@ fn kind_of(attrs: &[Attribute], default: &str) -> syn::Result<LitStr> {
     let mut found: Option<LitStr> = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("error_kind")) {
         if found.is_some() {
-            return Err(syn::Error::new_spanned(attr, "duplicate `#[error_kind(...)]` attribute"));
+            return Err(syn::Error::new_spanned(
+                attr,
+                "duplicate `#[error_kind(...)]` attribute",
+            ));
         }
         let lit: LitStr = attr.parse_args().map_err(|e| {
-            syn::Error::new(e.span(), "expected a string literal: `#[error_kind(\"not_found\")]`")
+            syn::Error::new(
+                e.span(),
+                "expected a string literal: `#[error_kind(\"not_found\")]`",
+            )
         })?;
         if lit.value().is_empty() {
-            return Err(syn::Error::new_spanned(&lit, "the error kind must not be empty"));
+            return Err(syn::Error::new_spanned(
+                &lit,
+                "the error kind must not be empty",
+            ));
         }
         found = Some(lit);
     }

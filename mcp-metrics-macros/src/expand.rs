@@ -9,7 +9,10 @@ use syn::{LitStr, ReturnType};
 
 /// Entry point: one error path, and on error the function is emitted unchanged beside the error.
 pub(crate) fn mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
-    let built_with = Features { metrics: cfg!(feature = "metrics"), trace: cfg!(feature = "trace") };
+    let built_with = Features {
+        metrics: cfg!(feature = "metrics"),
+        trace: cfg!(feature = "trace"),
+    };
     expand_with(args, item, built_with)
 }
 
@@ -30,7 +33,11 @@ pub(crate) fn expand_with(args: TokenStream, item: TokenStream, features: Featur
     }
 }
 
-fn try_expand(args: TokenStream, item: TokenStream, features: Features) -> syn::Result<TokenStream> {
+fn try_expand(
+    args: TokenStream,
+    item: TokenStream,
+    features: Features,
+) -> syn::Result<TokenStream> {
     let f = ToolFn::parse(item)?;
     let args: Args = syn::parse2(args)?;
     valid::check(&args, &f)?;
@@ -44,7 +51,13 @@ fn try_expand(args: TokenStream, item: TokenStream, features: Features) -> syn::
         .clone()
         .or_else(|| tool_attr::rmcp_tool_name(&f.attrs))
         .unwrap_or_else(|| LitStr::new(&f.sig.ident.unraw_string(), f.sig.ident.span()));
-    let plan = Plan { args: &args, f: &f, name, metrics, trace };
+    let plan = Plan {
+        args: &args,
+        f: &f,
+        name,
+        metrics,
+        trace,
+    };
     Ok(plan.emit())
 }
 
@@ -61,7 +74,12 @@ impl UnrawString for syn::Ident {
 
 impl ToolFn {
     fn into_tokens_unchanged(self) -> TokenStream {
-        let ToolFn { attrs, vis, sig, block } = self;
+        let ToolFn {
+            attrs,
+            vis,
+            sig,
+            block,
+        } = self;
         quote!(#(#attrs)* #vis #sig #block)
     }
 }
@@ -76,13 +94,20 @@ struct Plan<'a> {
 
 impl Plan<'_> {
     fn emit(&self) -> TokenStream {
-        let ToolFn { attrs, vis, sig, block } = self.f;
+        let ToolFn {
+            attrs,
+            vis,
+            sig,
+            block,
+        } = self.f;
         let site = self.site();
         let guard = self.guard();
         let ret_ty = self.nameable_return_type();
         let body = if sig.asyncness.is_some() {
             let future = match &ret_ty {
-                Some(ty) => quote!(::mcp_metrics::__private::typed_future::<#ty, _>(async move #block)),
+                Some(ty) => {
+                    quote!(::mcp_metrics::__private::typed_future::<#ty, _>(async move #block))
+                }
                 None => quote!(async move #block),
             };
             let param = match &ret_ty {
@@ -184,7 +209,10 @@ impl Plan<'_> {
             return Vec::new();
         }
         let skipped: &[syn::Ident] = self.args.skip.as_ref().map_or(&[], |(_, v)| v);
-        self.f.named_params().filter(|p| !skipped.contains(p)).collect()
+        self.f
+            .named_params()
+            .filter(|p| !skipped.contains(p))
+            .collect()
     }
 
     fn user_fields(&self) -> TokenStream {
@@ -230,7 +258,10 @@ mod tests {
     use super::{Features, expand_with};
     use quote::quote;
 
-    const OFF: Features = Features { metrics: false, trace: false };
+    const OFF: Features = Features {
+        metrics: false,
+        trace: false,
+    };
 
     #[test]
     fn compiled_out_emits_the_function_unchanged() {
@@ -239,7 +270,11 @@ mod tests {
             #[tool(name = "x")]
             pub async fn tool<T: Clone>(&self, a: T) -> Result<T, E> where T: Send { let b = a?; Ok(b) }
         };
-        for args in [quote!(), quote!(metrics), quote!(trace, name = "y", skip(a))] {
+        for args in [
+            quote!(),
+            quote!(metrics),
+            quote!(trace, name = "y", skip(a)),
+        ] {
             let out = expand_with(args, item.clone(), OFF);
             assert_eq!(out.to_string(), item.to_string());
         }
@@ -247,19 +282,64 @@ mod tests {
 
     #[test]
     fn only_the_enabled_half_is_emitted() {
-        let item = quote!(fn tool() -> u8 { 1 });
-        let metrics_only = expand_with(quote!(), item.clone(), Features { metrics: true, trace: false }).to_string();
-        assert!(metrics_only.contains("CallSite") && !metrics_only.contains("tracing"), "{metrics_only}");
-        let trace_only = expand_with(quote!(), item.clone(), Features { metrics: false, trace: true }).to_string();
-        assert!(!trace_only.contains("CallSite") && trace_only.contains("tracing"), "{trace_only}");
-        let metrics_arg_trace_feature = expand_with(quote!(metrics), item, Features { metrics: false, trace: true });
+        let item = quote!(
+            fn tool() -> u8 {
+                1
+            }
+        );
+        let metrics_only = expand_with(
+            quote!(),
+            item.clone(),
+            Features {
+                metrics: true,
+                trace: false,
+            },
+        )
+        .to_string();
+        assert!(
+            metrics_only.contains("CallSite") && !metrics_only.contains("tracing"),
+            "{metrics_only}"
+        );
+        let trace_only = expand_with(
+            quote!(),
+            item.clone(),
+            Features {
+                metrics: false,
+                trace: true,
+            },
+        )
+        .to_string();
+        assert!(
+            !trace_only.contains("CallSite") && trace_only.contains("tracing"),
+            "{trace_only}"
+        );
+        let metrics_arg_trace_feature = expand_with(
+            quote!(metrics),
+            item,
+            Features {
+                metrics: false,
+                trace: true,
+            },
+        );
         assert!(!metrics_arg_trace_feature.to_string().contains("Guard"));
     }
 
     #[test]
     fn misuse_still_emits_the_function() {
-        let item = quote!(fn tool() -> u8 { 1 });
-        let out = expand_with(quote!(nonsense), item.clone(), Features { metrics: true, trace: true }).to_string();
+        let item = quote!(
+            fn tool() -> u8 {
+                1
+            }
+        );
+        let out = expand_with(
+            quote!(nonsense),
+            item.clone(),
+            Features {
+                metrics: true,
+                trace: true,
+            },
+        )
+        .to_string();
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.ends_with(&item.to_string()), "{out}");
     }

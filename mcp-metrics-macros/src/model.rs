@@ -14,7 +14,12 @@ pub(crate) struct ToolFn {
 impl ToolFn {
     pub(crate) fn parse(item: TokenStream) -> syn::Result<Self> {
         match syn::parse2::<syn::ItemFn>(item.clone()) {
-            Ok(f) => Ok(ToolFn { attrs: f.attrs, vis: f.vis, sig: f.sig, block: f.block }),
+            Ok(f) => Ok(ToolFn {
+                attrs: f.attrs,
+                vis: f.vis,
+                sig: f.sig,
+                block: f.block,
+            }),
             Err(_) => {
                 let span = match syn::parse2::<syn::Item>(item.clone()) {
                     Ok(item) => item.span(),

@@ -6,7 +6,11 @@ use syn::{Attribute, LitStr, Meta};
 /// The `name = "..."` of a `#[tool(...)]` (or `#[rmcp::tool(...)]`) attribute, if any.
 pub(crate) fn rmcp_tool_name(attrs: &[Attribute]) -> Option<LitStr> {
     attrs.iter().find_map(|attr| {
-        let is_tool = attr.path().segments.last().is_some_and(|s| s.ident == "tool");
+        let is_tool = attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "tool");
         match &attr.meta {
             Meta::List(list) if is_tool => name_in(list.tokens.clone()),
             _ => None,

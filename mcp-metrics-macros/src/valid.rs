@@ -17,15 +17,24 @@ pub(crate) fn check(args: &Args, f: &ToolFn) -> syn::Result<()> {
         ));
     }
     if let Some(variadic) = &f.sig.variadic {
-        push(Error::new_spanned(variadic, "`#[mcp_tool]` cannot instrument a variadic function"));
+        push(Error::new_spanned(
+            variadic,
+            "`#[mcp_tool]` cannot instrument a variadic function",
+        ));
     }
     if let Some(name) = &args.name
         && name.value().trim().is_empty()
     {
-        push(Error::new_spanned(name, "the tool name must not be empty: `#[mcp_tool(name = \"my_tool\")]`"));
+        push(Error::new_spanned(
+            name,
+            "the tool name must not be empty: `#[mcp_tool(name = \"my_tool\")]`",
+        ));
     }
     if let (Some((skip, _)), Some(_)) = (&args.skip, &args.skip_all) {
-        push(Error::new(skip.span, "`skip(..)` and `skip_all` exclude each other: keep one of them"));
+        push(Error::new(
+            skip.span,
+            "`skip(..)` and `skip_all` exclude each other: keep one of them",
+        ));
     }
     if !args.wants_trace() {
         let span_only = [
@@ -42,7 +51,8 @@ pub(crate) fn check(args: &Args, f: &ToolFn) -> syn::Result<()> {
     }
     if let Some((_, skipped)) = &args.skip {
         for ident in skipped {
-            let known = f.named_params().any(|p| p == ident) || (ident == "self" && f.has_receiver());
+            let known =
+                f.named_params().any(|p| p == ident) || (ident == "self" && f.has_receiver());
             if !known {
                 push(Error::new_spanned(
                     ident,

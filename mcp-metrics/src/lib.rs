@@ -85,22 +85,72 @@ pub use mcp_metrics_macros::mcp_tool;
 pub fn describe() {
     use metrics::Unit;
     use names::*;
-    metrics::describe_counter!(TOOL_CALLS_TOTAL, Unit::Count, "Tool function calls by tool, outcome and error type.");
-    metrics::describe_histogram!(TOOL_DURATION_SECONDS, Unit::Seconds, "Duration of tool function calls.");
-    metrics::describe_gauge!(TOOL_CALLS_IN_FLIGHT, Unit::Count, "Tool function calls running now.");
+    metrics::describe_counter!(
+        TOOL_CALLS_TOTAL,
+        Unit::Count,
+        "Tool function calls by tool, outcome and error type."
+    );
+    metrics::describe_histogram!(
+        TOOL_DURATION_SECONDS,
+        Unit::Seconds,
+        "Duration of tool function calls."
+    );
+    metrics::describe_gauge!(
+        TOOL_CALLS_IN_FLIGHT,
+        Unit::Count,
+        "Tool function calls running now."
+    );
     metrics::describe_histogram!(
         SERVER_OPERATION_DURATION_SECONDS,
         Unit::Seconds,
         "Duration of MCP requests handled by the server, by method, tool or prompt, and error type."
     );
-    metrics::describe_gauge!(SERVER_SESSIONS_ACTIVE, Unit::Count, "MCP sessions open now.");
-    metrics::describe_histogram!(SERVER_SESSION_DURATION_SECONDS, Unit::Seconds, "Lifetime of closed MCP sessions.");
-    metrics::describe_gauge!(REGISTERED_TOOLS, Unit::Count, "Tools the server advertises.");
-    metrics::describe_gauge!(BUILD_INFO, "Build of the server: always 1, with service and version labels.");
-    metrics::describe_counter!(NOTIFICATIONS_SENT_TOTAL, Unit::Count, "Notifications sent to clients, by method.");
-    metrics::describe_counter!(LLM_TOKENS_TOTAL, Unit::Count, "LLM tokens used, by model and type.");
-    metrics::describe_counter!(LLM_COST_TOTAL, "Cost of LLM tokens, by model, in the price table's currency.");
-    metrics::describe_counter!(RATE_LIMIT_HITS_TOTAL, Unit::Count, "Requests refused by a rate limiter.");
-    metrics::describe_counter!(CACHE_REQUESTS_TOTAL, Unit::Count, "Cache look-ups by cache and result.");
-    metrics::describe_counter!(DROPPED_SERIES_TOTAL, Unit::Count, "Series refused by the exporter's series limit.");
+    metrics::describe_gauge!(
+        SERVER_SESSIONS_ACTIVE,
+        Unit::Count,
+        "MCP sessions open now."
+    );
+    metrics::describe_histogram!(
+        SERVER_SESSION_DURATION_SECONDS,
+        Unit::Seconds,
+        "Lifetime of closed MCP sessions."
+    );
+    metrics::describe_gauge!(
+        REGISTERED_TOOLS,
+        Unit::Count,
+        "Tools the server advertises."
+    );
+    metrics::describe_gauge!(
+        BUILD_INFO,
+        "Build of the server: always 1, with service and version labels."
+    );
+    metrics::describe_counter!(
+        NOTIFICATIONS_SENT_TOTAL,
+        Unit::Count,
+        "Notifications sent to clients, by method."
+    );
+    metrics::describe_counter!(
+        LLM_TOKENS_TOTAL,
+        Unit::Count,
+        "LLM tokens used, by model and type."
+    );
+    metrics::describe_counter!(
+        LLM_COST_TOTAL,
+        "Cost of LLM tokens, by model, in the price table's currency."
+    );
+    metrics::describe_counter!(
+        RATE_LIMIT_HITS_TOTAL,
+        Unit::Count,
+        "Requests refused by a rate limiter."
+    );
+    metrics::describe_counter!(
+        CACHE_REQUESTS_TOTAL,
+        Unit::Count,
+        "Cache look-ups by cache and result."
+    );
+    metrics::describe_counter!(
+        DROPPED_SERIES_TOTAL,
+        Unit::Count,
+        "Series refused by the exporter's series limit."
+    );
 }

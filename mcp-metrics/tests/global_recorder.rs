@@ -55,7 +55,9 @@ fn global_recorder_installed_after_first_use() {
         }
     }
     // Rare outcomes from another thread.
-    std::thread::spawn(|| std::panic::catch_unwind(|| maybe_panic(true)).is_err()).join().unwrap();
+    std::thread::spawn(|| std::panic::catch_unwind(|| maybe_panic(true)).is_err())
+        .join()
+        .unwrap();
     maybe_panic(false);
 
     // A local recorder set while the global one is cached still gets the calls made under it.
@@ -66,7 +68,11 @@ fn global_recorder_installed_after_first_use() {
     let m = Metrics::take(&snapshotter);
     assert_eq!(m.calls("pick", "success", None), 3, "{m:?}");
     for kind in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] {
-        assert_eq!(m.calls("pick", "error", Some(kind)), 2, "kind {kind}: {m:?}");
+        assert_eq!(
+            m.calls("pick", "error", Some(kind)),
+            2,
+            "kind {kind}: {m:?}"
+        );
     }
     assert_eq!(m.durations("pick", "error").len(), 20);
     assert_eq!(m.durations("pick", "success").len(), 3);

@@ -129,7 +129,14 @@ fn async_methods() {
 
 #[test]
 fn early_return_and_question_mark() {
-    let (results, m) = record(|| (parse(""), parse("x"), parse("5"), sum_parsed(["1", "2", "x"])));
+    let (results, m) = record(|| {
+        (
+            parse(""),
+            parse("x"),
+            parse("5"),
+            sum_parsed(["1", "2", "x"]),
+        )
+    });
     assert!(matches!(results.0, Err(ParseError::Empty)));
     assert!(matches!(results.1, Err(ParseError::NotANumber)));
     assert_eq!(results.2.unwrap(), 5);

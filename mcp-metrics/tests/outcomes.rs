@@ -9,7 +9,9 @@ use mcp_metrics::{ErrorKind, mcp_tool};
 enum LookupError {
     NotFound,
     #[allow(dead_code)]
-    PermissionDenied { user: String },
+    PermissionDenied {
+        user: String,
+    },
     #[error_kind("upstream")]
     Backend(#[allow(dead_code)] u16),
 }
@@ -39,12 +41,20 @@ fn opaque(fail: bool) -> Result<u8, Opaque> {
 
 #[mcp_tool(metrics)]
 fn stringly(fail: bool) -> Result<String, String> {
-    if fail { Err("bad input".to_owned()) } else { Ok("ok".to_owned()) }
+    if fail {
+        Err("bad input".to_owned())
+    } else {
+        Ok("ok".to_owned())
+    }
 }
 
 #[mcp_tool(metrics)]
 async fn stringly_async(fail: bool) -> Result<String, String> {
-    if fail { Err("bad input".to_owned()) } else { Ok("ok".to_owned()) }
+    if fail {
+        Err("bad input".to_owned())
+    } else {
+        Ok("ok".to_owned())
+    }
 }
 
 #[mcp_tool(metrics)]
@@ -66,7 +76,11 @@ fn success_and_error_kinds_sync() {
     assert_eq!(m.all_calls("lookup"), 4);
     assert_eq!(m.durations("lookup", "success").len(), 1);
     assert_eq!(m.durations("lookup", "error").len(), 3);
-    assert!(m.durations("lookup", "error").iter().all(|s| *s >= 0.0 && *s < 1.0));
+    assert!(
+        m.durations("lookup", "error")
+            .iter()
+            .all(|s| *s >= 0.0 && *s < 1.0)
+    );
     assert_eq!(m.in_flight("lookup"), 0.0);
 }
 
@@ -94,7 +108,10 @@ fn err_string_is_tool_error() {
     assert_eq!(m.calls("stringly", "tool_error", Some("tool_error")), 1);
     assert_eq!(m.calls("stringly", "success", None), 1);
     let (_, m) = record_async(async { stringly_async(true).await });
-    assert_eq!(m.calls("stringly_async", "tool_error", Some("tool_error")), 1);
+    assert_eq!(
+        m.calls("stringly_async", "tool_error", Some("tool_error")),
+        1
+    );
     assert_eq!(m.durations("stringly_async", "tool_error").len(), 1);
 }
 
@@ -118,7 +135,10 @@ fn nothing_recorded_without_recorder() {
 #[test]
 fn error_kind_derive_values() {
     assert_eq!(LookupError::NotFound.error_kind(), "not_found");
-    assert_eq!(LookupError::PermissionDenied { user: "a".into() }.error_kind(), "permission_denied");
+    assert_eq!(
+        LookupError::PermissionDenied { user: "a".into() }.error_kind(),
+        "permission_denied"
+    );
     assert_eq!(LookupError::Backend(1).error_kind(), "upstream");
     #[derive(ErrorKind)]
     struct RateLimitedError;

@@ -42,14 +42,22 @@ impl Calculator {
     /// Adds two integers.
     #[mcp_tool]
     #[tool]
-    async fn add(&self, Parameters(AddRequest { a, b }): Parameters<AddRequest>) -> Result<CallToolResult, ErrorData> {
-        Ok(CallToolResult::success(vec![Content::text((a + b).to_string())]))
+    async fn add(
+        &self,
+        Parameters(AddRequest { a, b }): Parameters<AddRequest>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(CallToolResult::success(vec![Content::text(
+            (a + b).to_string(),
+        )]))
     }
 
     /// Checks that a number is positive.
     #[mcp_tool(metrics)]
     #[tool(name = "check-positive")]
-    fn check(&self, Parameters(AddRequest { a, .. }): Parameters<AddRequest>) -> Result<CallToolResult, ErrorData> {
+    fn check(
+        &self,
+        Parameters(AddRequest { a, .. }): Parameters<AddRequest>,
+    ) -> Result<CallToolResult, ErrorData> {
         if a > 0 {
             Ok(CallToolResult::success(vec![Content::text("ok")]))
         } else {
@@ -67,8 +75,15 @@ impl Calculator {
     /// Echoes, or fails with a message.
     #[mcp_tool(metrics)]
     #[tool]
-    async fn echo(&self, Parameters(AddRequest { a, .. }): Parameters<AddRequest>) -> Result<String, String> {
-        if a == 0 { Err("zero".into()) } else { Ok(a.to_string()) }
+    async fn echo(
+        &self,
+        Parameters(AddRequest { a, .. }): Parameters<AddRequest>,
+    ) -> Result<String, String> {
+        if a == 0 {
+            Err("zero".into())
+        } else {
+            Ok(a.to_string())
+        }
     }
 }
 
@@ -99,11 +114,19 @@ async fn rmcp_router_and_metrics() {
     assert_eq!(add.description.as_deref(), Some("Adds two integers."));
     let check = Calculator::check_tool_attr();
     assert_eq!(check.name, "check-positive");
-    assert_eq!(check.description.as_deref(), Some("Checks that a number is positive."));
+    assert_eq!(
+        check.description.as_deref(),
+        Some("Checks that a number is positive.")
+    );
 
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     let server = tokio::spawn(async move {
-        let running = Calculator { tool_router: Calculator::tool_router() }.serve(server_io).await.unwrap();
+        let running = Calculator {
+            tool_router: Calculator::tool_router(),
+        }
+        .serve(server_io)
+        .await
+        .unwrap();
         running.waiting().await.unwrap();
     });
     let client = Client.serve(client_io).await.unwrap();
@@ -112,17 +135,37 @@ async fn rmcp_router_and_metrics() {
     names.sort();
     assert_eq!(names, ["add", "check-positive", "city", "echo"]);
 
-    let r = client.call_tool(CallToolRequestParams::new("add").with_arguments(args(serde_json::json!({"a": 2, "b": 3})))).await.unwrap();
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("add")
+                .with_arguments(args(serde_json::json!({"a": 2, "b": 3}))),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.content[0].as_text().unwrap().text, "5");
     for a in [1, -1, -2] {
         let r = client
-            .call_tool(CallToolRequestParams::new("check-positive").with_arguments(args(serde_json::json!({"a": a, "b": 0}))))
+            .call_tool(
+                CallToolRequestParams::new("check-positive")
+                    .with_arguments(args(serde_json::json!({"a": a, "b": 0}))),
+            )
             .await
             .unwrap();
         assert_eq!(r.is_error, Some(a <= 0));
     }
-    assert!(client.call_tool(CallToolRequestParams::new("city")).await.is_err());
-    let r = client.call_tool(CallToolRequestParams::new("echo").with_arguments(args(serde_json::json!({"a": 0, "b": 0})))).await.unwrap();
+    assert!(
+        client
+            .call_tool(CallToolRequestParams::new("city"))
+            .await
+            .is_err()
+    );
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("echo")
+                .with_arguments(args(serde_json::json!({"a": 0, "b": 0}))),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.is_error, Some(true));
     client.cancel().await.unwrap();
     server.await.unwrap();
@@ -130,7 +173,10 @@ async fn rmcp_router_and_metrics() {
     let m = Metrics::take(&snapshotter);
     assert_eq!(m.calls("add", "success", None), 1, "{m:?}");
     assert_eq!(m.calls("check-positive", "success", None), 1);
-    assert_eq!(m.calls("check-positive", "tool_error", Some("tool_error")), 2);
+    assert_eq!(
+        m.calls("check-positive", "tool_error", Some("tool_error")),
+        2
+    );
     assert_eq!(m.calls("city", "error", Some("-32602")), 1);
     assert_eq!(m.calls("echo", "tool_error", Some("tool_error")), 1);
     for tool in ["add", "check-positive", "city", "echo"] {
@@ -142,5 +188,8 @@ async fn rmcp_router_and_metrics() {
 fn rmcp_error_data_kind_is_the_jsonrpc_code() {
     assert_eq!(ErrorData::invalid_params("x", None).error_kind(), "-32602");
     assert_eq!(ErrorData::internal_error("x", None).error_kind(), "-32603");
-    assert_eq!(ErrorData::new(rmcp::model::ErrorCode(12345), "x", None).error_kind(), "_OTHER");
+    assert_eq!(
+        ErrorData::new(rmcp::model::ErrorCode(12345), "x", None).error_kind(),
+        "_OTHER"
+    );
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
 
 #[derive(Debug, Clone, Default)]
 struct SpanData {
@@ -30,11 +30,19 @@ impl Visit for Fields<'_> {
     }
 }
 
-impl<S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>> Layer<S> for Capture {
+impl<S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>> Layer<S>
+    for Capture
+{
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut data = SpanData { name: attrs.metadata().name().to_owned(), ..Default::default() };
+        let mut data = SpanData {
+            name: attrs.metadata().name().to_owned(),
+            ..Default::default()
+        };
         attrs.record(&mut Fields(&mut data.fields));
-        data.parent = ctx.span(id).and_then(|s| s.parent()).map(|p| p.name().to_owned());
+        data.parent = ctx
+            .span(id)
+            .and_then(|s| s.parent())
+            .map(|p| p.name().to_owned());
         self.0.lock().unwrap().insert(id.into_u64(), data);
     }
     fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: Context<'_, S>) {
@@ -64,13 +72,21 @@ enum WeatherError {
 #[mcp_tool(trace)]
 fn weather(city: String, days: u8) -> Result<String, WeatherError> {
     tracing::info_span!("inner").in_scope(|| ());
-    if city.is_empty() { Err(WeatherError::UnknownCity) } else { Ok(format!("{city}: sunny for {days}")) }
+    if city.is_empty() {
+        Err(WeatherError::UnknownCity)
+    } else {
+        Ok(format!("{city}: sunny for {days}"))
+    }
 }
 
 #[mcp_tool(trace, name = "secret_login", skip(password), fields(user.tier = "gold", attempt = %1 + 1))]
 async fn login(user: String, password: String) -> Result<(), String> {
     let _ = password;
-    if user == "eve" { Err("denied".into()) } else { Ok(()) }
+    if user == "eve" {
+        Err("denied".into())
+    } else {
+        Ok(())
+    }
 }
 
 #[mcp_tool(trace, skip_all)]
@@ -97,7 +113,10 @@ fn span_has_semantic_convention_attributes() {
     assert!(!s.fields.contains_key("error.type"));
     assert!(!s.fields.contains_key("otel.status_code"));
     // the body runs inside the span
-    assert_eq!(only(&spans, "inner").parent.as_deref(), Some("tools/call weather"));
+    assert_eq!(
+        only(&spans, "inner").parent.as_deref(),
+        Some("tools/call weather")
+    );
 }
 
 #[test]
@@ -110,8 +129,11 @@ fn error_sets_error_type_and_status() {
 
 #[test]
 fn async_name_skip_fields_and_tool_error() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let (_, spans) = Capture::run(|| rt.block_on(async { login("eve".into(), "hunter2".into()).await }));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (_, spans) =
+        Capture::run(|| rt.block_on(async { login("eve".into(), "hunter2".into()).await }));
     let s = only(&spans, "tools/call secret_login");
     assert_eq!(s.fields["gen_ai.tool.name"], "secret_login");
     assert_eq!(s.fields["user"], "\"eve\"");

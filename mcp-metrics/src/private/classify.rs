@@ -40,7 +40,11 @@ impl ErrOutcome for std::borrow::Cow<'_, str> {
 
 #[cfg(feature = "rmcp")]
 fn call_tool_result(r: &rmcp::model::CallToolResult) -> Outcome {
-    if r.is_error == Some(true) { Outcome::ToolError } else { Outcome::Success }
+    if r.is_error == Some(true) {
+        Outcome::ToolError
+    } else {
+        Outcome::Success
+    }
 }
 
 macro_rules! level {

@@ -23,7 +23,11 @@ where
     /// Wraps `inner`; `classify` gives the outcome of its output.
     #[inline]
     pub fn new(inner: Pin<&'a mut F>, guard: Guard, classify: C) -> Self {
-        InstrumentedFuture { inner, guard: Some(guard), classify: Some(classify) }
+        InstrumentedFuture {
+            inner,
+            guard: Some(guard),
+            classify: Some(classify),
+        }
     }
 }
 

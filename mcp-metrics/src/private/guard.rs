@@ -96,7 +96,11 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         if !self.done {
-            let outcome = if std::thread::panicking() { Outcome::Panic } else { Outcome::Cancelled };
+            let outcome = if std::thread::panicking() {
+                Outcome::Panic
+            } else {
+                Outcome::Cancelled
+            };
             self.record(outcome);
         }
     }

@@ -38,13 +38,24 @@ fn probe_global() -> usize {
     if last != u64::MAX && now.saturating_sub(last) < PROBE_INTERVAL_MS {
         return 0;
     }
-    if LAST_PROBE_MS.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+    if LAST_PROBE_MS
+        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+        .is_err()
+    {
         return 0;
     }
     let found = std::thread::scope(|s| {
-        s.spawn(|| metrics::with_recorder(|r| if size_of_val(r) == 0 { 0 } else { recorder_addr(r) }))
-            .join()
-            .unwrap_or(0)
+        s.spawn(|| {
+            metrics::with_recorder(|r| {
+                if size_of_val(r) == 0 {
+                    0
+                } else {
+                    recorder_addr(r)
+                }
+            })
+        })
+        .join()
+        .unwrap_or(0)
     });
     if found != 0 {
         GLOBAL_RECORDER.store(found, Ordering::Release);
@@ -61,7 +72,9 @@ fn with_global<T: Send>(f: impl Fn(&dyn Recorder) -> T + Sync) -> T {
     match here {
         Some(v) => v,
         None => std::thread::scope(|s| {
-            s.spawn(|| metrics::with_recorder(&f)).join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            s.spawn(|| metrics::with_recorder(&f))
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
         }),
     }
 }
@@ -107,7 +120,12 @@ impl CallSite {
         self.tool
     }
 
-    fn key(&'static self, name: &'static str, outcome: Option<&'static str>, error_type: Option<&'static str>) -> Key {
+    fn key(
+        &'static self,
+        name: &'static str,
+        outcome: Option<&'static str>,
+        error_type: Option<&'static str>,
+    ) -> Key {
         if outcome.is_none() {
             return Key::from_static_parts(name, &self.labels);
         }
@@ -122,7 +140,11 @@ impl CallSite {
     }
 
     fn counter(&'static self, r: &dyn Recorder, outcome: Outcome) -> Counter {
-        let key = self.key(TOOL_CALLS_TOTAL, Some(outcome.as_str()), outcome.error_type());
+        let key = self.key(
+            TOOL_CALLS_TOTAL,
+            Some(outcome.as_str()),
+            outcome.error_type(),
+        );
         r.register_counter(&key, &metadata())
     }
 
@@ -161,7 +183,10 @@ impl CallSite {
     fn register(&'static self, r: &dyn Recorder) -> SiteHandles {
         SiteHandles {
             in_flight: self.gauge(r),
-            success: (self.counter(r, Outcome::Success), self.histogram(r, Outcome::Success)),
+            success: (
+                self.counter(r, Outcome::Success),
+                self.histogram(r, Outcome::Success),
+            ),
             rare: Default::default(),
             error_duration: OnceLock::new(),
             error_counters: Default::default(),
@@ -176,7 +201,8 @@ fn metadata() -> metrics::Metadata<'static> {
 impl SiteHandles {
     fn error_counter(&self, site: &'static CallSite, kind: &'static str) -> Counter {
         for slot in &self.error_counters {
-            let (k, c) = slot.get_or_init(|| (kind, with_global(|r| site.counter(r, Outcome::Error(kind)))));
+            let (k, c) =
+                slot.get_or_init(|| (kind, with_global(|r| site.counter(r, Outcome::Error(kind)))));
             if core::ptr::eq(*k, kind) || *k == kind {
                 return c.clone();
             }
@@ -237,7 +263,9 @@ impl Handles {
             Outcome::Panic => 1,
             _ => 2,
         };
-        let (c, hist) = h.rare[i].get_or_init(|| with_global(|r| (site.counter(r, outcome), site.histogram(r, outcome))));
+        let (c, hist) = h.rare[i].get_or_init(|| {
+            with_global(|r| (site.counter(r, outcome), site.histogram(r, outcome)))
+        });
         c.increment(1);
         hist.record(seconds);
     }

@@ -1,8 +1,8 @@
 //! An in-memory recorder for behaviour tests.
 #![allow(dead_code, unreachable_pub)]
 
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::MetricKind;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 /// Runs `f` with a fresh local recorder and returns what it recorded.
 pub fn record<T>(f: impl FnOnce() -> T) -> (T, Metrics) {
@@ -14,7 +14,10 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Metrics) {
 
 /// Runs a future to completion on a current-thread runtime under a fresh local recorder.
 pub fn record_async<F: std::future::Future>(f: F) -> (F::Output, Metrics) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     record(|| rt.block_on(f))
 }
 
@@ -30,8 +33,10 @@ impl Metrics {
         let mut v = Vec::new();
         for (ck, _unit, _desc, value) in s.snapshot().into_vec() {
             let (kind, key) = ck.into_parts();
-            let mut labels: Vec<(String, String)> =
-                key.labels().map(|l| (l.key().to_owned(), l.value().to_owned())).collect();
+            let mut labels: Vec<(String, String)> = key
+                .labels()
+                .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                .collect();
             labels.sort();
             v.push((kind, key.name().to_owned(), labels, value));
         }
@@ -39,10 +44,15 @@ impl Metrics {
     }
 
     fn find(&self, name: &str, labels: &[(&str, &str)]) -> Option<&DebugValue> {
-        let mut want: Vec<(String, String)> =
-            labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut want: Vec<(String, String)> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         want.sort();
-        self.0.iter().find(|(_, n, l, _)| n == name && *l == want).map(|(_, _, _, v)| v)
+        self.0
+            .iter()
+            .find(|(_, n, l, _)| n == name && *l == want)
+            .map(|(_, _, _, v)| v)
     }
 
     /// The value of a counter, or 0 when it was never registered.
@@ -84,7 +94,9 @@ impl Metrics {
     pub fn all_calls(&self, tool: &str) -> u64 {
         self.0
             .iter()
-            .filter(|(_, n, l, _)| n == "mcp_tool_calls_total" && l.iter().any(|(k, v)| k == "tool" && v == tool))
+            .filter(|(_, n, l, _)| {
+                n == "mcp_tool_calls_total" && l.iter().any(|(k, v)| k == "tool" && v == tool)
+            })
             .map(|(_, _, _, v)| match v {
                 DebugValue::Counter(c) => *c,
                 _ => 0,
@@ -97,6 +109,9 @@ impl Metrics {
     }
 
     pub fn durations(&self, tool: &str, outcome: &str) -> Vec<f64> {
-        self.histogram("mcp_tool_duration_seconds", &[("tool", tool), ("outcome", outcome)])
+        self.histogram(
+            "mcp_tool_duration_seconds",
+            &[("tool", tool), ("outcome", outcome)],
+        )
     }
 }

@@ -1,0 +1,435 @@
+//! The builder ladder: [`crate::install`] in one call, or [`ExporterBuilder`] for full control.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+
+use crate::auth::Auth;
+use crate::build_info::BuildInfo;
+use crate::client::parse_http_url;
+use crate::config::{ExporterKind, Settings};
+use crate::error::{ConfigError, Error};
+use crate::histogram::MetricMatcher;
+use crate::http::{MetricsServer, router};
+use crate::otlp::OtlpTarget;
+use crate::push::PushTarget;
+use crate::registry::Registry;
+use crate::task::BackgroundTask;
+
+/// Collects settings from code and from the environment.
+///
+/// Settings apply in call order, so `from_env()` followed by setters lets code override the
+/// environment, and setters followed by [`ExporterBuilder::env`] let the environment win.
+#[derive(Clone, Debug, Default)]
+pub struct ExporterBuilder {
+    settings: Settings,
+}
+
+impl ExporterBuilder {
+    /// Defaults: Prometheus pull on `127.0.0.1:9464`, no auth, 10000 series per metric.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defaults, then the process environment (see [`crate::vars`]).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first variable with a bad value.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::new().env(&|name| std::env::var(name).ok())
+    }
+
+    /// Applies the variables that `lookup` returns, as [`ExporterBuilder::from_env`] does with
+    /// the process environment. Empty values count as unset.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first variable with a bad value.
+    pub fn env(mut self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        self.settings.apply_env(lookup)?;
+        Ok(self)
+    }
+
+    /// Chooses where metrics go.
+    pub fn exporter(mut self, kind: ExporterKind) -> Self {
+        self.settings.kind = kind;
+        self
+    }
+
+    /// Address of the standalone scrape listener (Prometheus exporter).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.settings.listen = Some(addr);
+        self
+    }
+
+    /// No standalone listener: serve [`ExporterHandle::router`] from your own server instead.
+    pub fn without_listener(mut self) -> Self {
+        self.settings.listen = None;
+        self
+    }
+
+    /// Requires HTTP basic auth from scrapers.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.settings.auth = Some(Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        });
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` from scrapers.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.settings.auth = Some(Auth::Bearer(token.into()));
+        self
+    }
+
+    /// Pushgateway base URL (`http://host:port`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when the URL is not a plain `http://` URL with a host.
+    pub fn push_gateway(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.settings.push_url = Some(parse_http_url("push_gateway", url)?);
+        Ok(self)
+    }
+
+    /// Time between two pushes.
+    pub fn push_interval(mut self, interval: Duration) -> Self {
+        self.settings.push_interval = interval;
+        self
+    }
+
+    /// Pushgateway `job` grouping label.
+    pub fn push_job(mut self, job: impl Into<String>) -> Self {
+        self.settings.push_job = Some(job.into());
+        self
+    }
+
+    /// Pushgateway `instance` grouping label.
+    pub fn push_instance(mut self, instance: impl Into<String>) -> Self {
+        self.settings.push_instance = Some(instance.into());
+        self
+    }
+
+    /// Full OTLP/HTTP metrics URL, such as `http://localhost:4318/v1/metrics`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when the URL is not a plain `http://` URL with a host.
+    pub fn otlp_endpoint(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.settings.otlp_endpoint = parse_http_url("otlp_endpoint", url)?;
+        Ok(self)
+    }
+
+    /// Time between two OTLP exports.
+    pub fn otlp_interval(mut self, interval: Duration) -> Self {
+        self.settings.otlp_interval = interval;
+        self
+    }
+
+    /// `service.name` of the OTLP resource (default: the build info's service).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.settings.service_name = Some(name.into());
+        self
+    }
+
+    /// Time between two prints of the stdout exporter.
+    pub fn stdout_interval(mut self, interval: Duration) -> Self {
+        self.settings.stdout_interval = interval;
+        self
+    }
+
+    /// Series limit of every metric without a specific one.
+    pub fn series_limit(mut self, limit: usize) -> Self {
+        self.settings.registry = std::mem::take(&mut self.settings.registry).series_limit(limit);
+        self
+    }
+
+    /// Series limit of the metrics `matcher` selects.
+    pub fn series_limit_for(mut self, matcher: MetricMatcher, limit: usize) -> Self {
+        self.settings.registry =
+            std::mem::take(&mut self.settings.registry).series_limit_for(matcher, limit);
+        self
+    }
+
+    /// Histogram buckets of the metrics `matcher` selects.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite list.
+    pub fn buckets_for(mut self, matcher: MetricMatcher, bounds: &[f64]) -> Result<Self, Error> {
+        self.settings.registry =
+            std::mem::take(&mut self.settings.registry).buckets_for(matcher, bounds)?;
+        Ok(self)
+    }
+
+    /// Histogram buckets of the metrics no matcher selects.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite list.
+    pub fn default_buckets(mut self, bounds: &[f64]) -> Result<Self, Error> {
+        self.settings.registry =
+            std::mem::take(&mut self.settings.registry).default_buckets(bounds)?;
+        Ok(self)
+    }
+
+    /// Exports `mcp_build_info{service, version} 1`; pass [`build_info!()`](crate::build_info).
+    pub fn build_info(mut self, info: BuildInfo) -> Self {
+        self.settings.build_info = Some(info);
+        self
+    }
+
+    /// Checks the settings and creates the registry, with the HELP text and units of the
+    /// `mcp-metrics` names (`mcp_metrics::describe`) and the build info; starts nothing.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] for a missing or inconsistent setting.
+    pub fn build(self) -> Result<Exporter, Error> {
+        self.settings.validate()?;
+        let registry = Registry::new(self.settings.registry.clone());
+        describe_facade_metrics(&registry);
+        if let Some(info) = &self.settings.build_info {
+            info.record(&registry);
+        }
+        Ok(Exporter {
+            registry,
+            settings: self.settings,
+        })
+    }
+
+    /// [`ExporterBuilder::build`], then [`Exporter::install`].
+    ///
+    /// # Errors
+    ///
+    /// See both.
+    pub fn install(self) -> Result<ExporterHandle, Error> {
+        self.build()?.install()
+    }
+}
+
+/// A configured registry whose exporter has not started yet.
+#[derive(Debug)]
+pub struct Exporter {
+    registry: Registry,
+    settings: Settings,
+}
+
+impl Exporter {
+    /// The registry, which is also the [`metrics::Recorder`] to install.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The chosen exporter.
+    pub fn kind(&self) -> ExporterKind {
+        self.settings.kind
+    }
+
+    /// A `GET /metrics` router over this registry, with the configured auth.
+    pub fn router(&self) -> Router {
+        router(self.registry.clone(), self.settings.auth.clone())
+    }
+
+    /// Starts the exporter (listener or background task) without touching the global
+    /// recorder: record through [`Exporter::registry`], e.g. with `metrics::with_local_recorder`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoRuntime`] outside a Tokio runtime (except for `none`, and Prometheus without
+    /// a listener), [`Error::Bind`] when the listener cannot bind.
+    pub fn start(self) -> Result<ExporterHandle, Error> {
+        let s = &self.settings;
+        let registry = self.registry.clone();
+        let runtime = || tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime);
+        let mut handle = ExporterHandle {
+            registry: self.registry.clone(),
+            auth: s.auth.clone(),
+            server: None,
+            task: None,
+        };
+        match s.kind {
+            ExporterKind::None => {}
+            ExporterKind::Prometheus => {
+                if let Some(addr) = s.listen {
+                    handle.server = Some(MetricsServer::start(self.router(), addr)?);
+                }
+            }
+            ExporterKind::Push => {
+                let url = s
+                    .push_url
+                    .clone()
+                    .ok_or_else(|| ConfigError::new("push_gateway", "", "no URL set"))?;
+                let job = s.push_job.clone().unwrap_or_else(|| s.service());
+                let target = PushTarget {
+                    url,
+                    interval: s.push_interval,
+                    job,
+                    instance: s.push_instance.clone(),
+                };
+                let task = crate::push::spawn(&runtime()?, registry, target)
+                    .map_err(|reason| ConfigError::new(crate::vars::PUSH_URL, "", reason))?;
+                handle.task = Some(task);
+            }
+            ExporterKind::Otlp => {
+                let mut resource = vec![("service.name".to_owned(), s.service())];
+                if let Some(info) = &s.build_info {
+                    resource.push(("service.version".to_owned(), info.version.clone()));
+                }
+                let target = OtlpTarget {
+                    endpoint: s.otlp_endpoint.clone(),
+                    interval: s.otlp_interval,
+                    resource,
+                };
+                handle.task = Some(crate::otlp::spawn(&runtime()?, registry, target));
+            }
+            ExporterKind::Stdout => {
+                handle.task = Some(crate::stdout::spawn(
+                    &runtime()?,
+                    registry,
+                    s.stdout_interval,
+                ));
+            }
+        }
+        Ok(handle)
+    }
+
+    /// Starts the exporter and makes the registry (described with `mcp_metrics::describe`
+    /// by [`ExporterBuilder::build`]) the global `metrics` recorder. With
+    /// [`ExporterKind::None`] it installs nothing, so recording stays a no-op.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exporter::start`], and [`Error::RecorderAlreadySet`] when another global
+    /// recorder is installed (the exporter is then stopped again).
+    pub fn install(self) -> Result<ExporterHandle, Error> {
+        if self.settings.kind == ExporterKind::None {
+            return self.start();
+        }
+        let registry = self.registry.clone();
+        let handle = self.start()?;
+        metrics::set_global_recorder(registry).map_err(|_| Error::RecorderAlreadySet)?;
+        Ok(handle)
+    }
+}
+
+/// Registers the HELP text and units of the facade's metric names in `registry`.
+fn describe_facade_metrics(registry: &Registry) {
+    // The one call site of `mcp_metrics::describe()`. It goes through a local recorder so the
+    // descriptions land in this registry whether or not it becomes the global recorder.
+    metrics::with_local_recorder(registry, mcp_metrics::describe);
+}
+
+/// A running exporter. Dropping it stops the listener or background task at once;
+/// [`ExporterHandle::shutdown`] stops gracefully (with a last push or OTLP export), and
+/// [`ExporterHandle::detach`] lets it run for the life of the runtime.
+#[derive(Debug)]
+#[must_use = "dropping the handle stops the exporter; keep it, or call `.detach()`"]
+pub struct ExporterHandle {
+    registry: Registry,
+    auth: Option<Auth>,
+    server: Option<MetricsServer>,
+    task: Option<BackgroundTask>,
+}
+
+impl ExporterHandle {
+    /// The registry behind this exporter.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// A `GET /metrics` router over the registry, with the configured auth, to merge into
+    /// your own `axum` app (e.g. beside rmcp's `StreamableHttpService` at `/mcp`).
+    pub fn router(&self) -> Router {
+        router(self.registry.clone(), self.auth.clone())
+    }
+
+    /// The address the standalone listener bound, if there is one.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    /// Whether the listener or background task is alive; `true` for exporters that run
+    /// nothing (`none`, Prometheus without a listener). A background task only ends on
+    /// shutdown, so `false` here means it failed.
+    pub fn is_running(&self) -> bool {
+        self.server.as_ref().is_none_or(MetricsServer::is_running)
+            && self.task.as_ref().is_none_or(BackgroundTask::is_running)
+    }
+
+    /// Lets the listener or background task run for as long as the Tokio runtime does.
+    pub fn detach(mut self) {
+        if let Some(server) = self.server.take() {
+            server.detach();
+        }
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+
+    /// Stops the listener or background task, after a last export for push and OTLP.
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        if let Some(task) = self.task.take() {
+            task.shutdown().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_metrics::names;
+
+    #[test]
+    fn build_describes_the_facade_names_and_records_build_info() {
+        let exporter = ExporterBuilder::new()
+            .exporter(ExporterKind::None)
+            .build_info(BuildInfo::new("svc", "1.2.3"))
+            .build()
+            .unwrap();
+        metrics::with_local_recorder(exporter.registry(), || {
+            metrics::counter!(names::TOOL_CALLS_TOTAL, "tool" => "t").increment(1);
+        });
+        let text = exporter.registry().render_prometheus();
+        let help = text
+            .lines()
+            .find(|l| l.starts_with("# HELP mcp_tool_calls_total "))
+            .unwrap();
+        assert!(!help.contains("no description registered"), "{help}");
+        assert!(
+            text.contains("mcp_build_info{service=\"svc\",version=\"1.2.3\"} 1\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn start_without_a_runtime_fails_only_where_a_task_is_needed() {
+        let none = ExporterBuilder::new()
+            .exporter(ExporterKind::None)
+            .build()
+            .unwrap();
+        assert!(none.start().is_ok());
+        let router_only = ExporterBuilder::new().without_listener().build().unwrap();
+        assert!(router_only.start().unwrap().listen_addr().is_none());
+        let stdout = ExporterBuilder::new()
+            .exporter(ExporterKind::Stdout)
+            .build()
+            .unwrap();
+        assert!(matches!(stdout.start(), Err(Error::NoRuntime)));
+    }
+
+    #[test]
+    fn zero_intervals_are_refused_at_build() {
+        let err = ExporterBuilder::new()
+            .push_interval(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("push_interval"), "{err}");
+    }
+}

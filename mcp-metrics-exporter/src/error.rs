@@ -1,0 +1,57 @@
+//! Errors of configuration and installation.
+
+use std::net::SocketAddr;
+
+/// A bad value in the environment or given to the builder.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("invalid value {value:?} for {variable}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable, or the builder setting, that holds the bad value.
+    pub variable: String,
+    /// The bad value as given.
+    pub value: String,
+    /// What is wrong with it and what is expected.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(variable: &str, value: &str, reason: impl Into<String>) -> Self {
+        Self {
+            variable: variable.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong while building or installing an exporter.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting has a bad value.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A histogram bucket list is unusable.
+    #[error("invalid histogram buckets {bounds:?}: {reason}")]
+    InvalidBuckets {
+        /// The list as given.
+        bounds: Vec<f64>,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A global `metrics` recorder was installed before this one.
+    #[error("a global metrics recorder is already installed")]
+    RecorderAlreadySet,
+    /// The exporter needs a Tokio runtime and none is running on this thread.
+    #[error("this exporter needs a running Tokio runtime: call it from inside one")]
+    NoRuntime,
+    /// The metrics listener could not bind its address.
+    #[error("cannot listen for metrics scrapes on {addr}: {source}")]
+    Bind {
+        /// The address that was asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,289 @@
+//! Fixed-bucket histograms made of atomics, and the per-metric bucket configuration.
+//!
+//! A histogram is one counter per bucket plus a running sum: its memory depends on the number
+//! of buckets, never on the number of values recorded, and recording takes no lock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use metrics::HistogramFn;
+
+use crate::error::Error;
+use crate::sanitize::push_le;
+
+/// A validated list of histogram bucket upper bounds: finite, strictly increasing, not empty.
+///
+/// The `+Inf` bucket is implicit and always present.
+#[derive(Clone, Debug)]
+pub struct Buckets(Arc<BucketsInner>);
+
+#[derive(Debug)]
+struct BucketsInner {
+    bounds: Box<[f64]>,
+    /// `le` label values for the 0.0.4 format, `+Inf` last, formatted once.
+    le: Box<[Box<str>]>,
+    /// `le` label values for OpenMetrics (canonical floats such as `1.0`).
+    le_openmetrics: Box<[Box<str>]>,
+}
+
+impl PartialEq for Buckets {
+    fn eq(&self, other: &Self) -> bool {
+        self.bounds() == other.bounds()
+    }
+}
+
+impl Buckets {
+    /// Checks `bounds` and keeps them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] when the list is empty, holds a NaN or an infinity, or is not
+    /// strictly increasing.
+    pub fn new(bounds: &[f64]) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidBuckets {
+            bounds: bounds.to_vec(),
+            reason: reason.to_owned(),
+        };
+        if bounds.is_empty() {
+            return Err(invalid("the list is empty"));
+        }
+        if bounds.iter().any(|b| b.is_nan()) {
+            return Err(invalid("a bound is NaN"));
+        }
+        if bounds.iter().any(|b| b.is_infinite()) {
+            return Err(invalid("a bound is infinite (the +Inf bucket is implicit)"));
+        }
+        if bounds.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(invalid("bounds must be strictly increasing"));
+        }
+        Ok(Self::from_valid(bounds))
+    }
+
+    fn from_valid(bounds: &[f64]) -> Self {
+        let le = |openmetrics: bool| -> Box<[Box<str>]> {
+            let all = bounds.iter().copied().chain([f64::INFINITY]);
+            all.map(|b| {
+                let mut text = String::new();
+                push_le(&mut text, b, openmetrics);
+                text.into_boxed_str()
+            })
+            .collect()
+        };
+        Self(Arc::new(BucketsInner {
+            bounds: bounds.into(),
+            le: le(false),
+            le_openmetrics: le(true),
+        }))
+    }
+
+    /// The upper bounds, without the implicit `+Inf`.
+    pub fn bounds(&self) -> &[f64] {
+        &self.0.bounds
+    }
+
+    /// The `le` label values, `+Inf` last, in the 0.0.4 or the OpenMetrics spelling.
+    pub(crate) fn le(&self, openmetrics: bool) -> &[Box<str>] {
+        if openmetrics {
+            &self.0.le_openmetrics
+        } else {
+            &self.0.le
+        }
+    }
+
+    /// The default buckets for durations: [`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`].
+    pub fn default_duration() -> Self {
+        Self::from_valid(mcp_metrics::names::DEFAULT_DURATION_BUCKETS)
+    }
+}
+
+/// Selects metrics by their registered name, for bucket and series-limit settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MetricMatcher {
+    /// The name equals this string.
+    Exact(String),
+    /// The name starts with this string.
+    Prefix(String),
+    /// The name ends with this string.
+    Suffix(String),
+}
+
+impl MetricMatcher {
+    /// Whether `name` is selected.
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Self::Exact(s) => name == s,
+            Self::Prefix(s) => name.starts_with(s.as_str()),
+            Self::Suffix(s) => name.ends_with(s.as_str()),
+        }
+    }
+}
+
+/// Bucket settings: rules tried in order (exact names first), then the default.
+#[derive(Clone, Debug)]
+pub(crate) struct BucketRules {
+    rules: Vec<(MetricMatcher, Buckets)>,
+    default: Buckets,
+}
+
+impl Default for BucketRules {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            default: Buckets::default_duration(),
+        }
+    }
+}
+
+impl BucketRules {
+    pub(crate) fn push(&mut self, matcher: MetricMatcher, buckets: Buckets) {
+        self.rules.push((matcher, buckets));
+    }
+
+    pub(crate) fn set_default(&mut self, buckets: Buckets) {
+        self.default = buckets;
+    }
+
+    /// The buckets for the metric `name`: an exact rule wins over prefix and suffix rules,
+    /// which are tried in the order they were added.
+    pub(crate) fn for_name(&self, name: &str) -> &Buckets {
+        let exact = self
+            .rules
+            .iter()
+            .find(|(m, _)| matches!(m, MetricMatcher::Exact(s) if s == name));
+        exact
+            .or_else(|| self.rules.iter().find(|(m, _)| m.matches(name)))
+            .map_or(&self.default, |(_, b)| b)
+    }
+}
+
+/// A histogram with fixed buckets: one atomic counter per bucket and an atomic `f64` sum.
+#[derive(Debug)]
+pub(crate) struct AtomicHistogram {
+    buckets: Buckets,
+    /// Per-bucket (not cumulative) counts; the last slot is the `+Inf` bucket.
+    counts: Box<[AtomicU64]>,
+    /// The sum of recorded values, as `f64` bits.
+    sum: AtomicU64,
+}
+
+impl AtomicHistogram {
+    pub(crate) fn new(buckets: &Buckets) -> Self {
+        let counts = (0..=buckets.bounds().len())
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        Self {
+            buckets: buckets.clone(),
+            counts,
+            sum: AtomicU64::new(0f64.to_bits()),
+        }
+    }
+
+    pub(crate) fn bounds(&self) -> &[f64] {
+        self.buckets.bounds()
+    }
+
+    pub(crate) fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+
+    /// Per-bucket counts, the `+Inf` bucket last. Not cumulative.
+    pub(crate) fn bucket_counts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn sum(&self) -> f64 {
+        f64::from_bits(self.sum.load(Ordering::Relaxed))
+    }
+
+    fn add(&self, value: f64, count: u64) {
+        if value.is_nan() || count == 0 {
+            return;
+        }
+        // First bound >= value, i.e. the first bucket with `value <= le`.
+        let index = self.bounds().partition_point(|b| *b < value);
+        self.counts[index].fetch_add(count, Ordering::Relaxed);
+        let delta = if count == 1 {
+            value
+        } else {
+            value * count as f64
+        };
+        let mut current = self.sum.load(Ordering::Relaxed);
+        loop {
+            let next = (f64::from_bits(current) + delta).to_bits();
+            match self.sum.compare_exchange_weak(
+                current,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(seen) => current = seen,
+            }
+        }
+    }
+}
+
+impl HistogramFn for AtomicHistogram {
+    fn record(&self, value: f64) {
+        self.add(value, 1);
+    }
+
+    fn record_many(&self, value: f64, count: usize) {
+        self.add(value, count as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_bucket_lists_are_rejected() {
+        for bad in [
+            &[][..],
+            &[1.0, f64::NAN],
+            &[2.0, 1.0],
+            &[1.0, 1.0],
+            &[1.0, f64::INFINITY],
+        ] {
+            let err = Buckets::new(bad).expect_err("must be rejected");
+            assert!(matches!(err, Error::InvalidBuckets { .. }), "{err}");
+        }
+        assert_eq!(Buckets::new(&[0.5, 1.0]).unwrap().bounds(), &[0.5, 1.0]);
+    }
+
+    #[test]
+    fn values_land_in_the_first_bucket_they_fit() {
+        let h = AtomicHistogram::new(&Buckets::new(&[1.0, 2.0]).unwrap());
+        for v in [0.5, 1.0, 1.5, 2.0, 3.0, f64::NAN] {
+            h.record(v);
+        }
+        h.record_many(10.0, 4);
+        assert_eq!(h.bucket_counts().collect::<Vec<_>>(), vec![2, 2, 5]);
+        assert_eq!(h.sum(), 0.5 + 1.0 + 1.5 + 2.0 + 3.0 + 40.0);
+    }
+
+    #[test]
+    fn exact_rules_win_over_prefix_rules() {
+        let mut rules = BucketRules::default();
+        rules.push(
+            MetricMatcher::Prefix("db_".into()),
+            Buckets::new(&[1.0]).unwrap(),
+        );
+        rules.push(
+            MetricMatcher::Exact("db_query".into()),
+            Buckets::new(&[2.0]).unwrap(),
+        );
+        rules.push(
+            MetricMatcher::Suffix("_bytes".into()),
+            Buckets::new(&[3.0]).unwrap(),
+        );
+        assert_eq!(rules.for_name("db_query").bounds(), &[2.0]);
+        assert_eq!(rules.for_name("db_other").bounds(), &[1.0]);
+        assert_eq!(rules.for_name("body_bytes").bounds(), &[3.0]);
+        assert_eq!(
+            rules.for_name("other").bounds(),
+            mcp_metrics::names::DEFAULT_DURATION_BUCKETS
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! Prometheus pull: an `axum` router serving `GET /metrics`, and a standalone listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, StatusCode};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::Auth;
+use crate::error::Error;
+use crate::registry::Registry;
+use crate::render::Format;
+
+/// The path scrapes are served on.
+pub const METRICS_PATH: &str = "/metrics";
+
+#[derive(Debug)]
+struct Scrape {
+    registry: Registry,
+    auth: Option<Auth>,
+}
+
+/// A router serving `GET /metrics` (and `HEAD`) from `registry`, optionally behind `auth`.
+///
+/// Other methods get `405 Method Not Allowed`. Merge it beside other routes, for example next
+/// to rmcp's `StreamableHttpService` nested at `/mcp`; its layers apply to `/metrics` only.
+pub fn router(registry: Registry, auth: Option<Auth>) -> Router {
+    let state = Arc::new(Scrape { registry, auth });
+    Router::new()
+        .route(METRICS_PATH, get(scrape))
+        .with_state(state)
+}
+
+async fn scrape(State(scrape): State<Arc<Scrape>>, headers: HeaderMap) -> Response {
+    if let Some(auth) = &scrape.auth
+        && let Err(denied) = auth.check(headers.get(AUTHORIZATION))
+    {
+        let challenge = auth.challenge(denied);
+        let headers = [(WWW_AUTHENTICATE, challenge)];
+        return (StatusCode::UNAUTHORIZED, headers, "unauthorized\n").into_response();
+    }
+    let format = Format::from_accept(headers.get(ACCEPT).and_then(|v| v.to_str().ok()));
+    let registry = scrape.registry.clone();
+    // Rendering many series is CPU work: keep it off the async workers.
+    match tokio::task::spawn_blocking(move || registry.render(format)).await {
+        Ok(body) => ([(CONTENT_TYPE, format.content_type())], body).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed\n").into_response(),
+    }
+}
+
+/// A standalone HTTP listener serving a router, stopped by [`MetricsServer::shutdown`] or
+/// when dropped (see [`MetricsServer::detach`] to keep it running).
+#[derive(Debug)]
+#[must_use = "dropping the server stops it; keep it, or call `.detach()`"]
+pub struct MetricsServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MetricsServer {
+    /// Binds `addr` and serves `router` on a Tokio task.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoRuntime`] outside a Tokio runtime, [`Error::Bind`] when the address cannot
+    /// be bound.
+    pub fn start(router: Router, addr: SocketAddr) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        let bind_error = |source| Error::Bind { addr, source };
+        let std_listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+        std_listener.set_nonblocking(true).map_err(bind_error)?;
+        let local = std_listener.local_addr().map_err(bind_error)?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener).map_err(bind_error)?
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = runtime.spawn(async move {
+            let served = axum::serve(listener, router).with_graceful_shutdown(async {
+                // A dropped sender means the server was detached: serve forever.
+                if stopped.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            });
+            if let Err(error) = served.await {
+                tracing::error!(%error, "metrics listener stopped");
+            }
+        });
+        tracing::info!(addr = %local, "serving metrics on http://{local}{METRICS_PATH}");
+        Ok(Self {
+            addr: local,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address actually bound (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether the listener task is still serving.
+    pub fn is_running(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Lets the listener run for as long as the Tokio runtime does, without a handle.
+    pub fn detach(mut self) {
+        self.stop.take();
+        self.task.take();
+    }
+
+    /// Stops accepting connections, lets in-flight scrapes finish, and waits for the task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use base64::Engine as _;
+    use http::{Method, Request};
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    type Headers<'a> = &'a [(&'a str, &'a str)];
+    type Case<'a> = (Headers<'a>, StatusCode, Option<&'a str>);
+
+    fn registry() -> Registry {
+        let registry = Registry::default();
+        metrics::with_local_recorder(&registry, || {
+            metrics::counter!("scrapes_total").increment(3)
+        });
+        registry
+    }
+
+    async fn call(router: Router, method: Method, headers: &[(&str, &str)]) -> Response {
+        let mut request = Request::builder().method(method).uri(METRICS_PATH);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        router
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn body(response: Response) -> String {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn challenge(response: &Response) -> Option<String> {
+        response
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    fn basic(creds: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(creds)
+        )
+    }
+
+    #[tokio::test]
+    async fn open_endpoint_serves_the_text_format() {
+        let response = call(router(registry(), None), Method::GET, &[]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        let text = body(response).await;
+        assert!(text.contains("\nscrapes_total 3\n"), "{text}");
+        assert!(!text.contains("# EOF"));
+    }
+
+    #[tokio::test]
+    async fn openmetrics_is_served_when_accepted() {
+        let accept =
+            "application/openmetrics-text;version=1.0.0;q=0.6,text/plain;version=0.0.4;q=0.3";
+        let response = call(router(registry(), None), Method::GET, &[("accept", accept)]).await;
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        );
+        let text = body(response).await;
+        assert!(
+            text.contains("# TYPE scrapes counter\nscrapes_total 3\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn other_methods_get_405() {
+        for method in [Method::POST, Method::PUT, Method::DELETE] {
+            let response = call(router(registry(), None), method, &[]).await;
+            assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        }
+    }
+
+    #[tokio::test]
+    async fn basic_auth_statuses_and_challenges() {
+        let auth = Some(Auth::Basic {
+            user: "prom".into(),
+            password: "pw".into(),
+        });
+        let app = router(registry(), auth);
+        let cases: [(Headers<'_>, StatusCode); 5] = [
+            (&[], StatusCode::UNAUTHORIZED),
+            (
+                &[("authorization", &basic("prom:bad"))],
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                &[("authorization", "Basic !!notbase64")],
+                StatusCode::UNAUTHORIZED,
+            ),
+            (&[("authorization", "Bearer pw")], StatusCode::UNAUTHORIZED),
+            (&[("authorization", &basic("prom:pw"))], StatusCode::OK),
+        ];
+        for (headers, status) in cases {
+            let response = call(app.clone(), Method::GET, headers).await;
+            assert_eq!(response.status(), status, "{headers:?}");
+            if status == StatusCode::UNAUTHORIZED {
+                assert_eq!(
+                    challenge(&response).as_deref(),
+                    Some("Basic realm=\"metrics\", charset=\"UTF-8\"")
+                );
+                assert!(!body(response).await.contains("scrapes_total"));
+            } else {
+                assert_eq!(challenge(&response), None);
+                assert!(body(response).await.contains("scrapes_total 3"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn bearer_auth_statuses_and_challenges() {
+        let app = router(registry(), Some(Auth::Bearer("t0ken".into())));
+        let cases: [Case<'_>; 4] = [
+            (
+                &[],
+                StatusCode::UNAUTHORIZED,
+                Some("Bearer realm=\"metrics\""),
+            ),
+            (
+                &[("authorization", "Bearer nope")],
+                StatusCode::UNAUTHORIZED,
+                Some("Bearer realm=\"metrics\", error=\"invalid_token\""),
+            ),
+            (
+                &[("authorization", "Bearer")],
+                StatusCode::UNAUTHORIZED,
+                Some("Bearer realm=\"metrics\", error=\"invalid_request\""),
+            ),
+            (&[("authorization", "Bearer t0ken")], StatusCode::OK, None),
+        ];
+        for (headers, status, expected) in cases {
+            let response = call(app.clone(), Method::GET, headers).await;
+            assert_eq!(response.status(), status, "{headers:?}");
+            assert_eq!(challenge(&response).as_deref(), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_router_merges_beside_other_routes() {
+        let app = Router::new()
+            .route("/mcp", get(|| async { "mcp" }))
+            .merge(router(registry(), Some(Auth::Bearer("t".into()))));
+        let request = Request::builder().uri("/mcp").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "auth must not leak onto other routes"
+        );
+        let response = call(app, Method::GET, &[]).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn bind_errors_name_the_address() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let err = MetricsServer::start(router(registry(), None), addr).expect_err("port is taken");
+        assert!(matches!(err, Error::Bind { .. }));
+        assert!(err.to_string().contains(&addr.to_string()), "{err}");
+    }
+
+    #[test]
+    fn starting_outside_a_runtime_is_an_error() {
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let err = MetricsServer::start(router(registry(), None), addr).expect_err("no runtime");
+        assert!(matches!(err, Error::NoRuntime));
+    }
+}

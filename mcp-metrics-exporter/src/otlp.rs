@@ -1,0 +1,276 @@
+//! OTLP metrics over HTTP/protobuf: a snapshot of the registry as an
+//! `ExportMetricsServiceRequest` (cumulative temporality, explicit-bounds histograms) POSTed
+//! to `/v1/metrics` every interval.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Method, Uri};
+use metrics::Unit;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{
+    AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message as _;
+
+use crate::client::HttpClient;
+use crate::registry::{Family, Kind, Labels, Registry, Value};
+use crate::task::BackgroundTask;
+
+/// Where and how often to export, and the resource to describe.
+#[derive(Clone, Debug)]
+pub(crate) struct OtlpTarget {
+    pub(crate) endpoint: Uri,
+    pub(crate) interval: Duration,
+    /// Resource attributes, `service.name` first.
+    pub(crate) resource: Vec<(String, String)>,
+}
+
+fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn string_kv(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
+        ..Default::default()
+    }
+}
+
+fn attributes(labels: &Labels) -> Vec<KeyValue> {
+    labels.iter().map(|(k, v)| string_kv(k, v)).collect()
+}
+
+/// The UCUM unit OTLP expects for a `metrics` unit.
+fn ucum(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Count => "1",
+        Unit::Percent => "%",
+        Unit::Seconds => "s",
+        Unit::Milliseconds => "ms",
+        Unit::Microseconds => "us",
+        Unit::Nanoseconds => "ns",
+        Unit::Tebibytes => "TiBy",
+        Unit::Gibibytes => "GiBy",
+        Unit::Mebibytes => "MiBy",
+        Unit::Kibibytes => "KiBy",
+        Unit::Bytes => "By",
+        Unit::TerabitsPerSecond => "Tbit/s",
+        Unit::GigabitsPerSecond => "Gbit/s",
+        Unit::MegabitsPerSecond => "Mbit/s",
+        Unit::KilobitsPerSecond => "kbit/s",
+        Unit::BitsPerSecond => "bit/s",
+        Unit::CountPerSecond => "1/s",
+    }
+}
+
+fn data(family: &Family, start: u64, now: u64) -> metric::Data {
+    let number = |labels: &Labels, value| NumberDataPoint {
+        attributes: attributes(labels),
+        start_time_unix_nano: start,
+        time_unix_nano: now,
+        value: Some(value),
+        ..Default::default()
+    };
+    let cumulative = AggregationTemporality::Cumulative as i32;
+    match family.kind {
+        Kind::Counter => metric::Data::Sum(Sum {
+            data_points: family
+                .series
+                .iter()
+                .filter_map(|(labels, s)| match &s.value {
+                    Value::Counter(c) => {
+                        let v = i64::try_from(c.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+                        Some(number(labels, number_data_point::Value::AsInt(v)))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            aggregation_temporality: cumulative,
+            is_monotonic: true,
+        }),
+        Kind::Gauge => metric::Data::Gauge(Gauge {
+            data_points: family
+                .series
+                .iter()
+                .filter_map(|(labels, s)| match &s.value {
+                    Value::Gauge(g) => {
+                        let v = f64::from_bits(g.load(Ordering::Relaxed));
+                        Some(number(labels, number_data_point::Value::AsDouble(v)))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }),
+        Kind::Histogram => metric::Data::Histogram(Histogram {
+            data_points: family
+                .series
+                .iter()
+                .filter_map(|(labels, s)| match &s.value {
+                    Value::Histogram(h) => {
+                        let bucket_counts: Vec<u64> = h.bucket_counts().collect();
+                        Some(HistogramDataPoint {
+                            attributes: attributes(labels),
+                            start_time_unix_nano: start,
+                            time_unix_nano: now,
+                            count: bucket_counts.iter().sum(),
+                            sum: Some(h.sum()),
+                            bucket_counts,
+                            explicit_bounds: h.bounds().to_vec(),
+                            ..Default::default()
+                        })
+                    }
+                    _ => None,
+                })
+                .collect(),
+            aggregation_temporality: cumulative,
+        }),
+    }
+}
+
+/// A snapshot of every series as one OTLP export request.
+pub(crate) fn snapshot(
+    registry: &Registry,
+    resource: &[(String, String)],
+) -> ExportMetricsServiceRequest {
+    let start = unix_nanos(registry.start_time());
+    let now = unix_nanos(SystemTime::now());
+    let metrics = {
+        let state = registry.read();
+        state
+            .families
+            .values()
+            .filter(|f| !f.series.is_empty())
+            .map(|family| {
+                let description = state.descriptions.get(&family.raw_name);
+                Metric {
+                    name: family.raw_name.clone(),
+                    description: description.map(|d| d.help.to_string()).unwrap_or_default(),
+                    unit: description
+                        .and_then(|d| d.unit)
+                        .map(ucum)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    data: Some(data(family, start, now)),
+                    ..Default::default()
+                }
+            })
+            .collect()
+    };
+    let scope = InstrumentationScope {
+        name: env!("CARGO_PKG_NAME").to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..Default::default()
+    };
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource {
+                attributes: resource.iter().map(|(k, v)| string_kv(k, v)).collect(),
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                scope: Some(scope),
+                metrics,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// Starts exporting `registry` to `target` on the current runtime.
+pub(crate) fn spawn(
+    runtime: &tokio::runtime::Handle,
+    registry: Registry,
+    target: OtlpTarget,
+) -> BackgroundTask {
+    let client = HttpClient::new();
+    let OtlpTarget {
+        endpoint,
+        interval,
+        resource,
+    } = target;
+    tracing::info!(%endpoint, interval_secs = interval.as_secs_f64(), "exporting metrics over OTLP/HTTP");
+    BackgroundTask::spawn(runtime, "otlp", interval, true, move || {
+        let registry = registry.clone();
+        let client = client.clone();
+        let endpoint = endpoint.clone();
+        let resource = resource.clone();
+        async move {
+            let body =
+                tokio::task::spawn_blocking(move || snapshot(&registry, &resource).encode_to_vec())
+                    .await
+                    .map_err(|e| format!("encoding failed: {e}"))?;
+            client
+                .send(
+                    Method::POST,
+                    &endpoint,
+                    "application/x-protobuf",
+                    Bytes::from(body),
+                )
+                .await
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_maps_kinds_to_otlp_data() {
+        let registry = Registry::default();
+        metrics::with_local_recorder(&registry, || {
+            metrics::describe_histogram!("lat_seconds", Unit::Seconds, "Latency.");
+            metrics::counter!("calls_total", "tool" => "a").increment(7);
+            metrics::gauge!("busy").set(2.5);
+            metrics::histogram!("lat_seconds").record(0.003);
+        });
+        let request = snapshot(&registry, &[("service.name".into(), "svc".into())]);
+        let decoded =
+            ExportMetricsServiceRequest::decode(request.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(decoded, request);
+        let rm = &decoded.resource_metrics[0];
+        assert_eq!(
+            rm.resource.as_ref().unwrap().attributes[0].key,
+            "service.name"
+        );
+        let metrics = &rm.scope_metrics[0].metrics;
+        let names: Vec<_> = metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["busy", "calls_total", "lat_seconds"]);
+        let Some(metric::Data::Sum(sum)) = &metrics[1].data else {
+            panic!("counter must be a Sum")
+        };
+        assert!(sum.is_monotonic);
+        assert_eq!(
+            sum.aggregation_temporality,
+            AggregationTemporality::Cumulative as i32
+        );
+        assert_eq!(
+            sum.data_points[0].value,
+            Some(number_data_point::Value::AsInt(7))
+        );
+        assert_eq!(sum.data_points[0].attributes, vec![string_kv("tool", "a")]);
+        let Some(metric::Data::Histogram(h)) = &metrics[2].data else {
+            panic!("histogram expected")
+        };
+        assert_eq!(metrics[2].unit, "s");
+        assert_eq!(metrics[2].description, "Latency.");
+        let point = &h.data_points[0];
+        assert_eq!(point.count, 1);
+        assert_eq!(
+            point.explicit_bounds,
+            mcp_metrics::names::DEFAULT_DURATION_BUCKETS
+        );
+        assert_eq!(point.bucket_counts.len(), point.explicit_bounds.len() + 1);
+        assert_eq!(point.bucket_counts[1], 1, "0.003 falls in (0.001, 0.005]");
+    }
+}

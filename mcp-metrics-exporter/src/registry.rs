@@ -1,0 +1,510 @@
+//! The metric store: families by name, series by labels, and the [`metrics::Recorder`] on top.
+//!
+//! Registration (the slow path) takes a lock, checks names, labels and limits, and hands out
+//! `metrics` handles that wrap `Arc`s to atomics; recording through a handle takes no lock and
+//! allocates nothing. Series are never removed, so a handle stays valid for the life of the
+//! registry.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
+
+use mcp_metrics::names;
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+
+use crate::error::Error;
+use crate::histogram::{AtomicHistogram, BucketRules, Buckets, MetricMatcher};
+use crate::sanitize;
+
+/// Default number of series one metric may have before new ones are refused.
+pub const DEFAULT_SERIES_LIMIT: usize = 10_000;
+
+/// Settings of a [`Registry`]: series limits and histogram buckets.
+#[derive(Clone, Debug)]
+pub struct RegistryConfig {
+    series_limit: usize,
+    limits: Vec<(MetricMatcher, usize)>,
+    buckets: BucketRules,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            series_limit: DEFAULT_SERIES_LIMIT,
+            limits: Vec::new(),
+            buckets: BucketRules::default(),
+        }
+    }
+}
+
+impl RegistryConfig {
+    /// Default settings: [`DEFAULT_SERIES_LIMIT`] series per metric, duration buckets.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the series limit of every metric without a specific one.
+    pub fn series_limit(mut self, limit: usize) -> Self {
+        self.series_limit = limit;
+        self
+    }
+
+    /// Sets the series limit of the metrics that `matcher` selects (first match wins).
+    pub fn series_limit_for(mut self, matcher: MetricMatcher, limit: usize) -> Self {
+        self.limits.push((matcher, limit));
+        self
+    }
+
+    /// Sets the buckets of the histograms that `matcher` selects. An exact name wins over
+    /// prefix and suffix matchers, which are tried in the order they were added.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite bound list.
+    pub fn buckets_for(mut self, matcher: MetricMatcher, bounds: &[f64]) -> Result<Self, Error> {
+        self.buckets.push(matcher, Buckets::new(bounds)?);
+        Ok(self)
+    }
+
+    /// Sets the buckets of histograms that no matcher selects.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite bound list.
+    pub fn default_buckets(mut self, bounds: &[f64]) -> Result<Self, Error> {
+        self.buckets.set_default(Buckets::new(bounds)?);
+        Ok(self)
+    }
+
+    fn limit_for(&self, name: &str) -> usize {
+        let exact = self
+            .limits
+            .iter()
+            .find(|(m, _)| matches!(m, MetricMatcher::Exact(s) if s == name));
+        exact
+            .or_else(|| self.limits.iter().find(|(m, _)| m.matches(name)))
+            .map_or(self.series_limit, |(_, l)| *l)
+    }
+}
+
+/// The three kinds of metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Kind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Histogram => "histogram",
+        }
+    }
+}
+
+/// The storage behind one series.
+#[derive(Clone, Debug)]
+pub(crate) enum Value {
+    Counter(Arc<AtomicU64>),
+    /// `f64` bits.
+    Gauge(Arc<AtomicU64>),
+    Histogram(Arc<AtomicHistogram>),
+}
+
+/// Sanitised label names with their values, sorted by name.
+pub(crate) type Labels = Vec<(String, String)>;
+
+/// One series: its labels pre-rendered for the text formats, and its storage.
+#[derive(Debug)]
+pub(crate) struct Series {
+    /// `a="x",b="y"`, escaped; empty without labels.
+    pub(crate) rendered: String,
+    pub(crate) value: Value,
+}
+
+/// All series of one metric name.
+#[derive(Debug)]
+pub(crate) struct Family {
+    /// Name in the 0.0.4 text format; a counter's ends in `_total`.
+    pub(crate) name: String,
+    /// Name as registered through `metrics`.
+    pub(crate) raw_name: String,
+    pub(crate) kind: Kind,
+    limit: usize,
+    pub(crate) series: BTreeMap<Labels, Series>,
+}
+
+/// HELP text and unit from a `describe_*` call.
+#[derive(Debug, Clone)]
+pub(crate) struct Description {
+    pub(crate) help: SharedString,
+    pub(crate) unit: Option<Unit>,
+}
+
+/// Why a registration was refused; the `reason` label of the dropped-series counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Refusal {
+    SeriesLimit,
+    KindConflict,
+    NameCollision,
+    InvalidLabels,
+}
+
+impl Refusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::SeriesLimit => "series_limit",
+            Self::KindConflict => "kind_conflict",
+            Self::NameCollision => "name_collision",
+            Self::InvalidLabels => "invalid_labels",
+        }
+    }
+}
+
+/// Everything behind the lock.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Families by exposition name, so iteration is sorted.
+    pub(crate) families: BTreeMap<String, Family>,
+    /// Registered name → exposition name.
+    by_raw: HashMap<String, String>,
+    /// Every sample name a family can emit (`x_bucket`, `x_sum`, ...) → exposition name.
+    claimed: HashMap<String, String>,
+    /// Registered name → description.
+    pub(crate) descriptions: HashMap<String, Description>,
+    counters: HashMap<Key, Arc<AtomicU64>>,
+    gauges: HashMap<Key, Arc<AtomicU64>>,
+    histograms: HashMap<Key, Arc<AtomicHistogram>>,
+    warned: HashSet<(String, Refusal)>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: RegistryConfig,
+    state: RwLock<State>,
+    started: SystemTime,
+    /// Size of the last rendering, to size the next buffer.
+    render_hint: AtomicUsize,
+}
+
+/// The metric store and [`metrics::Recorder`] of this crate.
+///
+/// Cloning is cheap and every clone sees the same metrics.
+///
+/// ```
+/// use mcp_metrics_exporter::Registry;
+///
+/// let registry = Registry::default();
+/// metrics::with_local_recorder(&registry, || {
+///     metrics::counter!("jobs_total", "queue" => "default").increment(2);
+/// });
+/// assert!(registry.render_prometheus().contains("jobs_total{queue=\"default\"} 2"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new(RegistryConfig::default())
+    }
+}
+
+impl Registry {
+    /// An empty registry with these settings.
+    pub fn new(config: RegistryConfig) -> Self {
+        let mut state = State::default();
+        let dropped_limit = config.series_limit.max(DEFAULT_SERIES_LIMIT);
+        let name = names::DROPPED_SERIES_TOTAL;
+        // The registry is empty, so this name cannot collide.
+        let _ = state.family(Kind::Counter, name, dropped_limit);
+        state.descriptions.insert(
+            name.to_owned(),
+            Description {
+                help: "Series refused by the metrics exporter, by metric and reason \
+                       (series_limit, kind_conflict, name_collision, invalid_labels)."
+                    .into(),
+                unit: None,
+            },
+        );
+        let inner = Inner {
+            config,
+            state: RwLock::new(state),
+            started: SystemTime::now(),
+            render_hint: AtomicUsize::new(4096),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// When this registry was created: the start of every cumulative series.
+    pub fn start_time(&self) -> SystemTime {
+        self.inner.started
+    }
+
+    /// Number of series held, over all metrics.
+    pub fn series_count(&self) -> usize {
+        self.read().families.values().map(|f| f.series.len()).sum()
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn render_hint(&self) -> usize {
+        self.inner.render_hint.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_render_hint(&self, len: usize) {
+        self.inner.render_hint.store(len, Ordering::Relaxed);
+    }
+
+    fn describe(&self, name: &str, unit: Option<Unit>, help: SharedString) {
+        let mut state = self.write();
+        // The first description of a name wins, as in the other `metrics` exporters.
+        if !state.descriptions.contains_key(name) {
+            state
+                .descriptions
+                .insert(name.to_owned(), Description { help, unit });
+        }
+    }
+
+    /// Returns the storage of `key`, creating it if needed, or `None` when it is refused.
+    fn register(&self, kind: Kind, key: &Key) -> Option<Value> {
+        if let Some(value) = self.read().cached(kind, key) {
+            return Some(value);
+        }
+        let (refusal, first) = {
+            let mut state = self.write();
+            if let Some(value) = state.cached(kind, key) {
+                return Some(value);
+            }
+            match state.create(kind, key, &self.inner.config) {
+                Ok(value) => {
+                    state.cache(key, &value);
+                    return Some(value);
+                }
+                Err(refusal) => (refusal, state.refuse(key.name(), refusal)),
+            }
+        };
+        // Logged after the lock is released: a tracing layer may itself record metrics.
+        if first {
+            tracing::warn!(
+                metric = key.name(),
+                kind = kind.as_str(),
+                reason = refusal.as_str(),
+                "metrics exporter refused a series; further refusals of this metric are only counted in {}",
+                names::DROPPED_SERIES_TOTAL,
+            );
+        }
+        None
+    }
+}
+
+impl State {
+    fn cached(&self, kind: Kind, key: &Key) -> Option<Value> {
+        match kind {
+            Kind::Counter => self.counters.get(key).cloned().map(Value::Counter),
+            Kind::Gauge => self.gauges.get(key).cloned().map(Value::Gauge),
+            Kind::Histogram => self.histograms.get(key).cloned().map(Value::Histogram),
+        }
+    }
+
+    fn cache(&mut self, key: &Key, value: &Value) {
+        let key = key.clone();
+        match value {
+            Value::Counter(a) => drop(self.counters.insert(key, a.clone())),
+            Value::Gauge(a) => drop(self.gauges.insert(key, a.clone())),
+            Value::Histogram(a) => drop(self.histograms.insert(key, a.clone())),
+        }
+    }
+
+    /// Finds or creates the family of `raw`, refusing a kind or name conflict.
+    fn family(&mut self, kind: Kind, raw: &str, limit: usize) -> Result<&mut Family, Refusal> {
+        if let Some(name) = self.by_raw.get(raw) {
+            let family = self.families.get_mut(name).ok_or(Refusal::NameCollision)?;
+            return if family.kind == kind {
+                Ok(family)
+            } else {
+                Err(Refusal::KindConflict)
+            };
+        }
+        let name = exposition_name(kind, raw);
+        let claims = sample_names(kind, &name);
+        if claims.iter().any(|c| self.claimed.contains_key(c)) {
+            return Err(Refusal::NameCollision);
+        }
+        for claim in claims {
+            self.claimed.insert(claim, name.clone());
+        }
+        self.by_raw.insert(raw.to_owned(), name.clone());
+        let family = Family {
+            name: name.clone(),
+            raw_name: raw.to_owned(),
+            kind,
+            limit,
+            series: BTreeMap::new(),
+        };
+        Ok(self.families.entry(name).or_insert(family))
+    }
+
+    fn create(&mut self, kind: Kind, key: &Key, config: &RegistryConfig) -> Result<Value, Refusal> {
+        let labels = labels_of(kind, key)?;
+        let family = self.family(kind, key.name(), config.limit_for(key.name()))?;
+        if let Some(series) = family.series.get(&labels) {
+            return Ok(series.value.clone());
+        }
+        if family.series.len() >= family.limit {
+            return Err(Refusal::SeriesLimit);
+        }
+        let value = match kind {
+            Kind::Counter => Value::Counter(Arc::new(AtomicU64::new(0))),
+            Kind::Gauge => Value::Gauge(Arc::new(AtomicU64::new(0f64.to_bits()))),
+            Kind::Histogram => {
+                let buckets = config.buckets.for_name(key.name());
+                Value::Histogram(Arc::new(AtomicHistogram::new(buckets)))
+            }
+        };
+        let rendered = render_labels(&labels);
+        family.series.insert(
+            labels,
+            Series {
+                rendered,
+                value: value.clone(),
+            },
+        );
+        Ok(value)
+    }
+
+    /// Counts a refusal in the dropped-series counter and warns once per metric and reason.
+    /// Returns whether this is the first refusal of `raw` for this reason.
+    fn refuse(&mut self, raw: &str, refusal: Refusal) -> bool {
+        let first = self.warned.insert((raw.to_owned(), refusal));
+        let labels = vec![
+            ("metric".to_owned(), raw.to_owned()),
+            ("reason".to_owned(), refusal.as_str().to_owned()),
+        ];
+        let Some(name) = self.by_raw.get(names::DROPPED_SERIES_TOTAL) else {
+            return first;
+        };
+        let Some(family) = self.families.get_mut(name) else {
+            return first;
+        };
+        if let Some(series) = family.series.get(&labels) {
+            if let Value::Counter(c) = &series.value {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            return first;
+        }
+        if family.series.len() < family.limit {
+            let rendered = render_labels(&labels);
+            let value = Value::Counter(Arc::new(AtomicU64::new(1)));
+            family.series.insert(labels, Series { rendered, value });
+        }
+        first
+    }
+}
+
+/// The name a family is exposed under in the 0.0.4 text format.
+fn exposition_name(kind: Kind, raw: &str) -> String {
+    let mut name = sanitize::metric_name(raw);
+    if kind == Kind::Counter && !name.ends_with("_total") {
+        name.push_str("_total");
+    }
+    name
+}
+
+/// Every name a family may emit in either text format, so that no two families overlap.
+fn sample_names(kind: Kind, name: &str) -> Vec<String> {
+    match kind {
+        Kind::Counter => vec![name.to_owned(), name.trim_end_matches("_total").to_owned()],
+        Kind::Gauge => vec![name.to_owned()],
+        Kind::Histogram => ["", "_bucket", "_sum", "_count"]
+            .iter()
+            .map(|s| format!("{name}{s}"))
+            .collect(),
+    }
+}
+
+/// Sanitised, sorted labels; refuses duplicates after sanitising and reserved names.
+fn labels_of(kind: Kind, key: &Key) -> Result<Labels, Refusal> {
+    let mut labels: Labels = key
+        .labels()
+        .map(|l| (sanitize::label_name(l.key()), l.value().to_owned()))
+        .collect();
+    labels.sort();
+    let duplicate = labels.windows(2).any(|w| w[0].0 == w[1].0);
+    let reserved = labels
+        .iter()
+        .any(|(n, _)| n.starts_with("__") || (kind == Kind::Histogram && n == "le"));
+    if duplicate || reserved {
+        Err(Refusal::InvalidLabels)
+    } else {
+        Ok(labels)
+    }
+}
+
+fn render_labels(labels: &Labels) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push_str("=\"");
+        sanitize::push_label_value(&mut out, value);
+        out.push('"');
+    }
+    out
+}
+
+impl Recorder for Registry {
+    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit, description);
+    }
+
+    fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit, description);
+    }
+
+    fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit, description);
+    }
+
+    fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> Counter {
+        match self.register(Kind::Counter, key) {
+            Some(Value::Counter(atomic)) => Counter::from_arc(atomic),
+            _ => Counter::noop(),
+        }
+    }
+
+    fn register_gauge(&self, key: &Key, _metadata: &Metadata<'_>) -> Gauge {
+        match self.register(Kind::Gauge, key) {
+            Some(Value::Gauge(atomic)) => Gauge::from_arc(atomic),
+            _ => Gauge::noop(),
+        }
+    }
+
+    fn register_histogram(&self, key: &Key, _metadata: &Metadata<'_>) -> Histogram {
+        match self.register(Kind::Histogram, key) {
+            Some(Value::Histogram(h)) => Histogram::from_arc(h),
+            _ => Histogram::noop(),
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! Behaviour of the registry as seen through its rendered output.
+
+use metrics::{
+    Unit, counter, describe_counter, describe_histogram, gauge, histogram, with_local_recorder,
+};
+
+use crate::histogram::MetricMatcher;
+use crate::registry::{Registry, RegistryConfig};
+
+fn lines_starting<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+fn dropped(text: &str, metric: &str, reason: &str) -> Option<u64> {
+    let prefix =
+        format!("mcp_metrics_dropped_series_total{{metric=\"{metric}\",reason=\"{reason}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(|v| v.parse().unwrap())
+}
+
+#[test]
+fn families_and_series_are_sorted() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        counter!("zeta_total", "tool" => "b").increment(1);
+        gauge!("alpha").set(1.0);
+        counter!("zeta_total", "tool" => "a").increment(2);
+        counter!("middle_total", "outcome" => "x", "tool" => "b").increment(1);
+        counter!("middle_total", "tool" => "a", "outcome" => "y").increment(1);
+    });
+    let text = registry.render_prometheus();
+    let samples: Vec<_> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        samples,
+        [
+            "alpha 1",
+            "middle_total{outcome=\"x\",tool=\"b\"} 1",
+            "middle_total{outcome=\"y\",tool=\"a\"} 1",
+            "zeta_total{tool=\"a\"} 2",
+            "zeta_total{tool=\"b\"} 1",
+        ]
+    );
+}
+
+#[test]
+fn hostile_label_values_are_escaped() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        counter!("calls_total", "tool" => "say \"hi\"\\n\nnew line, ünïcødé → 🙂").increment(1);
+    });
+    let text = registry.render_prometheus();
+    let expected = "calls_total{tool=\"say \\\"hi\\\"\\\\n\\nnew line, ünïcødé → 🙂\"} 1";
+    assert!(text.lines().any(|l| l == expected), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        3,
+        "a newline in a value must not break the line: {text}"
+    );
+}
+
+#[test]
+fn help_and_type_appear_once_per_family() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        describe_counter!("requests", "Requests \\ served\nper tool.");
+        for tool in ["a", "b", "c"] {
+            counter!("requests", "tool" => tool).increment(1);
+            histogram!("latency_seconds", "tool" => tool).record(0.1);
+        }
+    });
+    let text = registry.render_prometheus();
+    assert_eq!(
+        lines_starting(&text, "# HELP requests_total"),
+        ["# HELP requests_total Requests \\\\ served\\nper tool."]
+    );
+    assert_eq!(
+        lines_starting(&text, "# TYPE requests_total"),
+        ["# TYPE requests_total counter"]
+    );
+    assert_eq!(lines_starting(&text, "# HELP latency_seconds").len(), 1);
+    assert_eq!(
+        lines_starting(&text, "# TYPE latency_seconds"),
+        ["# TYPE latency_seconds histogram"]
+    );
+    assert_eq!(lines_starting(&text, "# HELP").len(), 2);
+    assert!(
+        text.contains(
+            "# HELP latency_seconds Metric latency_seconds (no description registered).\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn total_is_added_to_counters_only_when_missing() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        counter!(mcp_metrics::names::TOOL_CALLS_TOTAL).increment(1);
+        counter!("bare").increment(2);
+        gauge!("gauge_total").set(3.0);
+    });
+    let text = registry.render_prometheus();
+    assert!(text.contains("\nmcp_tool_calls_total 1\n"), "{text}");
+    assert!(!text.contains("_total_total"), "{text}");
+    assert!(
+        text.contains("# TYPE bare_total counter\nbare_total 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE gauge_total gauge\ngauge_total 3\n"),
+        "gauges keep their name: {text}"
+    );
+}
+
+#[test]
+fn names_colliding_after_sanitising_are_refused_not_merged() {
+    let registry = Registry::default();
+    let (first, second) = with_local_recorder(&registry, || {
+        (
+            counter!("mcp.calls", "tool" => "a"),
+            counter!("mcp-calls", "tool" => "a"),
+        )
+    });
+    first.increment(1);
+    second.increment(100);
+    let text = registry.render_prometheus();
+    assert!(
+        text.contains("\nmcp_calls_total{tool=\"a\"} 1\n"),
+        "second name must not merge: {text}"
+    );
+    assert_eq!(
+        dropped(&text, "mcp-calls", "name_collision"),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(lines_starting(&text, "# TYPE mcp_calls_total").len(), 1);
+}
+
+#[test]
+fn one_name_with_two_kinds_is_refused() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        counter!("jobs").increment(5);
+        gauge!("jobs").set(9.0);
+        gauge!("jobs").set(10.0);
+        // A gauge whose name is a histogram's `_count` sample would also clash.
+        histogram!("work_seconds").record(1.0);
+        gauge!("work_seconds_count").set(1.0);
+    });
+    let text = registry.render_prometheus();
+    assert!(text.contains("\njobs_total 5\n"), "{text}");
+    assert!(
+        !text.contains("jobs 9") && !text.contains("jobs 10"),
+        "{text}"
+    );
+    assert_eq!(
+        dropped(&text, "jobs", "kind_conflict"),
+        Some(2),
+        "each refused registration counts: {text}"
+    );
+    assert_eq!(
+        dropped(&text, "work_seconds_count", "name_collision"),
+        Some(1),
+        "{text}"
+    );
+    assert!(!text.contains("# TYPE work_seconds_count gauge"), "{text}");
+}
+
+#[test]
+fn series_past_the_limit_are_dropped_and_counted() {
+    let config = RegistryConfig::new()
+        .series_limit(3)
+        .series_limit_for(MetricMatcher::Exact("wide_total".into()), 5);
+    let registry = Registry::new(config);
+    with_local_recorder(&registry, || {
+        for i in 0..10 {
+            counter!("narrow_total", "i" => i.to_string()).increment(1);
+            counter!("wide_total", "i" => i.to_string()).increment(1);
+        }
+        // An existing series is still handed out past the limit.
+        counter!("narrow_total", "i" => "0").increment(1);
+    });
+    let text = registry.render_prometheus();
+    assert_eq!(lines_starting(&text, "narrow_total{").len(), 3, "{text}");
+    assert_eq!(lines_starting(&text, "wide_total{").len(), 5, "{text}");
+    assert!(text.contains("narrow_total{i=\"0\"} 2"), "{text}");
+    assert_eq!(
+        dropped(&text, "narrow_total", "series_limit"),
+        Some(7),
+        "{text}"
+    );
+    assert_eq!(
+        dropped(&text, "wide_total", "series_limit"),
+        Some(5),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE mcp_metrics_dropped_series_total counter"),
+        "{text}"
+    );
+    assert_eq!(registry.series_count(), 3 + 5 + 2);
+}
+
+#[test]
+fn invalid_label_sets_are_refused() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        counter!("a_total", "error.type" => "x", "error_type" => "y").increment(1);
+        histogram!("h_seconds", "le" => "1").record(1.0);
+        gauge!("g", "__name__" => "x").set(1.0);
+    });
+    let text = registry.render_prometheus();
+    assert_eq!(
+        dropped(&text, "a_total", "invalid_labels"),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(
+        dropped(&text, "h_seconds", "invalid_labels"),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(dropped(&text, "g", "invalid_labels"), Some(1), "{text}");
+    assert_eq!(
+        registry.series_count(),
+        3,
+        "only the dropped counter's series: {text}"
+    );
+}
+
+#[test]
+fn histograms_render_cumulative_buckets_sum_and_count() {
+    let config = RegistryConfig::new()
+        .buckets_for(MetricMatcher::Suffix("_bytes".into()), &[10.0, 100.0])
+        .unwrap();
+    let registry = Registry::new(config);
+    with_local_recorder(&registry, || {
+        let h = histogram!("body_bytes", "route" => "x");
+        for v in [5.0, 10.0, 50.0, 500.0, 1000.0] {
+            h.record(v);
+        }
+        histogram!("lat_seconds").record(0.3);
+    });
+    let text = registry.render_prometheus();
+    let expected = "body_bytes_bucket{route=\"x\",le=\"10\"} 2\n\
+                    body_bytes_bucket{route=\"x\",le=\"100\"} 3\n\
+                    body_bytes_bucket{route=\"x\",le=\"+Inf\"} 5\n\
+                    body_bytes_sum{route=\"x\"} 1565\n\
+                    body_bytes_count{route=\"x\"} 5\n";
+    assert!(text.contains(expected), "{text}");
+    assert!(
+        text.contains("lat_seconds_bucket{le=\"0.2\"} 0\nlat_seconds_bucket{le=\"0.5\"} 1\n"),
+        "{text}"
+    );
+    assert_eq!(
+        lines_starting(&text, "lat_seconds_bucket").len(),
+        mcp_metrics::names::DEFAULT_DURATION_BUCKETS.len() + 1
+    );
+}
+
+#[test]
+fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        describe_histogram!("lat_seconds", Unit::Seconds, "Say \"when\".");
+        counter!("calls_total").increment(1);
+        histogram!("lat_seconds").record(1.0);
+    });
+    let text = registry.render_openmetrics();
+    assert!(
+        text.contains("# TYPE calls counter\ncalls_total 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("# HELP lat_seconds Say \\\"when\\\".\n# TYPE lat_seconds histogram\n# UNIT lat_seconds seconds\n"), "{text}");
+    assert!(
+        text.contains("lat_seconds_bucket{le=\"1.0\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    assert_eq!(text.matches("# EOF").count(), 1);
+}
+
+#[test]
+fn render_cost_does_not_depend_on_records() {
+    let registry = Registry::default();
+    let h = with_local_recorder(&registry, || histogram!("lat_seconds"));
+    for _ in 0..100_000 {
+        h.record(0.05);
+    }
+    let text = registry.render_prometheus();
+    assert!(text.contains("lat_seconds_count 100000\n"), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        2 + mcp_metrics::names::DEFAULT_DURATION_BUCKETS.len() + 1 + 2
+    );
+}
+
+#[test]
+fn handles_record_from_many_threads() {
+    let registry = Registry::default();
+    let (c, g, h) = with_local_recorder(&registry, || {
+        (counter!("n_total"), gauge!("g"), histogram!("h_seconds"))
+    });
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..10_000 {
+                    c.increment(1);
+                    g.increment(1.0);
+                    h.record(0.5);
+                }
+            });
+        }
+    });
+    let text = registry.render_prometheus();
+    assert!(text.contains("\nn_total 40000\n"), "{text}");
+    assert!(text.contains("\ng 40000\n"), "{text}");
+    assert!(
+        text.contains(
+            "\nh_seconds_sum 20000\n\nh_seconds_count 40000\n"
+                .replace("\n\n", "\n")
+                .as_str()
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn registering_again_returns_the_same_series() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || {
+        counter!("x_total", "a" => "1", "b" => "2").increment(1);
+        counter!("x_total", "b" => "2", "a" => "1").increment(1);
+        counter!("x_total", "a" => "1", "b" => "2").increment(1);
+    });
+    assert!(
+        registry
+            .render_prometheus()
+            .contains("x_total{a=\"1\",b=\"2\"} 3")
+    );
+    assert_eq!(registry.series_count(), 1);
+}
+
+#[test]
+fn the_first_refusal_of_a_metric_is_logged_once() {
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let registry = Registry::default();
+    tracing::subscriber::with_default(subscriber, || {
+        with_local_recorder(&registry, || {
+            counter!("jobs").increment(1);
+            for _ in 0..3 {
+                gauge!("jobs").set(1.0);
+            }
+        });
+    });
+    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(
+        log.contains("WARN") && log.contains("metric=\"jobs\"") && log.contains("kind_conflict"),
+        "{log}"
+    );
+    assert_eq!(
+        dropped(&registry.render_prometheus(), "jobs", "kind_conflict"),
+        Some(3)
+    );
+}
+
+#[test]
+fn accept_headers_pick_the_format() {
+    use crate::render::Format;
+    let cases = [
+        (None, Format::Prometheus),
+        (Some("text/plain"), Format::Prometheus),
+        (Some("*/*"), Format::Prometheus),
+        // What Prometheus 2.x sends by default.
+        (
+            Some(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            ),
+            Format::OpenMetrics,
+        ),
+        (Some("application/openmetrics-text"), Format::OpenMetrics),
+        (
+            Some("application/openmetrics-text; version=0.0.1"),
+            Format::Prometheus,
+        ),
+        (Some("application/openmetrics-text;q=0"), Format::Prometheus),
+        (
+            Some("text/plain;q=0.9, application/openmetrics-text;q=0.5"),
+            Format::Prometheus,
+        ),
+    ];
+    for (accept, expected) in cases {
+        assert_eq!(Format::from_accept(accept), expected, "{accept:?}");
+    }
+}

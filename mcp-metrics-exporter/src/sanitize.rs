@@ -1,0 +1,170 @@
+//! Name sanitising, escaping and number formatting shared by the text renderers.
+
+use std::fmt::Write as _;
+
+/// Maps a metric name onto `[a-zA-Z_][a-zA-Z0-9_]*`, the Prometheus charset without `:`,
+/// which is reserved for recording rules.
+///
+/// Every character outside the charset becomes `_`; a leading digit gets a `_` prefix.
+pub(crate) fn metric_name(raw: &str) -> String {
+    sanitize(raw, |c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Maps a label name onto the Prometheus charset `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub(crate) fn label_name(raw: &str) -> String {
+    sanitize(raw, |c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn sanitize(raw: &str, allowed: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(raw.len() + 1);
+    if raw.is_empty() || raw.starts_with(|c: char| c.is_ascii_digit()) {
+        out.push('_');
+    }
+    out.extend(raw.chars().map(|c| if allowed(c) { c } else { '_' }));
+    out
+}
+
+/// Appends a label value escaped for both text formats: `\` → `\\`, `"` → `\"`, newline → `\n`.
+///
+/// Every other character, including any non-ASCII one, passes through unchanged.
+pub(crate) fn push_label_value(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends HELP text escaped for the Prometheus 0.0.4 format (`\` and newline only) or, when
+/// `quote` is set, for OpenMetrics (which also escapes `"`).
+pub(crate) fn push_help(out: &mut String, help: &str, quote: bool) {
+    for c in help.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if quote => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends a sample value: `NaN`, `+Inf`, `-Inf`, or the shortest decimal that reads back
+/// to the same `f64`.
+pub(crate) fn push_f64(out: &mut String, value: f64) {
+    if value.is_nan() {
+        out.push_str("NaN");
+    } else if value == f64::INFINITY {
+        out.push_str("+Inf");
+    } else if value == f64::NEG_INFINITY {
+        out.push_str("-Inf");
+    } else {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{value}");
+    }
+}
+
+/// Appends a bucket bound for the `le` label. OpenMetrics wants canonical floats, so whole
+/// numbers get a `.0` there (`1.0`), while the 0.0.4 format keeps the short form (`1`).
+pub(crate) fn push_le(out: &mut String, bound: f64, openmetrics: bool) {
+    let start = out.len();
+    push_f64(out, bound);
+    let written = &out[start..];
+    if openmetrics && bound.is_finite() && !written.contains(['.', 'e', 'E']) {
+        out.push_str(".0");
+    }
+}
+
+/// Appends an unsigned integer sample value (without the `fmt` machinery: renders write
+/// one per series and bucket).
+pub(crate) fn push_u64(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written, so this never takes the fallback.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or("0"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_map_to_the_prometheus_charset() {
+        assert_eq!(metric_name("mcp.tool-calls"), "mcp_tool_calls");
+        assert_eq!(metric_name("a:b_c9"), "a_b_c9");
+        assert_eq!(metric_name("9lives"), "_9lives");
+        assert_eq!(metric_name(""), "_");
+        assert_eq!(metric_name("naïve"), "na_ve");
+    }
+
+    #[test]
+    fn label_names_do_not_keep_colons() {
+        assert_eq!(label_name("error.type"), "error_type");
+        assert_eq!(label_name("a:b"), "a_b");
+        assert_eq!(label_name("1x"), "_1x");
+    }
+
+    #[test]
+    fn label_values_escape_backslash_quote_and_newline_only() {
+        let mut out = String::new();
+        push_label_value(&mut out, "a\\b\"c\nd\té→🙂");
+        assert_eq!(out, "a\\\\b\\\"c\\nd\té→🙂");
+    }
+
+    #[test]
+    fn help_escaping_depends_on_the_format() {
+        let mut text = String::new();
+        push_help(&mut text, "say \"hi\"\\\n", false);
+        assert_eq!(text, "say \"hi\"\\\\\\n");
+        let mut om = String::new();
+        push_help(&mut om, "say \"hi\"", true);
+        assert_eq!(om, "say \\\"hi\\\"");
+    }
+
+    #[test]
+    fn floats_use_prometheus_spellings() {
+        let cases = [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (1.0, "1"),
+            (0.005, "0.005"),
+            (-2.5, "-2.5"),
+        ];
+        for (value, expected) in cases {
+            let mut out = String::new();
+            push_f64(&mut out, value);
+            assert_eq!(out, expected);
+        }
+    }
+
+    #[test]
+    fn integers_are_written_in_full() {
+        for value in [0, 7, 10, 1234567890, u64::MAX] {
+            let mut out = String::new();
+            push_u64(&mut out, value);
+            assert_eq!(out, value.to_string());
+        }
+    }
+
+    #[test]
+    fn le_is_canonical_in_openmetrics() {
+        let mut out = String::new();
+        push_le(&mut out, 1.0, true);
+        out.push(' ');
+        push_le(&mut out, 0.25, true);
+        out.push(' ');
+        push_le(&mut out, 1.0, false);
+        assert_eq!(out, "1.0 0.25 1");
+    }
+}

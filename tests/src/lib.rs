@@ -1,0 +1,3 @@
+//! End-to-end test support.
+
+pub mod harness;

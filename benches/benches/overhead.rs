@@ -69,15 +69,37 @@ mod peers {
     static CALLS: AtomicU64 = AtomicU64::new(0);
     static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
     static NANOS: AtomicU64 = AtomicU64::new(0);
+    static BUCKET: AtomicU64 = AtomicU64::new(0);
 
-    /// The floor: two clock reads and three atomic adds, written by hand.
+    fn clock() -> &'static quanta::Clock {
+        static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
+        CLOCK.get_or_init(quanta::Clock::new)
+    }
+
+    /// The floor of DESIGN.md: two clock reads and three atomic adds, written by hand.
     #[inline(never)]
     pub(super) fn floor(x: u64) -> Result<u64, NoError> {
-        let start = quanta::Instant::now();
-        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        let clock = clock();
+        let start = clock.raw();
         let r = Ok(black_box(x).wrapping_mul(3));
-        let nanos = start.elapsed().as_nanos() as u64;
+        let nanos = clock.delta_as_nanos(start, clock.raw());
         CALLS.fetch_add(1, Ordering::Relaxed);
+        NANOS.fetch_add(nanos, Ordering::Relaxed);
+        BUCKET.fetch_add(1, Ordering::Relaxed);
+        r
+    }
+
+    /// The same work as a recorded call, by hand: two clock reads and five atomic adds (in-flight
+    /// up and down, outcome counter, histogram bucket, histogram sum).
+    #[inline(never)]
+    pub(super) fn floor_same_work(x: u64) -> Result<u64, NoError> {
+        let clock = clock();
+        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        let start = clock.raw();
+        let r = Ok(black_box(x).wrapping_mul(3));
+        let nanos = clock.delta_as_nanos(start, clock.raw());
+        CALLS.fetch_add(1, Ordering::Relaxed);
+        BUCKET.fetch_add(1, Ordering::Relaxed);
         NANOS.fetch_add(nanos, Ordering::Relaxed);
         IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
         r
@@ -86,7 +108,7 @@ mod peers {
     /// The usual hand-written code: `metrics` macros with labels on every call.
     #[inline(never)]
     pub(super) fn hand_macros(x: u64) -> Result<u64, NoError> {
-        let start = quanta::Instant::now();
+        let start = std::time::Instant::now();
         let r = Ok(black_box(x).wrapping_mul(3));
         metrics::counter!("hand_calls_total", "tool" => "hand", "outcome" => "success")
             .increment(1);
@@ -117,6 +139,9 @@ fn sync_calls(c: &mut Criterion) {
     #[cfg(feature = "instrumented")]
     {
         g.bench_function("floor", |b| b.iter(|| peers::floor(black_box(7))));
+        g.bench_function("floor_same_work", |b| {
+            b.iter(|| peers::floor_same_work(black_box(7)))
+        });
         g.bench_function("mcp_tool_metrics", |b| {
             b.iter(|| tool_metrics(black_box(7)))
         });
@@ -201,6 +226,9 @@ fn contention(c: &mut Criterion) {
     #[cfg(feature = "instrumented")]
     {
         g.bench_function("floor", |b| b.iter_custom(per_thread(peers::floor)));
+        g.bench_function("floor_same_work", |b| {
+            b.iter_custom(per_thread(peers::floor_same_work))
+        });
         g.bench_function("mcp_tool_metrics", |b| {
             b.iter_custom(per_thread(tool_metrics))
         });

@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
 }
 
 /// The crate names in the normal dependency tree of `mcp-metrics` with the given feature flags.
@@ -11,12 +14,30 @@ fn dependency_names(flags: &[&str]) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["tree", "--offline", "-p", "mcp-metrics", "-e", "normal", "--prefix", "none", "--format", "{lib}"])
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "mcp-metrics",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{lib}",
+        ])
         .args(flags)
         .output()
         .expect("cargo tree runs");
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
-    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_owned()).collect();
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .collect();
     names.sort();
     names.dedup();
     names
@@ -26,7 +47,10 @@ fn dependency_names(flags: &[&str]) -> Vec<String> {
 fn compiled_out_links_neither_metrics_nor_tracing() {
     let off = dependency_names(&["--no-default-features"]);
     for crate_name in ["metrics", "tracing", "tracing_core", "quanta", "rmcp"] {
-        assert!(!off.iter().any(|n| n == crate_name), "{crate_name} is linked with default features off: {off:?}");
+        assert!(
+            !off.iter().any(|n| n == crate_name),
+            "{crate_name} is linked with default features off: {off:?}"
+        );
     }
     // the proc-macro crate and its parser are all that remains
     assert!(off.iter().any(|n| n == "mcp_metrics_macros"), "{off:?}");
@@ -36,9 +60,15 @@ fn compiled_out_links_neither_metrics_nor_tracing() {
 fn default_features_link_metrics_and_tracing() {
     let on = dependency_names(&[]);
     for crate_name in ["metrics", "tracing", "quanta"] {
-        assert!(on.iter().any(|n| n == crate_name), "{crate_name} missing with default features: {on:?}");
+        assert!(
+            on.iter().any(|n| n == crate_name),
+            "{crate_name} missing with default features: {on:?}"
+        );
     }
     let metrics_only = dependency_names(&["--no-default-features", "--features", "metrics"]);
     assert!(metrics_only.iter().any(|n| n == "metrics"));
-    assert!(!metrics_only.iter().any(|n| n == "tracing"), "{metrics_only:?}");
+    assert!(
+        !metrics_only.iter().any(|n| n == "tracing"),
+        "{metrics_only:?}"
+    );
 }

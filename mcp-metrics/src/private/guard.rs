@@ -8,7 +8,7 @@ pub struct Guard {
     #[cfg(feature = "metrics")]
     handles: super::site::Handles,
     #[cfg(feature = "metrics")]
-    start: Option<quanta::Instant>,
+    start: Option<u64>,
     #[cfg(feature = "trace")]
     span: tracing::Span,
     done: bool,
@@ -48,7 +48,7 @@ impl Guard {
         #[cfg(feature = "trace")] span: tracing::Span,
     ) -> Self {
         #[cfg(feature = "metrics")]
-        let start = handles.start().then(quanta::Instant::now);
+        let start = handles.start().then(|| super::site::clock().raw());
         Guard {
             #[cfg(feature = "metrics")]
             handles,
@@ -82,7 +82,9 @@ impl Guard {
         #[cfg(feature = "metrics")]
         {
             if let Some(start) = self.start {
-                self.handles.finish(outcome, start.elapsed().as_secs_f64());
+                let clock = super::site::clock();
+                let nanos = clock.delta_as_nanos(start, clock.raw());
+                self.handles.finish(outcome, nanos as f64 * 1e-9);
             }
         }
         #[cfg(feature = "trace")]

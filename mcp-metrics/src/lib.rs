@@ -35,6 +35,8 @@
 //! `metrics` nor the `tracing` crate is linked.
 
 pub mod names;
+#[cfg(feature = "rmcp")]
+pub mod rmcp;
 
 mod error_kind;
 mod outcome;

@@ -1,0 +1,84 @@
+//! A streamable-HTTP MCP server with `/mcp` and `/metrics` on one axum router.
+//!
+//! ```sh
+//! cargo run -p mcp-metrics-examples --bin http-server
+//! ```
+//!
+//! Listens on `MCP_BIND` (default `127.0.0.1:8080`; port 0 picks a free port) and prints
+//! `listening on http://ADDR` first. The exporter is configured from the environment
+//! (`MCP_METRICS_*`, see `mcp-metrics-exporter`); `/metrics` is served on the same router.
+
+use mcp_metrics::rmcp::Instrumented;
+use mcp_metrics_examples::Tools;
+use mcp_metrics_exporter::{ExporterBuilder, build_info};
+use rmcp::transport::streamable_http_server::{
+    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let bind: SocketAddr = std::env::var("MCP_BIND")
+        .unwrap_or_else(|_| "127.0.0.1:8080".into())
+        .parse()
+        .map_err(|e| format!("MCP_BIND: {e}"))?;
+
+    // `/metrics` lives on the MCP router, so no listener of its own.
+    let exporter = ExporterBuilder::from_env()?
+        .without_listener()
+        .build_info(build_info!())
+        .install()?;
+    mcp_metrics::rmcp::set_registered_tools(Tools::default().count());
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mcp = StreamableHttpService::new(
+        || Ok(Instrumented::new(Tools::default())),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default().with_cancellation_token(shutdown.child_token()),
+    );
+    let app = axum::Router::new()
+        .nest_service("/mcp", mcp)
+        .merge(exporter.router());
+
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    eprintln!("MCP endpoint http://{addr}/mcp, metrics http://{addr}/metrics");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            shutdown.cancel();
+        })
+        .await?;
+    exporter.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,181 @@
+//! The http-server example driven by the real Python MCP client (PyPI `mcp`), then scraped:
+//! exact counts per tool and outcome from both layers, sessions and in-flight back to 0.
+
+use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample, workspace_root};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+fn python() -> PathBuf {
+    let path = std::env::var_os("MCP_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "no Python with the `mcp` package at {}: run `bash .ci/run`, or set MCP_TEST_PYTHON",
+        path.display()
+    );
+    path
+}
+
+fn run_client(url: &str, calls: &Value) -> Value {
+    let out = Command::new(python())
+        .arg(workspace_root().join("tests/python/client.py"))
+        .arg(url)
+        .arg(calls.to_string())
+        .output()
+        .expect("run the Python client");
+    assert!(
+        out.status.success(),
+        "client failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the client prints JSON")
+}
+
+#[test]
+fn python_client_calls_are_counted_exactly() {
+    let server = ExampleServer::start("http-server", &[("MCP_METRICS_EXPORTER", "prometheus")]);
+    let calls = json!([
+        {"tool": "add", "arguments": {"a": 2, "b": 3}},
+        {"tool": "add", "arguments": {"a": -1, "b": 1}},
+        {"tool": "lookup", "arguments": {"key": "alpha"}},
+        {"tool": "lookup", "arguments": {"key": "missing"}},
+        {"tool": "lookup", "arguments": {"key": "root"}},
+        {"tool": "validate", "arguments": {"text": "   "}},
+        {"tool": "validate", "arguments": {"text": "fine"}},
+        {"tool": "slow", "arguments": {"millis": 30}},
+        {"tool": "crash", "arguments": {}},
+        {"tool": "no_such_tool", "arguments": {}},
+        {"tool": "add", "arguments": {"a": "not a number", "b": 1}}
+    ]);
+    let report = run_client(&server.url("/mcp"), &calls);
+
+    // What the client saw.
+    assert_eq!(
+        report["tools"],
+        json!(["add", "crash", "lookup", "slow", "validate"])
+    );
+    let seen = report["calls"].as_array().expect("calls");
+    assert_eq!(seen.len(), 11);
+    assert_eq!(
+        seen[0],
+        json!({"tool": "add", "is_error": false, "text": "5"})
+    );
+    assert_eq!(seen[3]["is_error"], json!(true));
+    assert_eq!(seen[5]["is_error"], json!(true));
+    assert_eq!(
+        seen[8]["error_code"],
+        json!(-32603),
+        "a panicking tool still gets an answer"
+    );
+    assert_eq!(seen[9]["error_code"], json!(-32602));
+    assert_eq!(seen[10]["is_error"], json!(true));
+
+    // The client closed its session: the gauge is back to 0 once the server drops it.
+    let text = eventually(Duration::from_secs(10), || {
+        let (status, text) = get(&server.url("/metrics"), &[]);
+        assert_eq!(status, 200);
+        (sample(&text, "mcp_server_sessions_active", &[]) == Some(0.0)).then_some(text)
+    })
+    .expect("mcp_server_sessions_active back to 0");
+    let v = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
+
+    // The function layer, `#[mcp_tool]`.
+    let calls_total = "mcp_tool_calls_total";
+    assert_eq!(
+        v(calls_total, &[("tool", "add"), ("outcome", "success")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        v(calls_total, &[("tool", "lookup"), ("outcome", "success")]),
+        Some(1.0)
+    );
+    let err = |kind| {
+        [
+            ("tool", "lookup"),
+            ("outcome", "error"),
+            ("error_type", kind),
+        ]
+    };
+    assert_eq!(v(calls_total, &err("not_found")), Some(1.0));
+    assert_eq!(v(calls_total, &err("forbidden")), Some(1.0));
+    let tool_error = [
+        ("tool", "validate"),
+        ("outcome", "tool_error"),
+        ("error_type", "tool_error"),
+    ];
+    assert_eq!(v(calls_total, &tool_error), Some(1.0));
+    assert_eq!(
+        v(calls_total, &[("tool", "validate"), ("outcome", "success")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        v(calls_total, &[("tool", "slow"), ("outcome", "success")]),
+        Some(1.0)
+    );
+    let panic = [
+        ("tool", "crash"),
+        ("outcome", "panic"),
+        ("error_type", "panic"),
+    ];
+    assert_eq!(v(calls_total, &panic), Some(1.0));
+    // Neither the unknown tool nor the bad arguments reached a function.
+    let function_calls: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("mcp_tool_calls_total{"))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum();
+    assert_eq!(function_calls, 9.0, "{text}");
+    for tool in ["add", "lookup", "validate", "slow", "crash"] {
+        assert_eq!(
+            v("mcp_tool_calls_in_flight", &[("tool", tool)]),
+            Some(0.0),
+            "{tool}"
+        );
+    }
+    let slow = [("tool", "slow"), ("outcome", "success")];
+    assert!(v("mcp_tool_duration_seconds_sum", &slow).expect("slow sum") >= 0.03);
+
+    // The request layer, `Instrumented`.
+    let ops = "mcp_server_operation_duration_seconds_count";
+    let call = |tool, error: Option<&'static str>| {
+        let mut labels = vec![("method", "tools/call"), ("tool", tool)];
+        if let Some(e) = error {
+            labels.push(("error_type", e));
+        }
+        v(ops, &labels)
+    };
+    assert_eq!(call("add", None), Some(2.0));
+    assert_eq!(
+        call("add", Some("tool_error")),
+        Some(1.0),
+        "bad arguments are a tool error in rmcp"
+    );
+    assert_eq!(call("lookup", Some("tool_error")), Some(2.0));
+    assert_eq!(call("lookup", None), Some(1.0));
+    assert_eq!(call("validate", Some("tool_error")), Some(1.0));
+    assert_eq!(call("crash", Some("-32603")), Some(1.0));
+    assert_eq!(
+        call("_unknown", Some("-32602")),
+        Some(1.0),
+        "the unknown name is not a label"
+    );
+    assert!(!text.contains("no_such_tool"));
+    assert_eq!(v(ops, &[("method", "initialize")]), Some(1.0));
+    assert_eq!(v(ops, &[("method", "tools/list")]), Some(1.0));
+    assert_eq!(
+        v("mcp_server_session_duration_seconds_count", &[]),
+        Some(1.0)
+    );
+    assert_eq!(v("mcp_registered_tools", &[]), Some(5.0));
+
+    // The server shuts down cleanly on SIGTERM.
+    let mut server = server;
+    assert!(
+        server.proc.terminate(Duration::from_secs(10)),
+        "the server stops on SIGTERM"
+    );
+}

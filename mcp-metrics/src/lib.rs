@@ -39,6 +39,7 @@ pub mod names;
 pub mod rmcp;
 
 mod error_kind;
+mod helpers;
 mod outcome;
 
 #[doc(hidden)]
@@ -46,6 +47,7 @@ mod outcome;
 pub mod __private;
 
 pub use error_kind::{ErrorKind, OTHER_ERROR_KIND, jsonrpc_code_kind};
+pub use helpers::{OTHER_MODEL, PriceTable};
 pub use outcome::Outcome;
 
 /// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`.
@@ -138,7 +140,7 @@ pub fn describe() {
     );
     metrics::describe_counter!(
         LLM_COST_TOTAL,
-        "Cost of LLM tokens, by model, in the price table's currency."
+        "Cost of LLM tokens, by model, in millionths of the price table's currency unit."
     );
     metrics::describe_counter!(
         RATE_LIMIT_HITS_TOTAL,

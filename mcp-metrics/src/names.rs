@@ -23,8 +23,9 @@ pub const BUILD_INFO: &str = "mcp_build_info";
 pub const NOTIFICATIONS_SENT_TOTAL: &str = "mcp_server_notifications_sent_total";
 /// LLM tokens used, by `model` and `type` (`prompt` or `completion`).
 pub const LLM_TOKENS_TOTAL: &str = "mcp_llm_tokens_total";
-/// Cost of LLM tokens from the configured price table, by `model`, in the table's currency unit.
-pub const LLM_COST_TOTAL: &str = "mcp_llm_cost_total";
+/// Cost of LLM tokens from the configured price table, by `model`, in millionths of the table's
+/// currency unit (counters count integers; divide by 1e6 in queries).
+pub const LLM_COST_TOTAL: &str = "mcp_llm_cost_micros_total";
 /// Rate-limit hits, by `limiter`.
 pub const RATE_LIMIT_HITS_TOTAL: &str = "mcp_rate_limit_hits_total";
 /// Cache look-ups, by `cache` and `result` (`hit` or `miss`).

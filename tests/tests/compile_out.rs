@@ -72,3 +72,61 @@ fn default_features_link_metrics_and_tracing() {
         "{metrics_only:?}"
     );
 }
+
+/// Demangled symbol names of a binary.
+fn symbols(binary: &std::path::Path) -> String {
+    let out = Command::new("nm")
+        .arg("-C")
+        .arg(binary)
+        .output()
+        .expect("nm runs (binutils)");
+    assert!(
+        out.status.success(),
+        "nm failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn compiled_out_example_has_no_metrics_or_tracing_code() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Built alone, so that no other workspace member switches the features on.
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["build", "-p", "mcp-metrics-example-compiled-out"])
+        .status()
+        .expect("cargo build runs");
+    assert!(status.success());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let bare = symbols(&target.join("debug/mcp-metrics-example-compiled-out"));
+    assert!(
+        bare.contains("compiled_out::add"),
+        "the tool functions are there"
+    );
+    for needle in [
+        "mcp_metrics::__private",
+        "metrics::recorder",
+        "tracing_core::",
+        "quanta::",
+    ] {
+        assert!(
+            !bare.contains(needle),
+            "{needle} linked into the compiled-out example"
+        );
+    }
+    // The same check finds them in an instrumented example.
+    let instrumented = symbols(&mcp_metrics_tests::harness::example_bin("http-server"));
+    for needle in [
+        "mcp_metrics::__private",
+        "metrics::recorder",
+        "tracing_core::",
+    ] {
+        assert!(
+            instrumented.contains(needle),
+            "{needle} missing from the instrumented example"
+        );
+    }
+}

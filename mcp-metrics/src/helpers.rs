@@ -1,0 +1,121 @@
+//! Recording helpers for what MCP servers that call LLMs, rate-limit or cache need.
+//!
+//! They are `macro_rules!` macros with bounded labels; with the `metrics` feature off they expand
+//! to nothing that records (their arguments are still evaluated once, for side effects).
+
+use std::collections::HashMap;
+
+/// The model label of a model missing from a [`PriceTable`], which keeps the label bounded.
+pub const OTHER_MODEL: &str = "_OTHER";
+
+/// Prices per million tokens, by model, in one currency unit of your choice.
+///
+/// ```
+/// use mcp_metrics::PriceTable;
+/// let prices = PriceTable::new().model("small-1", 0.15, 0.60).model("large-2", 3.0, 15.0);
+/// assert_eq!(prices.cost("small-1", 1_000_000, 500_000), Some(0.45));
+/// assert_eq!(prices.cost("unknown", 10, 10), None);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    models: HashMap<String, (f64, f64)>,
+}
+
+impl PriceTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces the prices of `model`: per million prompt tokens and per million
+    /// completion tokens.
+    pub fn model(
+        mut self,
+        model: impl Into<String>,
+        prompt_per_million: f64,
+        completion_per_million: f64,
+    ) -> Self {
+        self.models
+            .insert(model.into(), (prompt_per_million, completion_per_million));
+        self
+    }
+
+    /// The cost of a number of tokens, or `None` for a model without prices.
+    pub fn cost(&self, model: &str, prompt_tokens: u64, completion_tokens: u64) -> Option<f64> {
+        let (p, c) = self.models.get(model)?;
+        Some((prompt_tokens as f64 * p + completion_tokens as f64 * c) / 1_000_000.0)
+    }
+
+    /// The model's name if the table knows it, else [`OTHER_MODEL`]: the `model` label to use.
+    pub fn label<'a>(&'a self, model: &'a str) -> &'a str {
+        match self.models.get_key_value(model) {
+            Some((name, _)) => name,
+            None => OTHER_MODEL,
+        }
+    }
+
+    /// Records `mcp_llm_tokens_total{model, type}` and `mcp_llm_cost_total{model}` for one LLM
+    /// response. Models missing from the table are counted as `_OTHER`, without cost.
+    pub fn record(&self, model: &str, prompt_tokens: u64, completion_tokens: u64) {
+        let label = self.label(model);
+        crate::llm_tokens!(label, prompt_tokens, completion_tokens);
+        if let Some(cost) = self.cost(model, prompt_tokens, completion_tokens) {
+            crate::llm_cost!(label, cost);
+        }
+    }
+}
+
+/// Counts LLM tokens in `mcp_llm_tokens_total{model, type}`, `type` being `prompt` and `completion`.
+///
+/// `model` must come from a fixed set (see [`PriceTable::label`]).
+/// ```
+/// mcp_metrics::llm_tokens!("small-1", 120, 40);
+/// ```
+#[macro_export]
+macro_rules! llm_tokens {
+    ($model:expr, $prompt:expr, $completion:expr $(,)?) => {{
+        let (model, prompt, completion): (&str, u64, u64) = ($model, $prompt, $completion);
+        $crate::__private::record_tokens(model, prompt, completion);
+    }};
+}
+
+/// Adds to `mcp_llm_cost_total{model}`.
+#[macro_export]
+macro_rules! llm_cost {
+    ($model:expr, $cost:expr $(,)?) => {{
+        let (model, cost): (&str, f64) = ($model, $cost);
+        $crate::__private::record_cost(model, cost);
+    }};
+}
+
+/// Counts a request refused by the rate limiter `limiter` in `mcp_rate_limit_hits_total{limiter}`.
+/// ```
+/// mcp_metrics::rate_limited!("per_user");
+/// ```
+#[macro_export]
+macro_rules! rate_limited {
+    ($limiter:expr $(,)?) => {{
+        let limiter: &'static str = $limiter;
+        $crate::__private::record_counter(
+            $crate::names::RATE_LIMIT_HITS_TOTAL,
+            &[("limiter", limiter)],
+        );
+    }};
+}
+
+/// Counts a cache look-up in `mcp_cache_requests_total{cache, result}`, `result` being `hit` or `miss`.
+/// ```
+/// let hit = true;
+/// mcp_metrics::cache_lookup!("embeddings", hit);
+/// ```
+#[macro_export]
+macro_rules! cache_lookup {
+    ($cache:expr, $hit:expr $(,)?) => {{
+        let (cache, hit): (&'static str, bool) = ($cache, $hit);
+        let result = if hit { "hit" } else { "miss" };
+        $crate::__private::record_counter(
+            $crate::names::CACHE_REQUESTS_TOTAL,
+            &[("cache", cache), ("result", result)],
+        );
+    }};
+}

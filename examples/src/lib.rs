@@ -1,6 +1,6 @@
 //! The tools of the example servers: one of each outcome `#[mcp_tool]` tells apart.
 
-use mcp_metrics::{ErrorKind, mcp_tool};
+use mcp_metrics::{ErrorKind, PriceTable, mcp_tool};
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{CallToolResult, ContentBlock, IntoContents, ServerCapabilities, ServerConfig};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
@@ -36,6 +36,19 @@ pub struct ValidateRequest {
 pub struct SlowRequest {
     /// How long to work, in milliseconds (at most 5000).
     pub millis: u64,
+}
+
+/// Arguments of `summarize`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SummarizeRequest {
+    /// The text to summarize.
+    pub text: String,
+}
+
+/// Prices of the (simulated) models `summarize` calls, per million prompt and completion tokens.
+pub fn prices() -> &'static PriceTable {
+    static PRICES: std::sync::OnceLock<PriceTable> = std::sync::OnceLock::new();
+    PRICES.get_or_init(|| PriceTable::new().model("small-1", 0.15, 0.60))
 }
 
 /// Why `lookup` failed: each variant is an `error_type` label value.
@@ -131,6 +144,24 @@ impl Tools {
         let millis = millis.min(5_000);
         tokio::time::sleep(Duration::from_millis(millis)).await;
         format!("worked {millis} ms")
+    }
+
+    /// Summarizes a text with a (simulated) LLM, recording its token usage and cost.
+    #[mcp_tool]
+    #[tool]
+    async fn summarize(
+        &self,
+        Parameters(SummarizeRequest { text }): Parameters<SummarizeRequest>,
+    ) -> String {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let summary = words.iter().take(5).copied().collect::<Vec<_>>().join(" ");
+        // A real server would take these from the LLM's response.
+        let (prompt_tokens, completion_tokens) = (
+            words.len() as u64 * 4 / 3 + 20,
+            summary.len() as u64 / 4 + 1,
+        );
+        prices().record("small-1", prompt_tokens, completion_tokens);
+        summary
     }
 
     /// Always panics: shows how a crashing tool is counted.

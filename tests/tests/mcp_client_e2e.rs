@@ -56,7 +56,7 @@ fn python_client_calls_are_counted_exactly() {
     // What the client saw.
     assert_eq!(
         report["tools"],
-        json!(["add", "crash", "lookup", "slow", "validate"])
+        json!(["add", "crash", "lookup", "slow", "summarize", "validate"])
     );
     let seen = report["calls"].as_array().expect("calls");
     assert_eq!(seen.len(), 11);
@@ -170,7 +170,7 @@ fn python_client_calls_are_counted_exactly() {
         v("mcp_server_session_duration_seconds_count", &[]),
         Some(1.0)
     );
-    assert_eq!(v("mcp_registered_tools", &[]), Some(5.0));
+    assert_eq!(v("mcp_registered_tools", &[]), Some(6.0));
 
     // The server shuts down cleanly on SIGTERM.
     let mut server = server;

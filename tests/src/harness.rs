@@ -102,7 +102,9 @@ impl ExampleServer {
     pub fn start(name: &str, env: &[(&str, &str)]) -> Self {
         let bin = example_bin(name);
         let mut cmd = Command::new(&bin);
-        cmd.env("MCP_BIND", "127.0.0.1:0").env("RUST_LOG", "warn");
+        cmd.env("MCP_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "error")
+            .env("RUST_BACKTRACE", "0");
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -1,0 +1,107 @@
+//! The deploy bundle against real traffic: the http-server example under load, a real Prometheus
+//! with the bundle's scrape config (basic auth) and rules, and every dashboard query evaluated
+//! through the HTTP API: each returns data.
+
+use mcp_metrics_tests::deploy::{dashboard_queries, deploy_dir};
+use mcp_metrics_tests::harness::{ExampleServer, McpHttp, Prometheus, eventually};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// One session's worth of calls covering every outcome.
+fn session(url: &str, round: u64) {
+    let mut c = McpHttp::connect(url);
+    c.call_tool("add", json!({"a": round as i64, "b": 1}));
+    c.call_tool(
+        "lookup",
+        json!({"key": if round % 2 == 0 { "alpha" } else { "missing" }}),
+    );
+    c.call_tool(
+        "validate",
+        json!({"text": if round % 3 == 0 { " " } else { "ok" }}),
+    );
+    c.call_tool(
+        "summarize",
+        json!({"text": "a fairly long text that needs a short summary for the model"}),
+    );
+    c.call_tool("slow", json!({"millis": 20}));
+    if round % 5 == 0 {
+        c.call_tool("crash", json!({}));
+    }
+    c.close();
+}
+
+#[test]
+fn dashboard_queries_return_data_from_a_loaded_server() {
+    let server = ExampleServer::start(
+        "http-server",
+        &[("MCP_METRICS_BASIC_AUTH", "prometheus:s3cret")],
+    );
+    let url = server.url("/mcp");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let rounds = Arc::new(AtomicU64::new(0));
+    let load = {
+        let (stop, rounds, url) = (stop.clone(), rounds.clone(), url.clone());
+        std::thread::spawn(move || {
+            // Bounded: at most 2 minutes of load, stopped earlier by the test.
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
+                let round = rounds.fetch_add(1, Ordering::Relaxed);
+                session(&url, round);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+
+    let prometheus_dir = deploy_dir().join("prometheus");
+    let config = std::fs::read_to_string(prometheus_dir.join("prometheus.yml"))
+        .unwrap()
+        .replace("127.0.0.1:8080", &server.addr.to_string())
+        .replace("scrape_interval: 15s", "scrape_interval: 1s")
+        .replace("evaluation_interval: 15s", "evaluation_interval: 1s")
+        // no Alertmanager in this test
+        .replace(
+            "        - targets: [\"127.0.0.1:9093\"]",
+            "        - targets: []",
+        );
+    let recording = std::fs::read_to_string(prometheus_dir.join("recording-rules.yml")).unwrap();
+    let alerting = std::fs::read_to_string(prometheus_dir.join("alert-rules.yml")).unwrap();
+    let prom = Prometheus::start(
+        &config,
+        &[
+            ("metrics-password", "s3cret"),
+            ("recording-rules.yml", &recording),
+            ("alert-rules.yml", &alerting),
+        ],
+    );
+
+    assert_eq!(
+        prom.wait_value(r#"up{job="mcp-server"}"#, Duration::from_secs(30)),
+        Some(1.0)
+    );
+    // Enough scrapes for rates over the interval below.
+    std::thread::sleep(Duration::from_secs(8));
+
+    let queries = dashboard_queries();
+    assert!(queries.len() >= 12);
+    for q in &queries {
+        let expr = q.resolved("10s");
+        let data = eventually(Duration::from_secs(30), || {
+            let result = prom.query(&expr);
+            result.iter().any(|(_, v)| v.is_finite()).then_some(result)
+        });
+        assert!(data.is_some(), "panel {:?}: no data for {expr}", q.panel);
+    }
+    // The alert rules evaluate on real data: the crashing tool raises its alert.
+    let firing = eventually(Duration::from_secs(30), || {
+        let r = prom.query(r#"ALERTS{alertname="McpToolPanics",tool="crash",alertstate="firing"}"#);
+        (!r.is_empty()).then_some(r)
+    });
+    assert!(firing.is_some(), "McpToolPanics did not fire");
+
+    stop.store(true, Ordering::Relaxed);
+    load.join().expect("the load thread ran without failing");
+    assert!(rounds.load(Ordering::Relaxed) > 5);
+}

@@ -30,11 +30,15 @@
 //! - `trace` (default): open spans.
 //! - `rmcp` (default): understand rmcp's `CallToolResult` and `ErrorData` return values, and the
 //!   [`rmcp`](mod@rmcp) integration module.
+//! - `otel`: continue a client's trace from the request's `_meta.traceparent`, through
+//!   `tracing-opentelemetry`.
 //!
 //! With `default-features = false`, `#[mcp_tool]` emits the function unchanged and neither the
 //! `metrics` nor the `tracing` crate is linked.
 
 pub mod names;
+#[cfg(feature = "otel")]
+pub mod otel;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
 

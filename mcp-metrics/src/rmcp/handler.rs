@@ -83,6 +83,7 @@ impl<H> Drop for Instrumented<H> {
 }
 
 /// What a request was about, for the `tool` / `prompt` label.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 enum Target {
     None,
     Tool(String),
@@ -92,24 +93,89 @@ enum Target {
 
 /// Records one request when dropped: with its result's error type, or `cancelled` if the
 /// request's future was dropped before it completed.
+#[cfg_attr(not(all(feature = "metrics", feature = "trace")), allow(dead_code))]
 struct Operation {
     method: &'static str,
     target: Target,
     start: Instant,
     error_type: Option<&'static str>,
     finished: bool,
+    span: RequestSpan,
 }
 
 impl Operation {
-    fn start(method: &'static str, target: Target) -> Self {
+    fn start(method: &'static str, target: Target, span: RequestSpan) -> Self {
         Operation {
             method,
             target,
             start: Instant::now(),
             error_type: None,
             finished: false,
+            span,
         }
     }
+}
+
+/// The server span of a request (with the `trace` feature).
+#[cfg(feature = "trace")]
+type RequestSpan = tracing::Span;
+#[cfg(not(feature = "trace"))]
+type RequestSpan = ();
+
+/// Opens the server span of a request, following the OpenTelemetry MCP semantic conventions:
+/// named `{mcp.method.name} {target}`, parented by the client's `_meta.traceparent` (feature `otel`).
+#[cfg(feature = "trace")]
+fn request_span(
+    method: &'static str,
+    target: Option<(&'static str, &str)>,
+    context: &RequestContext<RoleServer>,
+) -> RequestSpan {
+    use tracing::field::Empty;
+    let name = match target {
+        Some((_, t)) => format!("{method} {t}"),
+        None => method.to_owned(),
+    };
+    let span = tracing::info_span!(
+        "mcp.server.request",
+        otel.name = %name,
+        otel.kind = "server",
+        mcp.method.name = method,
+        gen_ai.tool.name = Empty,
+        gen_ai.prompt.name = Empty,
+        gen_ai.operation.name = Empty,
+        jsonrpc.request.id = %context.id,
+        mcp.protocol.version = Empty,
+        error.type = Empty,
+        otel.status_code = Empty,
+    );
+    match target {
+        Some(("tool", t)) => {
+            span.record("gen_ai.tool.name", t);
+            span.record("gen_ai.operation.name", "execute_tool");
+        }
+        Some((_, t)) => {
+            span.record("gen_ai.prompt.name", t);
+        }
+        None => {}
+    }
+    if let Some(version) = context.meta.protocol_version() {
+        span.record("mcp.protocol.version", version.as_str());
+    }
+    #[cfg(feature = "otel")]
+    crate::otel::set_remote_parent(
+        &span,
+        context.meta.get_traceparent(),
+        context.meta.get_tracestate(),
+    );
+    span
+}
+
+#[cfg(not(feature = "trace"))]
+fn request_span(
+    _: &'static str,
+    _: Option<(&'static str, &str)>,
+    _: &RequestContext<RoleServer>,
+) -> RequestSpan {
 }
 
 impl Drop for Operation {
@@ -119,6 +185,11 @@ impl Drop for Operation {
         } else {
             Some("cancelled")
         };
+        #[cfg(feature = "trace")]
+        if let Some(e) = error_type {
+            self.span.record("error.type", e);
+            self.span.record("otel.status_code", "ERROR");
+        }
         #[cfg(feature = "metrics")]
         {
             use crate::names::label;
@@ -162,10 +233,13 @@ fn call_tool_error(response: &CallToolResponse) -> Option<&'static str> {
 async fn observe<T>(
     method: &'static str,
     target: Target,
+    span: RequestSpan,
     future: impl Future<Output = Result<T, McpError>>,
     result_error: fn(&T) -> Option<&'static str>,
 ) -> Result<T, McpError> {
-    let mut op = Operation::start(method, target);
+    #[cfg(feature = "trace")]
+    let future = tracing::Instrument::instrument(future, span.clone());
+    let mut op = Operation::start(method, target, span);
     let mut future = std::pin::pin!(future);
     let result = std::future::poll_fn(|cx| {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
@@ -200,7 +274,8 @@ macro_rules! observed {
             $($arg: $ty,)*
             context: RequestContext<RoleServer>,
         ) -> impl Future<Output = Result<$out, McpError>> + MaybeSendFuture + '_ {
-            observe($method, Target::None, self.inner.$name($($arg,)* context), no_result_error)
+            let span = request_span($method, None, &context);
+            observe($method, Target::None, span, self.inner.$name($($arg,)* context), no_result_error)
         }
     };
 }
@@ -249,9 +324,11 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         request: InitializeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
+        let span = request_span("initialize", None, &context);
         let answer = observe(
             "initialize",
             Target::None,
+            span,
             self.inner.initialize(request, context),
             no_result_error,
         );
@@ -270,9 +347,11 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<CallToolResponse, McpError>> + MaybeSendFuture + '_ {
         let target = Target::Tool(self.tool_label(&request.name));
+        let span = request_span("tools/call", Some(("tool", &request.name)), &context);
         observe(
             "tools/call",
             target,
+            span,
             self.inner.call_tool(request, context),
             call_tool_error,
         )
@@ -284,9 +363,11 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<ListToolsResult, McpError>> + MaybeSendFuture + '_ {
         let first_page = request.as_ref().is_none_or(|r| r.cursor.is_none());
+        let span = request_span("tools/list", None, &context);
         let answer = observe(
             "tools/list",
             Target::None,
+            span,
             self.inner.list_tools(request, context),
             no_result_error,
         );
@@ -308,9 +389,11 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<GetPromptResponse, McpError>> + MaybeSendFuture + '_ {
         let target = Target::Prompt(request.name.to_string());
+        let span = request_span("prompts/get", Some(("prompt", &request.name)), &context);
         observe(
             "prompts/get",
             target,
+            span,
             self.inner.get_prompt(request, context),
             no_result_error,
         )
@@ -321,9 +404,11 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<CustomResult, McpError>> + MaybeSendFuture + '_ {
+        let span = request_span(crate::OTHER_ERROR_KIND, None, &context);
         observe(
             crate::OTHER_ERROR_KIND,
             Target::None,
+            span,
             self.inner.on_custom_request(request, context),
             no_result_error,
         )

@@ -45,6 +45,9 @@ pub enum Error {
     /// The exporter needs a Tokio runtime and none is running on this thread.
     #[error("this exporter needs a running Tokio runtime: call it from inside one")]
     NoRuntime,
+    /// A global `tracing` subscriber was installed before this one.
+    #[error("a global tracing subscriber is already installed")]
+    SubscriberAlreadySet,
     /// The metrics listener could not bind its address.
     #[error("cannot listen for metrics scrapes on {addr}: {source}")]
     Bind {

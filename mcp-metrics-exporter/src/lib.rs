@@ -87,6 +87,8 @@
 //! assert!(text.contains("mcp_tool_duration_seconds_count{tool=\"search\"} 1"));
 //! ```
 
+#[cfg(feature = "otel")]
+pub mod telemetry;
 mod auth;
 mod build_info;
 mod builder;

@@ -10,6 +10,7 @@
 
 use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_examples::Tools;
+use mcp_metrics_exporter::telemetry::TelemetryBuilder;
 use mcp_metrics_exporter::{ExporterBuilder, build_info};
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
@@ -20,10 +21,8 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error.
+    let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
     let bind: SocketAddr = std::env::var("MCP_BIND")
         .unwrap_or_else(|_| "127.0.0.1:8080".into())
         .parse()
@@ -62,6 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     exporter.shutdown().await;
+    telemetry.shutdown();
     Ok(())
 }
 

@@ -9,15 +9,14 @@
 
 use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_examples::Tools;
+use mcp_metrics_exporter::telemetry::TelemetryBuilder;
 use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, build_info};
 use rmcp::ServiceExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error.
+    let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
     let exporter = ExporterBuilder::from_env()?
         .build_info(build_info!())
         .build()?;
@@ -37,5 +36,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     running.waiting().await?;
     exporter.shutdown().await;
+    telemetry.shutdown();
     Ok(())
 }

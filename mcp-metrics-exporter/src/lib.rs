@@ -87,8 +87,6 @@
 //! assert!(text.contains("mcp_tool_duration_seconds_count{tool=\"search\"} 1"));
 //! ```
 
-#[cfg(feature = "otel")]
-pub mod telemetry;
 mod auth;
 mod build_info;
 mod builder;
@@ -104,6 +102,8 @@ mod render;
 mod sanitize;
 mod stdout;
 mod task;
+#[cfg(feature = "otel")]
+pub mod telemetry;
 
 pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;

@@ -15,18 +15,18 @@ fn session(url: &str, round: u64) {
     c.call_tool("add", json!({"a": round as i64, "b": 1}));
     c.call_tool(
         "lookup",
-        json!({"key": if round % 2 == 0 { "alpha" } else { "missing" }}),
+        json!({"key": if round.is_multiple_of(2) { "alpha" } else { "missing" }}),
     );
     c.call_tool(
         "validate",
-        json!({"text": if round % 3 == 0 { " " } else { "ok" }}),
+        json!({"text": if round.is_multiple_of(3) { " " } else { "ok" }}),
     );
     c.call_tool(
         "summarize",
         json!({"text": "a fairly long text that needs a short summary for the model"}),
     );
     c.call_tool("slow", json!({"millis": 20}));
-    if round % 5 == 0 {
+    if round.is_multiple_of(5) {
         c.call_tool("crash", json!({}));
     }
     c.close();

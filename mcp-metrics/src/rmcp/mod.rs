@@ -1,6 +1,6 @@
 //! Integration with the official Rust MCP SDK, `rmcp`.
 //!
-//! [`Instrumented`] wraps a [`ServerHandler`] and observes every MCP request the server answers:
+//! [`Instrumented`] wraps a [`ServerHandler`](::rmcp::ServerHandler) and observes every MCP request the server answers:
 //!
 //! | metric | owner | what it says |
 //! |---|---|---|

@@ -156,14 +156,29 @@ impl BucketRules {
     }
 }
 
-/// A histogram with fixed buckets: one atomic counter per bucket and an atomic `f64` sum.
+/// Units of the fixed-point part of the sum: billionths (nanoseconds for a histogram of seconds).
+const FIXED_SCALE: f64 = 1e9;
+/// Values at or above this go to the `f64` part of the sum (keeps the fixed part far from overflow).
+const FIXED_MAX: f64 = 1e6;
+/// Smallest first bound for which billionths are precise enough (a thousandth of the bound).
+const FIXED_MIN_BOUND: f64 = 1e-6;
+
+/// A histogram with fixed buckets: one atomic counter per bucket and an atomic sum.
+///
+/// The sum has a fixed-point part in billionths, added with one `fetch_add`, for histograms whose
+/// buckets start at or above a microsecond-scale bound (durations in seconds), and an `f64` part
+/// updated by compare-and-swap for everything else. A compare-and-swap retries under contention;
+/// the fixed-point add does not.
 #[derive(Debug)]
 pub(crate) struct AtomicHistogram {
     buckets: Buckets,
     /// Per-bucket (not cumulative) counts; the last slot is the `+Inf` bucket.
     counts: Box<[AtomicU64]>,
-    /// The sum of recorded values, as `f64` bits.
+    /// The `f64` part of the sum, as bits.
     sum: AtomicU64,
+    /// The fixed-point part of the sum, in billionths.
+    fixed_sum: AtomicU64,
+    fixed: bool,
 }
 
 impl AtomicHistogram {
@@ -175,6 +190,11 @@ impl AtomicHistogram {
             buckets: buckets.clone(),
             counts,
             sum: AtomicU64::new(0f64.to_bits()),
+            fixed_sum: AtomicU64::new(0),
+            fixed: buckets
+                .bounds()
+                .first()
+                .is_some_and(|b| *b >= FIXED_MIN_BOUND),
         }
     }
 
@@ -193,6 +213,7 @@ impl AtomicHistogram {
 
     pub(crate) fn sum(&self) -> f64 {
         f64::from_bits(self.sum.load(Ordering::Relaxed))
+            + self.fixed_sum.load(Ordering::Relaxed) as f64 / FIXED_SCALE
     }
 
     fn add(&self, value: f64, count: u64) {
@@ -207,6 +228,11 @@ impl AtomicHistogram {
         } else {
             value * count as f64
         };
+        if self.fixed && (0.0..FIXED_MAX).contains(&delta) {
+            self.fixed_sum
+                .fetch_add((delta * FIXED_SCALE).round() as u64, Ordering::Relaxed);
+            return;
+        }
         let mut current = self.sum.load(Ordering::Relaxed);
         loop {
             let next = (f64::from_bits(current) + delta).to_bits();
@@ -261,6 +287,27 @@ mod tests {
         h.record_many(10.0, 4);
         assert_eq!(h.bucket_counts().collect::<Vec<_>>(), vec![2, 2, 5]);
         assert_eq!(h.sum(), 0.5 + 1.0 + 1.5 + 2.0 + 3.0 + 40.0);
+    }
+
+    #[test]
+    fn sums_keep_their_precision() {
+        // duration buckets: the fixed-point part, exact to a billionth per record
+        let h = AtomicHistogram::new(&Buckets::default_duration());
+        for _ in 0..3 {
+            h.record(0.000_123_456_789);
+        }
+        h.record(2e6); // above the fixed-point range
+        h.record(-1.0); // negative values too
+        assert!(
+            (h.sum() - (3.0 * 0.000_123_456_789 + 2e6 - 1.0)).abs() < 1e-9,
+            "{}",
+            h.sum()
+        );
+        // buckets below a microsecond: plain f64 sums
+        let tiny = AtomicHistogram::new(&Buckets::new(&[1e-12, 1e-9]).unwrap());
+        tiny.record(3e-13);
+        tiny.record(3e-13);
+        assert_eq!(tiny.sum(), 6e-13);
     }
 
     #[test]

@@ -93,6 +93,7 @@ mod builder;
 mod client;
 mod config;
 mod error;
+mod gauge;
 mod histogram;
 mod http;
 mod otlp;

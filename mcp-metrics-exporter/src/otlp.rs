@@ -103,7 +103,7 @@ fn data(family: &Family, start: u64, now: u64) -> metric::Data {
                 .iter()
                 .filter_map(|(labels, s)| match &s.value {
                     Value::Gauge(g) => {
-                        let v = f64::from_bits(g.load(Ordering::Relaxed));
+                        let v = g.value();
                         Some(number(labels, number_data_point::Value::AsDouble(v)))
                     }
                     _ => None,

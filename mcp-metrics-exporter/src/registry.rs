@@ -14,6 +14,7 @@ use mcp_metrics::names;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 use crate::error::Error;
+use crate::gauge::AtomicGauge;
 use crate::histogram::{AtomicHistogram, BucketRules, Buckets, MetricMatcher};
 use crate::sanitize;
 
@@ -111,7 +112,7 @@ impl Kind {
 pub(crate) enum Value {
     Counter(Arc<AtomicU64>),
     /// `f64` bits.
-    Gauge(Arc<AtomicU64>),
+    Gauge(Arc<AtomicGauge>),
     Histogram(Arc<AtomicHistogram>),
 }
 
@@ -177,7 +178,7 @@ pub(crate) struct State {
     /// Registered name → description.
     pub(crate) descriptions: HashMap<String, Description>,
     counters: HashMap<Key, Arc<AtomicU64>>,
-    gauges: HashMap<Key, Arc<AtomicU64>>,
+    gauges: HashMap<Key, Arc<AtomicGauge>>,
     histograms: HashMap<Key, Arc<AtomicHistogram>>,
     warned: HashSet<(String, Refusal)>,
 }
@@ -375,7 +376,7 @@ impl State {
         }
         let value = match kind {
             Kind::Counter => Value::Counter(Arc::new(AtomicU64::new(0))),
-            Kind::Gauge => Value::Gauge(Arc::new(AtomicU64::new(0f64.to_bits()))),
+            Kind::Gauge => Value::Gauge(Arc::new(AtomicGauge::new())),
             Kind::Histogram => {
                 let buckets = config.buckets.for_name(key.name());
                 Value::Histogram(Arc::new(AtomicHistogram::new(buckets)))

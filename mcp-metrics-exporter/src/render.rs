@@ -148,7 +148,7 @@ fn write_family(
             }
             Value::Gauge(g) => {
                 write_sample_start(out, &family.name, "", &series.rendered);
-                push_f64(out, f64::from_bits(g.load(Ordering::Relaxed)));
+                push_f64(out, g.value());
                 out.push('\n');
             }
             Value::Histogram(h) => {

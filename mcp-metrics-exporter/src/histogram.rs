@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use metrics::HistogramFn;
 
@@ -179,6 +180,18 @@ pub(crate) struct AtomicHistogram {
     /// The fixed-point part of the sum, in billionths.
     fixed_sum: AtomicU64,
     fixed: bool,
+    /// The last exemplar of each bucket, allocated when the first one arrives.
+    exemplars: OnceLock<Mutex<Box<[Option<StoredExemplar>]>>>,
+}
+
+/// An exemplar as rendered in OpenMetrics: the ids, the value and when it was recorded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StoredExemplar {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) value: f64,
+    /// Seconds since the Unix epoch.
+    pub(crate) timestamp: f64,
 }
 
 impl AtomicHistogram {
@@ -195,6 +208,7 @@ impl AtomicHistogram {
                 .bounds()
                 .first()
                 .is_some_and(|b| *b >= FIXED_MIN_BOUND),
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -211,6 +225,29 @@ impl AtomicHistogram {
         self.counts.iter().map(|c| c.load(Ordering::Relaxed))
     }
 
+    /// The last exemplar of each bucket, the `+Inf` bucket last; `None` where there is none.
+    pub(crate) fn exemplars(&self) -> Option<Vec<Option<StoredExemplar>>> {
+        let slots = self.exemplars.get()?;
+        Some(slots.lock().unwrap_or_else(|p| p.into_inner()).to_vec())
+    }
+
+    #[cold]
+    fn keep_exemplar(&self, index: usize, e: mcp_metrics::__private::Exemplar, value: f64) {
+        let slots = self
+            .exemplars
+            .get_or_init(|| Mutex::new(vec![None; self.counts.len()].into_boxed_slice()));
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let stored = StoredExemplar {
+            trace_id: e.trace_id,
+            span_id: e.span_id,
+            value,
+            timestamp,
+        };
+        slots.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(stored);
+    }
+
     pub(crate) fn sum(&self) -> f64 {
         f64::from_bits(self.sum.load(Ordering::Relaxed))
             + self.fixed_sum.load(Ordering::Relaxed) as f64 / FIXED_SCALE
@@ -223,6 +260,9 @@ impl AtomicHistogram {
         // First bound >= value, i.e. the first bucket with `value <= le`.
         let index = self.bounds().partition_point(|b| *b < value);
         self.counts[index].fetch_add(count, Ordering::Relaxed);
+        if let Some(e) = mcp_metrics::__private::current_exemplar() {
+            self.keep_exemplar(index, e, value);
+        }
         let delta = if count == 1 {
             value
         } else {
@@ -287,6 +327,31 @@ mod tests {
         h.record_many(10.0, 4);
         assert_eq!(h.bucket_counts().collect::<Vec<_>>(), vec![2, 2, 5]);
         assert_eq!(h.sum(), 0.5 + 1.0 + 1.5 + 2.0 + 3.0 + 40.0);
+    }
+
+    #[test]
+    fn exemplars_are_kept_per_bucket() {
+        let h = AtomicHistogram::new(&Buckets::new(&[1.0, 2.0]).unwrap());
+        h.record(0.5);
+        assert!(
+            h.exemplars().is_none(),
+            "no storage until an exemplar arrives"
+        );
+        let e = mcp_metrics::__private::Exemplar {
+            trace_id: 0xabc,
+            span_id: 0x12,
+        };
+        mcp_metrics::__private::with_exemplar(Some(e), || h.record(1.5));
+        h.record(1.7); // without an exemplar: the bucket keeps the last one it had
+        let all = h.exemplars().unwrap();
+        assert_eq!(all[0], None);
+        let kept = all[1].expect("bucket le=2 has an exemplar");
+        assert_eq!(
+            (kept.trace_id, kept.span_id, kept.value),
+            (0xabc, 0x12, 1.5)
+        );
+        assert_eq!(all[2], None);
+        assert_eq!(h.bucket_counts().collect::<Vec<_>>(), vec![1, 2, 0]);
     }
 
     #[test]

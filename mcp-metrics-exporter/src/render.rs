@@ -153,7 +153,9 @@ fn write_family(
             }
             Value::Histogram(h) => {
                 let mut cumulative = 0u64;
-                for (le, count) in h.buckets().le(om).iter().zip(h.bucket_counts()) {
+                let exemplars = if om { h.exemplars() } else { None };
+                for (i, (le, count)) in h.buckets().le(om).iter().zip(h.bucket_counts()).enumerate()
+                {
                     cumulative += count;
                     out.push_str(&family.name);
                     out.push_str("_bucket{");
@@ -165,6 +167,12 @@ fn write_family(
                     out.push_str(le);
                     out.push_str("\"} ");
                     push_u64(out, cumulative);
+                    if let Some(e) = exemplars
+                        .as_ref()
+                        .and_then(|all| all.get(i).copied().flatten())
+                    {
+                        push_exemplar(out, &e);
+                    }
                     out.push('\n');
                 }
                 write_sample_start(out, &family.name, "_sum", &series.rendered);
@@ -176,6 +184,19 @@ fn write_family(
             }
         }
     }
+}
+
+/// Writes an OpenMetrics exemplar: ` # {trace_id="..",span_id=".."} value timestamp`.
+fn push_exemplar(out: &mut String, e: &crate::histogram::StoredExemplar) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        " # {{trace_id=\"{:032x}\",span_id=\"{:016x}\"}} ",
+        e.trace_id, e.span_id
+    );
+    push_f64(out, e.value);
+    out.push(' ');
+    push_f64(out, e.timestamp);
 }
 
 /// Writes `name{labels} ` (or `name ` without labels).

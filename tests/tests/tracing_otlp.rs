@@ -201,6 +201,8 @@ async fn spans_continue_the_client_trace_and_nest() {
         .build_with_writer(move || writer.clone())
         .unwrap();
     let _default = tracing::subscriber::set_default(subscriber);
+    let registry = mcp_metrics_exporter::Registry::default();
+    let _recorder = metrics::set_default_local_recorder(&registry);
 
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     let server = tokio::spawn(async move {
@@ -296,6 +298,25 @@ async fn spans_continue_the_client_trace_and_nest() {
     assert_eq!(dividing[0]["span_id"], hex(&tool.span_id));
     assert_eq!(dividing[0]["b"], 2);
     assert_eq!(dividing[1]["trace_id"], hex(&second.trace_id));
+
+    // Exemplars: the duration histogram links a bucket to the first call's trace (OpenMetrics).
+    let text = registry.render_openmetrics();
+    let exemplar = format!(
+        "# {{trace_id=\"{TRACE_ID}\",span_id=\"{}\"}}",
+        hex(&tool.span_id)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("mcp_tool_duration_seconds_bucket{") && l.contains(&exemplar))
+        .unwrap_or_else(|| panic!("no exemplar {exemplar} in:\n{text}"));
+    assert!(
+        line.contains("outcome=\"success\",tool=\"divide\""),
+        "{line}"
+    );
+    assert!(
+        !registry.render_prometheus().contains("trace_id"),
+        "the 0.0.4 text format has no exemplars"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]

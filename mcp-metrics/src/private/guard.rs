@@ -83,8 +83,13 @@ impl Guard {
         {
             if let Some(start) = self.start {
                 let clock = super::site::clock();
-                let nanos = clock.delta_as_nanos(start, clock.raw());
-                self.handles.finish(outcome, nanos as f64 * 1e-9);
+                let end = clock.raw();
+                let seconds = clock.delta_as_nanos(start, end) as f64 * 1e-9;
+                #[cfg(feature = "otel")]
+                let exemplar = self.exemplar(clock.delta_as_nanos(0, end));
+                #[cfg(not(feature = "otel"))]
+                let exemplar = None;
+                super::with_exemplar(exemplar, || self.handles.finish(outcome, seconds));
             }
         }
         #[cfg(feature = "trace")]
@@ -92,6 +97,25 @@ impl Guard {
             self.span.record("error.type", error_type);
             self.span.record("otel.status_code", "ERROR");
         }
+    }
+}
+
+#[cfg(all(feature = "metrics", feature = "otel"))]
+impl Guard {
+    /// The ids of this call's span, if it is sampled and the site is due for an exemplar.
+    fn exemplar(&self, now_ns: u64) -> Option<super::Exemplar> {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        if self.span.is_none() || !self.handles.exemplar_due(now_ns) {
+            return None;
+        }
+        let cx = self.span.context();
+        let span = cx.span();
+        let ids = span.span_context();
+        (ids.is_valid() && ids.is_sampled()).then(|| super::Exemplar {
+            trace_id: u128::from_be_bytes(ids.trace_id().to_bytes()),
+            span_id: u64::from_be_bytes(ids.span_id().to_bytes()),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Support code for what the macros generate. Not a stable API: it may change in any release.
 
 pub mod classify;
+mod exemplar;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 mod future;
 #[cfg(any(feature = "metrics", feature = "trace"))]
@@ -9,6 +10,7 @@ mod guard;
 mod site;
 
 pub use crate::__classify as classify;
+pub use exemplar::{Exemplar, current_exemplar, with_exemplar};
 #[cfg(any(feature = "metrics", feature = "trace"))]
 pub use future::InstrumentedFuture;
 #[cfg(any(feature = "metrics", feature = "trace"))]

@@ -92,6 +92,9 @@ pub struct CallSite {
     tool: &'static str,
     labels: [Label; 1],
     cached: OnceLock<SiteHandles>,
+    /// When this site last gave an exemplar, in clock nanoseconds.
+    #[cfg(feature = "otel")]
+    last_exemplar: AtomicU64,
 }
 
 pub(crate) struct SiteHandles {
@@ -120,6 +123,8 @@ impl CallSite {
             tool,
             labels: [Label::from_static_parts(label::TOOL, tool)],
             cached: OnceLock::new(),
+            #[cfg(feature = "otel")]
+            last_exemplar: AtomicU64::new(0),
         }
     }
 
@@ -220,7 +225,27 @@ impl SiteHandles {
     }
 }
 
+/// Exemplars per call site: at most one a second.
+#[cfg(feature = "otel")]
+const EXEMPLAR_INTERVAL_NS: u64 = 1_000_000_000;
+
 impl Handles {
+    /// Whether this call may give an exemplar: claims the site's slot for the next second.
+    #[cfg(feature = "otel")]
+    #[inline]
+    pub(crate) fn exemplar_due(&self, now_ns: u64) -> bool {
+        let site = match self {
+            Handles::Off => return false,
+            Handles::Global(site, _) | Handles::Local(site, _) => site,
+        };
+        let last = site.last_exemplar.load(Ordering::Relaxed);
+        (last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS)
+            && site
+                .last_exemplar
+                .compare_exchange(last, now_ns.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
     /// Counts the call in flight; false when nothing is recorded.
     #[inline]
     pub(crate) fn start(&self) -> bool {

@@ -11,6 +11,18 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 /// Largest whole increment kept in the integer part (exact in `f64`).
 const MAX_WHOLE: f64 = (1u64 << 53) as f64;
 
+/// Adds `delta` to the `f64` whose bits are in `atomic`, with a compare-and-swap loop.
+pub(crate) fn add_f64(atomic: &AtomicU64, delta: f64) {
+    let mut current = atomic.load(Ordering::Relaxed);
+    loop {
+        let next = (f64::from_bits(current) + delta).to_bits();
+        match atomic.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(seen) => current = seen,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct AtomicGauge {
     /// The value last set plus non-integral changes, as `f64` bits.
@@ -37,19 +49,7 @@ impl AtomicGauge {
             self.whole.fetch_add(delta as i64, Ordering::AcqRel);
             return;
         }
-        let mut current = self.base.load(Ordering::Relaxed);
-        loop {
-            let next = (f64::from_bits(current) + delta).to_bits();
-            match self.base.compare_exchange_weak(
-                current,
-                next,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(seen) => current = seen,
-            }
-        }
+        add_f64(&self.base, delta);
     }
 }
 

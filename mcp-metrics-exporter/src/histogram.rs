@@ -273,19 +273,7 @@ impl AtomicHistogram {
                 .fetch_add((delta * FIXED_SCALE).round() as u64, Ordering::Relaxed);
             return;
         }
-        let mut current = self.sum.load(Ordering::Relaxed);
-        loop {
-            let next = (f64::from_bits(current) + delta).to_bits();
-            match self.sum.compare_exchange_weak(
-                current,
-                next,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(seen) => current = seen,
-            }
-        }
+        crate::gauge::add_f64(&self.sum, delta);
     }
 }
 

@@ -76,7 +76,7 @@ mod peers {
         CLOCK.get_or_init(quanta::Clock::new)
     }
 
-    /// The floor of DESIGN.md: two clock reads and three atomic adds, written by hand.
+    /// The floor: two clock reads and three atomic adds, written by hand.
     #[inline(never)]
     pub(super) fn floor(x: u64) -> Result<u64, NoError> {
         let clock = clock();

@@ -1,4 +1,7 @@
-//! The error kind: a short, bounded name of what went wrong.
+//! The error kind: a short, bounded name of what went wrong, and whose fault it was.
+
+use crate::Fault;
+use crate::names::OTHER;
 
 /// The error kind of an error value: the `error_type` label of `mcp_tool_calls_total` and the
 /// `error.type` attribute of the tool span.
@@ -22,6 +25,10 @@
 /// ```
 ///
 /// Errors of a type without this trait are still counted, with the kind `_OTHER`.
+///
+/// Every kind is the server's fault unless [`ErrorKind::fault`] says otherwise; derive it with
+/// `#[error_kind(caller)]` on the variants that are the caller's mistakes (a missing record the
+/// caller asked for, an argument that fails validation), so that they do not burn error budgets.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no error kind for the `error_type` label",
     label = "`{Self}` does not implement `mcp_metrics::ErrorKind`",
@@ -30,14 +37,19 @@
 pub trait ErrorKind {
     /// The error kind: a short snake_case name from a fixed set.
     fn error_kind(&self) -> &'static str;
-}
 
-/// The kind used for errors whose type has no [`ErrorKind`], as OpenTelemetry's `error.type` advises.
-pub const OTHER_ERROR_KIND: &str = "_OTHER";
+    /// Whose fault this error is: the `fault` label. The server's unless overridden.
+    fn fault(&self) -> Fault {
+        Fault::Server
+    }
+}
 
 impl<T: ErrorKind + ?Sized> ErrorKind for &T {
     fn error_kind(&self) -> &'static str {
         (**self).error_kind()
+    }
+    fn fault(&self) -> Fault {
+        (**self).fault()
     }
 }
 
@@ -45,11 +57,17 @@ impl<T: ErrorKind + ?Sized> ErrorKind for Box<T> {
     fn error_kind(&self) -> &'static str {
         (**self).error_kind()
     }
+    fn fault(&self) -> Fault {
+        (**self).fault()
+    }
 }
 
 impl<T: ErrorKind + ?Sized> ErrorKind for std::sync::Arc<T> {
     fn error_kind(&self) -> &'static str {
         (**self).error_kind()
+    }
+    fn fault(&self) -> Fault {
+        (**self).fault()
     }
 }
 
@@ -99,6 +117,9 @@ impl ErrorKind for rmcp::ErrorData {
     fn error_kind(&self) -> &'static str {
         jsonrpc_code_kind(self.code.0)
     }
+    fn fault(&self) -> Fault {
+        jsonrpc_code_fault(self.code.0)
+    }
 }
 
 /// The `error_type` of a JSON-RPC error code: the code as text for the codes the MCP and JSON-RPC
@@ -117,6 +138,17 @@ pub fn jsonrpc_code_kind(code: i32) -> &'static str {
         -32042 => "-32042",
         -32001 => "-32001",
         -32000 => "-32000",
-        _ => OTHER_ERROR_KIND,
+        _ => OTHER,
+    }
+}
+
+/// Whose fault a JSON-RPC error code is: the caller's for a malformed or invalid request, an
+/// unknown method, invalid parameters (which includes an unknown tool or prompt), a missing
+/// resource, a header that contradicts the body, an unsupported protocol version or a missing
+/// client capability; the server's for every other code.
+pub fn jsonrpc_code_fault(code: i32) -> Fault {
+    match code {
+        -32700 | -32600 | -32601 | -32602 | -32002 | -32020 | -32021 | -32022 => Fault::Client,
+        _ => Fault::Server,
     }
 }

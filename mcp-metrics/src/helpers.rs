@@ -3,10 +3,8 @@
 //! They are `macro_rules!` macros with bounded labels; with the `metrics` feature off they expand
 //! to nothing that records (their arguments are still evaluated once, for side effects).
 
+use crate::names::OTHER;
 use std::collections::HashMap;
-
-/// The model label of a model missing from a [`PriceTable`], which keeps the label bounded.
-pub const OTHER_MODEL: &str = "_OTHER";
 
 /// Prices per million tokens, by model, in one currency unit of your choice.
 ///
@@ -46,11 +44,12 @@ impl PriceTable {
         Some((prompt_tokens as f64 * p + completion_tokens as f64 * c) / 1_000_000.0)
     }
 
-    /// The model's name if the table knows it, else [`OTHER_MODEL`]: the `model` label to use.
+    /// The model's name if the table knows it, else [`OTHER`](crate::names::OTHER): the `model`
+    /// label to use.
     pub fn label<'a>(&'a self, model: &'a str) -> &'a str {
         match self.models.get_key_value(model) {
             Some((name, _)) => name,
-            None => OTHER_MODEL,
+            None => OTHER,
         }
     }
 

@@ -50,9 +50,9 @@ mod outcome;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use error_kind::{ErrorKind, OTHER_ERROR_KIND, jsonrpc_code_kind};
-pub use helpers::{OTHER_MODEL, PriceTable};
-pub use outcome::Outcome;
+pub use error_kind::{ErrorKind, jsonrpc_code_fault, jsonrpc_code_kind};
+pub use helpers::PriceTable;
+pub use outcome::{Fault, Outcome};
 
 /// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`.
 pub use mcp_metrics_macros::ErrorKind;

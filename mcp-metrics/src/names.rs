@@ -33,6 +33,16 @@ pub const CACHE_REQUESTS_TOTAL: &str = "mcp_cache_requests_total";
 /// Series an exporter refused because a metric reached its series limit, by `metric`.
 pub const DROPPED_SERIES_TOTAL: &str = "mcp_metrics_dropped_series_total";
 
+/// The label value of anything outside a bounded set: an error type without an
+/// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
+/// missing from the price table, a client name outside the allow-list. OpenTelemetry's
+/// `error.type` advises this spelling.
+pub const OTHER: &str = "_OTHER";
+
+/// The `tool` or `prompt` label of a request naming something the server does not know, so that
+/// a client cannot create series at will.
+pub const UNKNOWN: &str = "_unknown";
+
 /// Label names.
 pub mod label {
     /// Tool name.

@@ -1,7 +1,7 @@
 //! Classification of a return value into an [`Outcome`] at the call site, where the concrete type
 //! is known: method resolution on `&&&&&&Probe(&value)` picks the first level that applies.
 
-use crate::error_kind::OTHER_ERROR_KIND;
+use crate::names::OTHER;
 use crate::{ErrorKind, Outcome};
 
 /// Wraps a reference to the returned value for classification.
@@ -16,7 +16,10 @@ pub trait ErrOutcome {
 
 impl<E: ErrorKind> ErrOutcome for E {
     fn err_outcome(&self) -> Outcome {
-        Outcome::Error(self.error_kind())
+        Outcome::Error {
+            kind: self.error_kind(),
+            fault: self.fault(),
+        }
     }
 }
 
@@ -106,7 +109,7 @@ impl<E> Level3 for &&&Probe<'_, Result<rmcp::model::CallToolResult, E>> {
     fn __mcp_outcome(&self) -> Outcome {
         match self.0 {
             Ok(r) => call_tool_result(r),
-            Err(_) => Outcome::Error(OTHER_ERROR_KIND),
+            Err(_) => Outcome::server_error(OTHER),
         }
     }
 }
@@ -115,7 +118,7 @@ impl<T, E> Level4 for &&Probe<'_, Result<T, E>> {
     fn __mcp_outcome(&self) -> Outcome {
         match self.0 {
             Ok(_) => Outcome::Success,
-            Err(_) => Outcome::Error(OTHER_ERROR_KIND),
+            Err(_) => Outcome::server_error(OTHER),
         }
     }
 }

@@ -215,13 +215,17 @@ fn metadata() -> metrics::Metadata<'static> {
 impl SiteHandles {
     fn error_counter(&self, site: &'static CallSite, kind: &'static str) -> Counter {
         for slot in &self.error_counters {
-            let (k, c) =
-                slot.get_or_init(|| (kind, with_global(|r| site.counter(r, Outcome::Error(kind)))));
+            let (k, c) = slot.get_or_init(|| {
+                (
+                    kind,
+                    with_global(|r| site.counter(r, Outcome::server_error(kind))),
+                )
+            });
             if core::ptr::eq(*k, kind) || *k == kind {
                 return c.clone();
             }
         }
-        with_global(|r| site.counter(r, Outcome::Error(kind)))
+        with_global(|r| site.counter(r, Outcome::server_error(kind)))
     }
 }
 
@@ -267,7 +271,7 @@ impl Handles {
                         h.success.0.increment(1);
                         h.success.1.record(seconds);
                     }
-                    Outcome::Error(kind) => Self::error(site, h, kind, seconds),
+                    Outcome::Error { kind, .. } => Self::error(site, h, kind, seconds),
                     _ => Self::rare(site, h, outcome, seconds),
                 }
                 h.in_flight.decrement(1.0);
@@ -286,7 +290,7 @@ impl Handles {
     fn error(site: &'static CallSite, h: &SiteHandles, kind: &'static str, seconds: f64) {
         h.error_counter(site, kind).increment(1);
         h.error_duration
-            .get_or_init(|| with_global(|r| site.histogram(r, Outcome::Error(kind))))
+            .get_or_init(|| with_global(|r| site.histogram(r, Outcome::server_error(kind))))
             .record(seconds);
     }
 

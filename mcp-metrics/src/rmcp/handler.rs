@@ -12,9 +12,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// The `tool` or `prompt` label of a request naming something the server does not know.
-pub const UNKNOWN_TARGET: &str = "_unknown";
-
 /// A [`ServerHandler`] that records `mcp_server_operation_duration_seconds` for every request and
 /// the session metrics, then answers exactly as the handler it wraps. See the [module docs](super).
 pub struct Instrumented<H> {
@@ -50,7 +47,7 @@ impl<H: ServerHandler> Instrumented<H> {
         if self.extra_tools.contains(name) || self.inner.get_tool(name).is_some() {
             name.to_owned()
         } else {
-            UNKNOWN_TARGET.to_owned()
+            crate::names::UNKNOWN.to_owned()
         }
     }
 
@@ -201,7 +198,7 @@ impl Drop for Operation {
                     let name = if error_type.is_none() {
                         name
                     } else {
-                        UNKNOWN_TARGET.to_owned()
+                        crate::names::UNKNOWN.to_owned()
                     };
                     labels.push(metrics::Label::new(label::PROMPT, name));
                 }
@@ -404,9 +401,9 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<CustomResult, McpError>> + MaybeSendFuture + '_ {
-        let span = request_span(crate::OTHER_ERROR_KIND, None, &context);
+        let span = request_span(crate::names::OTHER, None, &context);
         observe(
-            crate::OTHER_ERROR_KIND,
+            crate::names::OTHER,
             Target::None,
             span,
             self.inner.on_custom_request(request, context),

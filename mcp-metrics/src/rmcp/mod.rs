@@ -32,7 +32,7 @@
 
 mod handler;
 
-pub use handler::{Instrumented, UNKNOWN_TARGET};
+pub use handler::Instrumented;
 
 /// Counts a notification sent to clients in `mcp_server_notifications_sent_total{method}`.
 ///

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_main};
-use mcp_metrics::names::{DEFAULT_DURATION_BUCKETS, TOOL_CALLS_TOTAL, TOOL_DURATION_SECONDS};
+use mcp_metrics::names::{DEFAULT_DURATION_BUCKETS, TOOL_DURATION_SECONDS};
 use mcp_metrics_exporter::{Registry, RegistryConfig};
 use metrics::{Recorder, counter, histogram, with_local_recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -27,12 +27,15 @@ fn theirs() -> (PrometheusRecorder, PrometheusHandle) {
     (recorder, handle)
 }
 
-/// `series` counter series of the tool-calls metric, each incremented once.
+/// A counter named like the request counters of an MCP server.
+const CALLS_TOTAL: &str = "mcp_calls_total";
+
+/// `series` counter series of a calls counter, each incremented once.
 fn fill_counters(recorder: &dyn Recorder, series: usize) {
     with_local_recorder(recorder, || {
         for i in 0..series {
             let tool = format!("tool_{:06}", i / OUTCOMES.len());
-            counter!(TOOL_CALLS_TOTAL, "tool" => tool, "outcome" => OUTCOMES[i % OUTCOMES.len()])
+            counter!(CALLS_TOTAL, "tool" => tool, "outcome" => OUTCOMES[i % OUTCOMES.len()])
                 .increment(i as u64);
         }
     });

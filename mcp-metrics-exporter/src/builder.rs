@@ -10,11 +10,11 @@ use crate::build_info::BuildInfo;
 use crate::client::parse_http_url;
 use crate::config::{ExporterKind, Settings};
 use crate::error::{ConfigError, Error};
-use crate::histogram::MetricMatcher;
 use crate::http::{MetricsServer, router};
 use crate::otlp::OtlpTarget;
 use crate::push::PushTarget;
 use crate::registry::Registry;
+use crate::rules::MetricMatcher;
 use crate::task::BackgroundTask;
 
 /// Collects settings from code and from the environment.
@@ -298,7 +298,8 @@ impl Exporter {
     }
 
     /// Starts the exporter and makes the registry (described with `mcp_metrics::describe`
-    /// by [`ExporterBuilder::build`]) the global `metrics` recorder. With
+    /// by [`ExporterBuilder::build`]) the global `metrics` recorder and the store of
+    /// `#[mcp_tool]` call sites (`mcp_metrics::store::set_registry`). With
     /// [`ExporterKind::None`] it installs nothing, so recording stays a no-op.
     ///
     /// # Errors
@@ -311,7 +312,10 @@ impl Exporter {
         }
         let registry = self.registry.clone();
         let handle = self.start()?;
-        metrics::set_global_recorder(registry).map_err(|_| Error::RecorderAlreadySet)?;
+        metrics::set_global_recorder(registry.clone()).map_err(|_| Error::RecorderAlreadySet)?;
+        // `#[mcp_tool]` call sites record straight into this registry's atomics from now on.
+        // The global recorder can be set once, so no other registry was handed over before.
+        let _ = mcp_metrics::store::set_registry(std::sync::Arc::new(registry));
         Ok(handle)
     }
 }
@@ -394,12 +398,12 @@ mod tests {
             .build()
             .unwrap();
         metrics::with_local_recorder(exporter.registry(), || {
-            metrics::counter!(names::TOOL_CALLS_TOTAL, "tool" => "t").increment(1);
+            metrics::histogram!(names::TOOL_DURATION_SECONDS, "tool" => "t").record(0.1);
         });
         let text = exporter.registry().render_prometheus();
         let help = text
             .lines()
-            .find(|l| l.starts_with("# HELP mcp_tool_calls_total "))
+            .find(|l| l.starts_with("# HELP mcp_tool_duration_seconds "))
             .unwrap();
         assert!(!help.contains("no description registered"), "{help}");
         assert!(

@@ -93,13 +93,13 @@ mod builder;
 mod client;
 mod config;
 mod error;
-mod gauge;
 mod histogram;
 mod http;
 mod otlp;
 mod push;
 mod registry;
 mod render;
+mod rules;
 mod sanitize;
 mod stdout;
 mod task;
@@ -111,10 +111,11 @@ pub use crate::build_info::BuildInfo;
 pub use crate::builder::{Exporter, ExporterBuilder, ExporterHandle};
 pub use crate::config::{DEFAULT_LISTEN, ExporterKind, vars};
 pub use crate::error::{ConfigError, Error};
-pub use crate::histogram::{Buckets, MetricMatcher};
+pub use crate::histogram::Buckets;
 pub use crate::http::{METRICS_PATH, MetricsServer, router};
 pub use crate::registry::{DEFAULT_SERIES_LIMIT, Registry, RegistryConfig};
 pub use crate::render::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
+pub use crate::rules::MetricMatcher;
 
 /// Installs the exporter the environment chooses (see [`vars`]) with `build_info` exported as
 /// `mcp_build_info`: `install(build_info!())`.
@@ -128,6 +129,3 @@ pub fn install(build_info: BuildInfo) -> Result<ExporterHandle, Error> {
         .build_info(build_info)
         .install()
 }
-
-#[cfg(test)]
-mod render_tests;

@@ -1,8 +1,9 @@
-//! The metric store: families by name, series by labels, and the [`metrics::Recorder`] on top.
+//! The metric store: families by name, series by labels, the [`metrics::Recorder`] on top, and
+//! the [`mcp_metrics::store::Registry`] through which `#[mcp_tool]` call sites reach the atomics.
 //!
 //! Registration (the slow path) takes a lock, checks names, labels and limits, and hands out
-//! `metrics` handles that wrap `Arc`s to atomics; recording through a handle takes no lock and
-//! allocates nothing. Series are never removed, so a handle stays valid for the life of the
+//! `Arc`s to atomics (wrapped in `metrics` handles for the `Recorder`); recording takes no lock
+//! and allocates nothing. Series are never removed, so a handle stays valid for the life of the
 //! registry.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -11,11 +12,12 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
 use mcp_metrics::names;
+use mcp_metrics::store::{Gauge as AtomicGauge, Histogram as AtomicHistogram};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 use crate::error::Error;
-use crate::gauge::AtomicGauge;
-use crate::histogram::{AtomicHistogram, BucketRules, Buckets, MetricMatcher};
+use crate::histogram::Buckets;
+use crate::rules::{MetricMatcher, RuleTable};
 use crate::sanitize;
 
 /// Default number of series one metric may have before new ones are refused.
@@ -25,22 +27,26 @@ pub const DEFAULT_SERIES_LIMIT: usize = 10_000;
 #[derive(Clone, Debug)]
 pub struct RegistryConfig {
     series_limit: usize,
-    limits: Vec<(MetricMatcher, usize)>,
-    buckets: BucketRules,
+    limits: RuleTable<usize>,
+    buckets: RuleTable<Buckets>,
+    default_buckets: Buckets,
 }
 
 impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
             series_limit: DEFAULT_SERIES_LIMIT,
-            limits: Vec::new(),
-            buckets: BucketRules::default(),
+            limits: RuleTable::default(),
+            buckets: RuleTable::default(),
+            default_buckets: Buckets::default_duration(),
         }
     }
 }
 
 impl RegistryConfig {
-    /// Default settings: [`DEFAULT_SERIES_LIMIT`] series per metric, duration buckets.
+    /// Default settings: [`DEFAULT_SERIES_LIMIT`] series per metric; byte buckets
+    /// ([`names::DEFAULT_BYTE_BUCKETS`]) for histograms whose name ends in `_bytes`, duration
+    /// buckets ([`names::DEFAULT_DURATION_BUCKETS`]) for the others.
     pub fn new() -> Self {
         Self::default()
     }
@@ -53,7 +59,7 @@ impl RegistryConfig {
 
     /// Sets the series limit of the metrics that `matcher` selects (first match wins).
     pub fn series_limit_for(mut self, matcher: MetricMatcher, limit: usize) -> Self {
-        self.limits.push((matcher, limit));
+        self.limits.push(matcher, limit);
         self
     }
 
@@ -68,24 +74,29 @@ impl RegistryConfig {
         Ok(self)
     }
 
-    /// Sets the buckets of histograms that no matcher selects.
+    /// Sets the buckets of histograms that no matcher selects and whose name does not end in
+    /// `_bytes`.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite bound list.
     pub fn default_buckets(mut self, bounds: &[f64]) -> Result<Self, Error> {
-        self.buckets.set_default(Buckets::new(bounds)?);
+        self.default_buckets = Buckets::new(bounds)?;
         Ok(self)
     }
 
+    /// The series limit of the metric `name`.
     fn limit_for(&self, name: &str) -> usize {
-        let exact = self
-            .limits
-            .iter()
-            .find(|(m, _)| matches!(m, MetricMatcher::Exact(s) if s == name));
-        exact
-            .or_else(|| self.limits.iter().find(|(m, _)| m.matches(name)))
-            .map_or(self.series_limit, |(_, l)| *l)
+        self.limits.get(name).copied().unwrap_or(self.series_limit)
+    }
+
+    /// The buckets of the histogram `name`.
+    pub(crate) fn buckets_for_name(&self, name: &str) -> Buckets {
+        match self.buckets.get(name) {
+            Some(buckets) => buckets.clone(),
+            None if name.ends_with("_bytes") => Buckets::default_bytes(),
+            None => self.default_buckets.clone(),
+        }
     }
 }
 
@@ -111,7 +122,6 @@ impl Kind {
 #[derive(Clone, Debug)]
 pub(crate) enum Value {
     Counter(Arc<AtomicU64>),
-    /// `f64` bits.
     Gauge(Arc<AtomicGauge>),
     Histogram(Arc<AtomicHistogram>),
 }
@@ -136,6 +146,8 @@ pub(crate) struct Family {
     pub(crate) raw_name: String,
     pub(crate) kind: Kind,
     limit: usize,
+    /// The buckets of every series of a histogram family, with their `le` values.
+    pub(crate) buckets: Option<Buckets>,
     pub(crate) series: BTreeMap<Labels, Series>,
 }
 
@@ -223,7 +235,7 @@ impl Registry {
         let dropped_limit = config.series_limit.max(DEFAULT_SERIES_LIMIT);
         let name = names::DROPPED_SERIES_TOTAL;
         // The registry is empty, so this name cannot collide.
-        let _ = state.family(Kind::Counter, name, dropped_limit);
+        let _ = state.family(Kind::Counter, name, dropped_limit, None);
         state.descriptions.insert(
             name.to_owned(),
             Description {
@@ -337,7 +349,13 @@ impl State {
     }
 
     /// Finds or creates the family of `raw`, refusing a kind or name conflict.
-    fn family(&mut self, kind: Kind, raw: &str, limit: usize) -> Result<&mut Family, Refusal> {
+    fn family(
+        &mut self,
+        kind: Kind,
+        raw: &str,
+        limit: usize,
+        buckets: Option<Buckets>,
+    ) -> Result<&mut Family, Refusal> {
         if let Some(name) = self.by_raw.get(raw) {
             let family = self.families.get_mut(name).ok_or(Refusal::NameCollision)?;
             return if family.kind == kind {
@@ -360,6 +378,7 @@ impl State {
             raw_name: raw.to_owned(),
             kind,
             limit,
+            buckets,
             series: BTreeMap::new(),
         };
         Ok(self.families.entry(name).or_insert(family))
@@ -367,7 +386,9 @@ impl State {
 
     fn create(&mut self, kind: Kind, key: &Key, config: &RegistryConfig) -> Result<Value, Refusal> {
         let labels = labels_of(kind, key)?;
-        let family = self.family(kind, key.name(), config.limit_for(key.name()))?;
+        let name = key.name();
+        let buckets = (kind == Kind::Histogram).then(|| config.buckets_for_name(name));
+        let family = self.family(kind, name, config.limit_for(name), buckets)?;
         if let Some(series) = family.series.get(&labels) {
             return Ok(series.value.clone());
         }
@@ -378,8 +399,8 @@ impl State {
             Kind::Counter => Value::Counter(Arc::new(AtomicU64::new(0))),
             Kind::Gauge => Value::Gauge(Arc::new(AtomicGauge::new())),
             Kind::Histogram => {
-                let buckets = config.buckets.for_name(key.name());
-                Value::Histogram(Arc::new(AtomicHistogram::new(buckets)))
+                let bounds = family.buckets.as_ref().map_or(&[][..], Buckets::bounds);
+                Value::Histogram(Arc::new(AtomicHistogram::new(bounds)))
             }
         };
         let rendered = render_labels(&labels);
@@ -506,6 +527,24 @@ impl Recorder for Registry {
         match self.register(Kind::Histogram, key) {
             Some(Value::Histogram(h)) => Histogram::from_arc(h),
             _ => Histogram::noop(),
+        }
+    }
+}
+
+/// The store of `#[mcp_tool]` call sites: the same series as the `Recorder` hands out, without
+/// the `metrics` handle around them.
+impl mcp_metrics::store::Registry for Registry {
+    fn histogram(&self, key: &Key) -> Option<Arc<AtomicHistogram>> {
+        match self.register(Kind::Histogram, key) {
+            Some(Value::Histogram(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    fn gauge(&self, key: &Key) -> Option<Arc<AtomicGauge>> {
+        match self.register(Kind::Gauge, key) {
+            Some(Value::Gauge(g)) => Some(g),
+            _ => None,
         }
     }
 }

@@ -154,8 +154,8 @@ fn write_family(
             Value::Histogram(h) => {
                 let mut cumulative = 0u64;
                 let exemplars = if om { h.exemplars() } else { None };
-                for (i, (le, count)) in h.buckets().le(om).iter().zip(h.bucket_counts()).enumerate()
-                {
+                let le = family.buckets.as_ref().map_or(&[][..], |b| b.le(om));
+                for (i, (le, count)) in le.iter().zip(h.bucket_counts()).enumerate() {
                     cumulative += count;
                     out.push_str(&family.name);
                     out.push_str("_bucket{");
@@ -187,12 +187,12 @@ fn write_family(
 }
 
 /// Writes an OpenMetrics exemplar: ` # {trace_id="..",span_id=".."} value timestamp`.
-fn push_exemplar(out: &mut String, e: &crate::histogram::StoredExemplar) {
+fn push_exemplar(out: &mut String, e: &mcp_metrics::store::StoredExemplar) {
     use std::fmt::Write as _;
     let _ = write!(
         out,
         " # {{trace_id=\"{:032x}\",span_id=\"{:016x}\"}} ",
-        e.trace_id, e.span_id
+        e.exemplar.trace_id, e.exemplar.span_id
     );
     push_f64(out, e.value);
     out.push(' ');

@@ -3,7 +3,7 @@
 use crate::Fault;
 use crate::names::OTHER;
 
-/// The error kind of an error value: the `error_type` label of `mcp_tool_calls_total` and the
+/// The error kind of an error value: the `error_type` label of `mcp_tool_duration_seconds` and the
 /// `error.type` attribute of the tool span.
 ///
 /// The kind must come from a small fixed set (enum variants, error codes), never from data such as

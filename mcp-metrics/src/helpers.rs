@@ -53,7 +53,7 @@ impl PriceTable {
         }
     }
 
-    /// Records `mcp_llm_tokens_total{model, type}` and `mcp_llm_cost_total{model}` for one LLM
+    /// Records `mcp_llm_tokens_total{model, type}` and `mcp_llm_cost_micros_total{model}` for one LLM
     /// response. Models missing from the table are counted as `_OTHER`, without cost.
     pub fn record(&self, model: &str, prompt_tokens: u64, completion_tokens: u64) {
         let label = self.label(model);
@@ -78,7 +78,7 @@ macro_rules! llm_tokens {
     }};
 }
 
-/// Adds to `mcp_llm_cost_total{model}`.
+/// Adds to `mcp_llm_cost_micros_total{model}`.
 #[macro_export]
 macro_rules! llm_cost {
     ($model:expr, $cost:expr $(,)?) => {{

@@ -19,11 +19,13 @@
 //! }
 //! ```
 //!
-//! Each call of `temperature` counts in `mcp_tool_calls_total{tool="temperature", outcome, error_type}`,
-//! is timed in `mcp_tool_duration_seconds{tool, outcome}`, is tracked in `mcp_tool_calls_in_flight{tool}`
-//! and runs in a `tracing` span named `tools/call temperature` with the OpenTelemetry MCP attributes.
-//! Metrics go to the recorder installed with the [`metrics`](https://docs.rs/metrics) crate, such as
-//! the one of `mcp-metrics-exporter`; without a recorder nothing is recorded.
+//! Each call of `temperature` is timed and counted in
+//! `mcp_tool_duration_seconds{tool="temperature", outcome, error_type, fault}` (its `_count` is the
+//! number of calls), is tracked in `mcp_tool_calls_in_flight{tool}` and runs in a `tracing` span
+//! with the OpenTelemetry GenAI attributes. Metrics go to the recorder installed with the
+//! [`metrics`](https://docs.rs/metrics) crate; `mcp-metrics-exporter` installs one and hands its
+//! registry over ([`store::set_registry`]), so that calls record straight into its atomics. With
+//! another recorder, see [`use_global_recorder`]. Without a recorder nothing is recorded.
 //!
 //! # Features
 //! - `metrics` (default): record metrics.
@@ -41,6 +43,8 @@ pub mod names;
 pub mod otel;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
+
+pub mod store;
 
 mod error_kind;
 mod helpers;
@@ -87,21 +91,32 @@ pub use mcp_metrics_macros::ErrorKind;
 /// is `cancelled`; anything else is a `success`.
 pub use mcp_metrics_macros::mcp_tool;
 
+/// Lets `#[mcp_tool]` call sites keep the `metrics` handles they register, for applications that
+/// use another `metrics` recorder than `mcp-metrics-exporter` (which hands its registry over with
+/// [`store::set_registry`] and needs no such call).
+///
+/// Call it once, after installing the global recorder (for example
+/// `metrics_exporter_prometheus::PrometheusBuilder::install_recorder`), from a thread without a
+/// local recorder. Each call site then registers its handles at its first call and records
+/// through them from then on; local recorders (`metrics::with_local_recorder`) no longer see the
+/// calls of a site that has cached its handles. Without this call every tool call registers its
+/// series with the recorder of the moment: always correct, but a map look-up in the recorder on
+/// every call.
+#[cfg(feature = "metrics")]
+pub fn use_global_recorder() {
+    __private::cache_global_recorder_handles();
+}
+
 /// Registers the descriptions (`# HELP`) and units of every metric of this crate with the installed
 /// recorder. Exporters call it when they install theirs.
 #[cfg(feature = "metrics")]
 pub fn describe() {
     use metrics::Unit;
     use names::*;
-    metrics::describe_counter!(
-        TOOL_CALLS_TOTAL,
-        Unit::Count,
-        "Tool function calls by tool, outcome and error type."
-    );
     metrics::describe_histogram!(
         TOOL_DURATION_SECONDS,
         Unit::Seconds,
-        "Duration of tool function calls."
+        "Duration of tool function calls by tool, outcome, error type and fault; its count counts the calls."
     );
     metrics::describe_gauge!(
         TOOL_CALLS_IN_FLIGHT,
@@ -130,7 +145,7 @@ pub fn describe() {
     );
     metrics::describe_gauge!(
         BUILD_INFO,
-        "Build of the server: always 1, with service and version labels."
+        "Constant 1 labelled with the service's name and version."
     );
     metrics::describe_counter!(
         NOTIFICATIONS_SENT_TOTAL,
@@ -143,7 +158,7 @@ pub fn describe() {
         "LLM tokens used, by model and type."
     );
     metrics::describe_counter!(
-        LLM_COST_TOTAL,
+        LLM_COST_MICROS_TOTAL,
         "Cost of LLM tokens, by model, in millionths of the price table's currency unit."
     );
     metrics::describe_counter!(

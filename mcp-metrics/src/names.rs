@@ -3,9 +3,9 @@
 //! Counter names carry their `_total` suffix already; exporters must not add a second one.
 //! Durations are in seconds and histogram names end in `_seconds`.
 
-/// Calls of a tool function, by `tool`, `outcome` and `error_type`.
-pub const TOOL_CALLS_TOTAL: &str = "mcp_tool_calls_total";
-/// Duration of a tool function call in seconds, by `tool` and `outcome`.
+/// Duration of a tool function call in seconds, by `tool`, `outcome`, `error_type` and `fault`.
+/// Its `_count` counts the calls: there is no separate call counter, which saves an atomic
+/// operation on every call (OpenTelemetry's MCP conventions also have only the duration).
 pub const TOOL_DURATION_SECONDS: &str = "mcp_tool_duration_seconds";
 /// Tool function calls currently running, by `tool`.
 pub const TOOL_CALLS_IN_FLIGHT: &str = "mcp_tool_calls_in_flight";
@@ -25,7 +25,7 @@ pub const NOTIFICATIONS_SENT_TOTAL: &str = "mcp_server_notifications_sent_total"
 pub const LLM_TOKENS_TOTAL: &str = "mcp_llm_tokens_total";
 /// Cost of LLM tokens from the configured price table, by `model`, in millionths of the table's
 /// currency unit (counters count integers; divide by 1e6 in queries).
-pub const LLM_COST_TOTAL: &str = "mcp_llm_cost_micros_total";
+pub const LLM_COST_MICROS_TOTAL: &str = "mcp_llm_cost_micros_total";
 /// Rate-limit hits, by `limiter`.
 pub const RATE_LIMIT_HITS_TOTAL: &str = "mcp_rate_limit_hits_total";
 /// Cache look-ups, by `cache` and `result` (`hit` or `miss`).
@@ -55,9 +55,17 @@ pub mod label {
     pub const ERROR_TYPE: &str = "error_type";
     /// MCP method name, such as `tools/call`.
     pub const METHOD: &str = "method";
+    /// Whose fault a failure was: see [`crate::Fault`].
+    pub const FAULT: &str = "fault";
 }
 
 /// Default histogram buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
 pub const DEFAULT_DURATION_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
+
+/// Default histogram buckets for sizes in bytes (metric names ending in `_bytes`): powers of 4
+/// from 64 B to 16 MiB.
+pub const DEFAULT_BYTE_BUCKETS: &[f64] = &[
+    64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
 ];

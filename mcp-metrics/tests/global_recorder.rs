@@ -1,4 +1,6 @@
-//! The cached path: handles registered once with the global recorder, installed after first use.
+//! A global `metrics` recorder without `use_global_recorder`: every call registers its series
+//! with the recorder of the moment, so a recorder installed after the first call sees the calls
+//! that follow, and a local recorder still sees the calls made under it.
 #![cfg(feature = "metrics")]
 //! One test in this binary, because the global recorder can be installed only once per process.
 
@@ -60,7 +62,7 @@ fn global_recorder_installed_after_first_use() {
         .unwrap();
     maybe_panic(false);
 
-    // A local recorder set while the global one is cached still gets the calls made under it.
+    // A local recorder set while the global one is installed gets the calls made under it.
     let local = DebuggingRecorder::new();
     let local_snap = local.snapshotter();
     metrics::with_local_recorder(&local, || pick(100)).unwrap();

@@ -84,7 +84,7 @@ fn python_client_calls_are_counted_exactly() {
     let v = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
 
     // The function layer, `#[mcp_tool]`.
-    let calls_total = "mcp_tool_calls_total";
+    let calls_total = "mcp_tool_duration_seconds_count";
     assert_eq!(
         v(calls_total, &[("tool", "add"), ("outcome", "success")]),
         Some(2.0)
@@ -98,6 +98,7 @@ fn python_client_calls_are_counted_exactly() {
             ("tool", "lookup"),
             ("outcome", "error"),
             ("error_type", kind),
+            ("fault", "server"),
         ]
     };
     assert_eq!(v(calls_total, &err("not_found")), Some(1.0));
@@ -106,6 +107,7 @@ fn python_client_calls_are_counted_exactly() {
         ("tool", "validate"),
         ("outcome", "tool_error"),
         ("error_type", "tool_error"),
+        ("fault", "client"),
     ];
     assert_eq!(v(calls_total, &tool_error), Some(1.0));
     assert_eq!(
@@ -120,12 +122,13 @@ fn python_client_calls_are_counted_exactly() {
         ("tool", "crash"),
         ("outcome", "panic"),
         ("error_type", "panic"),
+        ("fault", "server"),
     ];
     assert_eq!(v(calls_total, &panic), Some(1.0));
     // Neither the unknown tool nor the bad arguments reached a function.
     let function_calls: f64 = text
         .lines()
-        .filter(|l| l.starts_with("mcp_tool_calls_total{"))
+        .filter(|l| l.starts_with("mcp_tool_duration_seconds_count{"))
         .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
         .sum();
     assert_eq!(function_calls, 9.0, "{text}");

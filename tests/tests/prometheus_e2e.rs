@@ -125,40 +125,51 @@ scrape_configs:
         for job in ["auth", "open"] {
             let exact = |expr: String, want: f64| assert_eq!(value(&expr), want, "{expr}");
             exact(
-                format!(r#"mcp_tool_calls_total{{job="{job}",tool="add",outcome="success"}}"#),
+                format!(
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="add",outcome="success"}}"#
+                ),
                 5.0,
             );
             exact(
-                format!(r#"mcp_tool_calls_total{{job="{job}",tool="lookup",outcome="success"}}"#),
+                format!(
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="lookup",outcome="success"}}"#
+                ),
                 2.0,
             );
             exact(
                 format!(
-                    r#"mcp_tool_calls_total{{job="{job}",tool="lookup",outcome="error",error_type="not_found"}}"#
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="lookup",outcome="error",error_type="not_found",fault="server"}}"#
                 ),
                 3.0,
             );
             exact(
                 format!(
-                    r#"mcp_tool_calls_total{{job="{job}",tool="validate",outcome="tool_error",error_type="tool_error"}}"#
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="validate",outcome="tool_error",error_type="tool_error",fault="client"}}"#
                 ),
                 4.0,
             );
             exact(
-                format!(r#"mcp_tool_calls_total{{job="{job}",tool="validate",outcome="success"}}"#),
-                1.0,
-            );
-            exact(
-                format!(r#"mcp_tool_calls_total{{job="{job}",tool="crash",outcome="panic"}}"#),
+                format!(
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="validate",outcome="success"}}"#
+                ),
                 1.0,
             );
             exact(
                 format!(
-                    r#"mcp_tool_calls_total{{job="{job}",tool="wait_forever",outcome="cancelled"}}"#
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="crash",outcome="panic",fault="server"}}"#
+                ),
+                1.0,
+            );
+            exact(
+                format!(
+                    r#"mcp_tool_duration_seconds_count{{job="{job}",tool="wait_forever",outcome="cancelled"}}"#
                 ),
                 2.0,
             );
-            exact(format!(r#"sum(mcp_tool_calls_total{{job="{job}"}})"#), 18.0);
+            exact(
+                format!(r#"sum(mcp_tool_duration_seconds_count{{job="{job}"}})"#),
+                18.0,
+            );
             exact(
                 format!(
                     r#"mcp_tool_duration_seconds_count{{job="{job}",tool="lookup",outcome="error"}}"#

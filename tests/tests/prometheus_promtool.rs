@@ -12,15 +12,21 @@ use metrics::{
     Unit, counter, describe_counter, describe_histogram, gauge, histogram, with_local_recorder,
 };
 
-const OUTCOMES: [(&str, Option<&str>); 7] = [
-    ("success", None),
-    ("error", Some("not_found")),
-    ("error", Some("-32602")),
-    ("error", Some("_OTHER")),
-    ("tool_error", Some("tool_error")),
-    ("panic", Some("panic")),
-    ("cancelled", None),
+/// Outcome, error type and fault of each duration series.
+const OUTCOMES: [(&str, Option<&str>, Option<&str>); 9] = [
+    ("success", None, None),
+    ("error", Some("not_found"), Some("client")),
+    ("error", Some("-32602"), Some("client")),
+    ("error", Some("_OTHER"), Some("server")),
+    ("tool_error", Some("tool_error"), Some("client")),
+    ("input_required", None, None),
+    ("task_created", None, None),
+    ("panic", Some("panic"), Some("server")),
+    ("cancelled", None, None),
 ];
+
+/// A counter of server requests, to check counters next to the tool histograms.
+const REQUESTS_TOTAL: &str = "mcp_requests_total";
 
 const HOSTILE: [&str; 6] = [
     "quote\"inside",
@@ -74,10 +80,7 @@ fn check_metrics(text: &str) -> (bool, String) {
 
 fn record_server_traffic(registry: &Registry) {
     with_local_recorder(registry, || {
-        describe_counter!(
-            names::TOOL_CALLS_TOTAL,
-            "Calls of a tool function, by outcome."
-        );
+        describe_counter!(REQUESTS_TOTAL, "Requests, by tool and outcome.");
         describe_histogram!(
             names::TOOL_DURATION_SECONDS,
             Unit::Seconds,
@@ -88,17 +91,17 @@ fn record_server_traffic(registry: &Registry) {
             .chain(HOSTILE.map(str::to_owned))
             .collect();
         for (i, tool) in tools.iter().enumerate() {
-            for (outcome, error_type) in OUTCOMES {
-                let calls = match error_type {
-                    Some(kind) => {
-                        counter!(names::TOOL_CALLS_TOTAL, "tool" => tool.clone(), "outcome" => outcome, "error_type" => kind)
+            for (outcome, error_type, fault) in OUTCOMES {
+                counter!(REQUESTS_TOTAL, "tool" => tool.clone(), "outcome" => outcome)
+                    .increment(i as u64 + 1);
+                let duration = match (error_type, fault) {
+                    (Some(kind), Some(fault)) => {
+                        histogram!(names::TOOL_DURATION_SECONDS, "tool" => tool.clone(), "outcome" => outcome, "error_type" => kind, "fault" => fault)
                     }
-                    None => {
-                        counter!(names::TOOL_CALLS_TOTAL, "tool" => tool.clone(), "outcome" => outcome)
+                    _ => {
+                        histogram!(names::TOOL_DURATION_SECONDS, "tool" => tool.clone(), "outcome" => outcome)
                     }
                 };
-                calls.increment(i as u64 + 1);
-                let duration = histogram!(names::TOOL_DURATION_SECONDS, "tool" => tool.clone(), "outcome" => outcome);
                 duration.record(0.0005 * (i + 1) as f64);
                 duration.record(400.0);
             }
@@ -114,8 +117,8 @@ fn record_server_traffic(registry: &Registry) {
                 .increment(1);
         }
         // Two kinds for one name, and two names sanitising to one: refused, never merged.
-        gauge!(names::TOOL_CALLS_TOTAL).set(1.0);
-        counter!("mcp.tool.calls_total").increment(1);
+        gauge!(REQUESTS_TOTAL).set(1.0);
+        counter!("mcp.requests_total").increment(1);
     });
 }
 
@@ -146,18 +149,23 @@ fn promtool_accepts_a_busy_registry() {
     assert!(text.contains("tool=\"new\\nline\""), "{text}");
     assert!(text.contains("tool=\"ünïcødé ✓ 工具 🙂\""), "{text}");
     assert!(text.contains("mcp_metrics_dropped_series_total{metric=\"mcp_cache_requests_total\",reason=\"series_limit\"} 15"));
-    assert!(text.contains("mcp_metrics_dropped_series_total{metric=\"mcp.tool.calls_total\",reason=\"name_collision\"} 1"));
-    assert!(text.contains("mcp_metrics_dropped_series_total{metric=\"mcp_tool_calls_total\",reason=\"kind_conflict\"} 1"));
+    assert!(text.contains("mcp_metrics_dropped_series_total{metric=\"mcp.requests_total\",reason=\"name_collision\"} 1"));
+    assert!(text.contains(
+        "mcp_metrics_dropped_series_total{metric=\"mcp_requests_total\",reason=\"kind_conflict\"} 1"
+    ));
     assert!(text.contains("weird_name_with_dash_colon NaN"), "{text}");
-    assert_eq!(
-        text.matches("# TYPE mcp_tool_calls_total counter").count(),
-        1
-    );
+    assert_eq!(text.matches("# TYPE mcp_requests_total counter").count(), 1);
     let calls = text
         .lines()
-        .filter(|l| l.starts_with("mcp_tool_calls_total{"))
+        .filter(|l| l.starts_with("mcp_requests_total{"))
         .count();
-    assert_eq!(calls, (60 + HOSTILE.len()) * OUTCOMES.len());
+    let outcomes: std::collections::HashSet<&str> = OUTCOMES.iter().map(|o| o.0).collect();
+    assert_eq!(calls, (60 + HOSTILE.len()) * outcomes.len());
+    let durations = text
+        .lines()
+        .filter(|l| l.starts_with("mcp_tool_duration_seconds_count{"))
+        .count();
+    assert_eq!(durations, (60 + HOSTILE.len()) * OUTCOMES.len());
 }
 
 #[test]

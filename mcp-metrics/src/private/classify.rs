@@ -1,5 +1,13 @@
 //! Classification of a return value into an [`Outcome`] at the call site, where the concrete type
-//! is known: method resolution on `&&&&&&Probe(&value)` picks the first level that applies.
+//! is known.
+//!
+//! Two traits say what a value means: [`OkOutcome`] for a value a tool returns (rmcp's results
+//! can be tool errors, input requests or tasks) and [`ErrOutcome`] for an `Err` value (an
+//! [`ErrorKind`], or a string that rmcp turns into a tool error). Which of them a return type
+//! has is only known at the call site, so `classify!` uses autoref specialisation: method
+//! resolution on `&&&&&&Probe(&value)` picks the first of the six traits below whose impl
+//! applies, from the most informed (`Result` with both sides known) to the least (any value is
+//! a success).
 
 use crate::names::OTHER;
 use crate::{ErrorKind, Outcome};
@@ -7,8 +15,8 @@ use crate::{ErrorKind, Outcome};
 /// Wraps a reference to the returned value for classification.
 pub struct Probe<'a, T: ?Sized>(pub &'a T);
 
-/// How an `Err` value classifies: [`ErrorKind`] types are errors of their kind; strings are
-/// tool errors, because rmcp turns `Err(String)` into a result with `is_error: true`.
+/// How an `Err` value classifies: [`ErrorKind`] types are errors of their kind and fault;
+/// strings are tool errors, because rmcp turns `Err(String)` into a result with `is_error: true`.
 pub trait ErrOutcome {
     /// The outcome of returning this value as `Err`.
     fn err_outcome(&self) -> Outcome;
@@ -41,17 +49,55 @@ impl ErrOutcome for std::borrow::Cow<'_, str> {
     }
 }
 
+/// How a returned value classifies when it carries an outcome of its own: rmcp's tool results.
+pub trait OkOutcome {
+    /// The outcome of returning this value (as `Ok` or on its own).
+    fn ok_outcome(&self) -> Outcome;
+}
+
 #[cfg(feature = "rmcp")]
-fn call_tool_result(r: &rmcp::model::CallToolResult) -> Outcome {
-    if r.is_error == Some(true) {
-        Outcome::ToolError
-    } else {
-        Outcome::Success
+mod rmcp_values {
+    use super::OkOutcome;
+    use crate::Outcome;
+    use rmcp::model::{CallToolResponse, CallToolResult, CreateTaskResult, InputRequiredResult};
+
+    impl OkOutcome for CallToolResult {
+        fn ok_outcome(&self) -> Outcome {
+            if self.is_error == Some(true) {
+                Outcome::ToolError
+            } else {
+                Outcome::Success
+            }
+        }
+    }
+
+    impl OkOutcome for InputRequiredResult {
+        fn ok_outcome(&self) -> Outcome {
+            Outcome::InputRequired
+        }
+    }
+
+    impl OkOutcome for CreateTaskResult {
+        fn ok_outcome(&self) -> Outcome {
+            Outcome::TaskCreated
+        }
+    }
+
+    impl OkOutcome for CallToolResponse {
+        fn ok_outcome(&self) -> Outcome {
+            match self {
+                CallToolResponse::Complete(result) => result.ok_outcome(),
+                CallToolResponse::InputRequired(_) => Outcome::InputRequired,
+                CallToolResponse::Task(_) => Outcome::TaskCreated,
+                // A kind of response this version does not know: the call did not fail.
+                _ => Outcome::Success,
+            }
+        }
     }
 }
 
-macro_rules! level {
-    ($(#[$m:meta])* $trait:ident, $($r:tt)*) => {
+macro_rules! specialisation_level {
+    ($(#[$m:meta])* $trait:ident) => {
         $(#[$m])*
         pub trait $trait {
             /// The outcome of this return value.
@@ -60,42 +106,41 @@ macro_rules! level {
     };
 }
 
-level!(
-    /// `Result<CallToolResult, E>` with a classifiable `E`.
-    Level1,
+specialisation_level!(
+    /// `Result<T, E>` where both `T` ([`OkOutcome`]) and `E` ([`ErrOutcome`]) classify.
+    ResultOfKnownValueAndError
 );
-level!(
-    /// `Result<T, E>` with a classifiable `E`.
-    Level2,
+specialisation_level!(
+    /// `Result<T, E>` where `E` classifies: `Ok` is a success.
+    ResultOfKnownError
 );
-level!(
-    /// `Result<CallToolResult, E>` with any `E`.
-    Level3,
+specialisation_level!(
+    /// `Result<T, E>` where `T` classifies: `Err` is a server error of kind `_OTHER`.
+    ResultOfKnownValue
 );
-level!(
-    /// `Result<T, E>` with any `E`.
-    Level4,
+specialisation_level!(
+    /// Any `Result`: `Ok` is a success, `Err` a server error of kind `_OTHER`.
+    AnyResult
 );
-level!(
-    /// `CallToolResult`.
-    Level5,
+specialisation_level!(
+    /// A value that classifies on its own ([`OkOutcome`]).
+    KnownValue
 );
-level!(
+specialisation_level!(
     /// Anything else: the call succeeded.
-    Level6,
+    AnyValue
 );
 
-#[cfg(feature = "rmcp")]
-impl<E: ErrOutcome> Level1 for &&&&&Probe<'_, Result<rmcp::model::CallToolResult, E>> {
+impl<T: OkOutcome, E: ErrOutcome> ResultOfKnownValueAndError for &&&&&Probe<'_, Result<T, E>> {
     fn __mcp_outcome(&self) -> Outcome {
         match self.0 {
-            Ok(r) => call_tool_result(r),
+            Ok(value) => value.ok_outcome(),
             Err(e) => e.err_outcome(),
         }
     }
 }
 
-impl<T, E: ErrOutcome> Level2 for &&&&Probe<'_, Result<T, E>> {
+impl<T, E: ErrOutcome> ResultOfKnownError for &&&&Probe<'_, Result<T, E>> {
     fn __mcp_outcome(&self) -> Outcome {
         match self.0 {
             Ok(_) => Outcome::Success,
@@ -104,17 +149,16 @@ impl<T, E: ErrOutcome> Level2 for &&&&Probe<'_, Result<T, E>> {
     }
 }
 
-#[cfg(feature = "rmcp")]
-impl<E> Level3 for &&&Probe<'_, Result<rmcp::model::CallToolResult, E>> {
+impl<T: OkOutcome, E> ResultOfKnownValue for &&&Probe<'_, Result<T, E>> {
     fn __mcp_outcome(&self) -> Outcome {
         match self.0 {
-            Ok(r) => call_tool_result(r),
+            Ok(value) => value.ok_outcome(),
             Err(_) => Outcome::server_error(OTHER),
         }
     }
 }
 
-impl<T, E> Level4 for &&Probe<'_, Result<T, E>> {
+impl<T, E> AnyResult for &&Probe<'_, Result<T, E>> {
     fn __mcp_outcome(&self) -> Outcome {
         match self.0 {
             Ok(_) => Outcome::Success,
@@ -123,14 +167,13 @@ impl<T, E> Level4 for &&Probe<'_, Result<T, E>> {
     }
 }
 
-#[cfg(feature = "rmcp")]
-impl Level5 for &Probe<'_, rmcp::model::CallToolResult> {
+impl<T: OkOutcome> KnownValue for &Probe<'_, T> {
     fn __mcp_outcome(&self) -> Outcome {
-        call_tool_result(self.0)
+        self.0.ok_outcome()
     }
 }
 
-impl<T: ?Sized> Level6 for Probe<'_, T> {
+impl<T: ?Sized> AnyValue for Probe<'_, T> {
     fn __mcp_outcome(&self) -> Outcome {
         Outcome::Success
     }
@@ -143,7 +186,8 @@ macro_rules! __classify {
     ($value:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::classify::{
-            Level1 as _, Level2 as _, Level3 as _, Level4 as _, Level5 as _, Level6 as _,
+            AnyResult as _, AnyValue as _, KnownValue as _, ResultOfKnownError as _,
+            ResultOfKnownValue as _, ResultOfKnownValueAndError as _,
         };
         (&&&&&&$crate::__private::classify::Probe($value)).__mcp_outcome()
     }};

@@ -2,6 +2,7 @@
 //! and tells a panic from a cancellation.
 
 use super::Guard;
+use super::guard::CallSpan;
 use crate::Outcome;
 use core::future::Future;
 use core::pin::Pin;
@@ -9,55 +10,57 @@ use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 /// Wraps the body of an instrumented `async fn`, pinned on the caller's stack.
-pub struct InstrumentedFuture<'a, F: Future, C> {
+///
+/// The guard stays in place for the life of the future: it is finished where it is when the
+/// body completes or panics, and dropped with the future, which records a cancellation if the
+/// body never completed.
+pub struct InstrumentedFuture<'a, F: Future, C, S: CallSpan> {
     inner: Pin<&'a mut F>,
-    guard: Option<Guard>,
-    classify: Option<C>,
+    guard: Guard<S>,
+    classify: C,
 }
 
-impl<'a, F, C> InstrumentedFuture<'a, F, C>
+impl<'a, F, C, S> InstrumentedFuture<'a, F, C, S>
 where
     F: Future,
-    C: FnOnce(&F::Output) -> Outcome,
+    C: Fn(&F::Output) -> Outcome,
+    S: CallSpan,
 {
     /// Wraps `inner`; `classify` gives the outcome of its output.
     #[inline]
-    pub fn new(inner: Pin<&'a mut F>, guard: Guard, classify: C) -> Self {
+    pub fn new(inner: Pin<&'a mut F>, guard: Guard<S>, classify: C) -> Self {
         InstrumentedFuture {
             inner,
-            guard: Some(guard),
-            classify: Some(classify),
+            guard,
+            classify,
         }
     }
 }
 
-impl<F, C> Future for InstrumentedFuture<'_, F, C>
+impl<F, C, S> Future for InstrumentedFuture<'_, F, C, S>
 where
     F: Future,
-    C: FnOnce(&F::Output) -> Outcome + Unpin,
+    C: Fn(&F::Output) -> Outcome + Unpin,
+    S: CallSpan + Unpin,
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         let polled = {
-            #[cfg(feature = "trace")]
-            let _entered = this.guard.as_ref().map(|g| g.span().enter());
+            let _entered = this.guard.span().enter();
             let inner = this.inner.as_mut();
             catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
         };
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => {
-                if let (Some(guard), Some(classify)) = (this.guard.take(), this.classify.take()) {
-                    guard.finish(classify(&output));
-                }
+                this.guard.record((this.classify)(&output));
                 Poll::Ready(output)
             }
             Err(payload) => {
-                if let Some(mut guard) = this.guard.take() {
-                    guard.record(Outcome::Panic);
-                }
+                this.guard.record(Outcome::Panic);
                 resume_unwind(payload)
             }
         }

@@ -1,125 +1,178 @@
 //! The RAII guard of one call: started before the body runs, finished with the body's outcome.
 //! Dropped without finishing, it records the call as panicked (while unwinding) or cancelled.
+//!
+//! A guard holds the call's metrics [`Recording`] and its span. The span's type is a parameter:
+//! a `tracing::Span` for `#[mcp_tool(trace)]`, and [`NoSpan`] (which takes no room and does
+//! nothing) for `#[mcp_tool(metrics)]`, so that a metrics-only guard is small and free of span
+//! code. With the `metrics` feature off, a stand-in [`Recording`] that does nothing takes the
+//! real one's place.
 
 use crate::Outcome;
+use crate::store::Exemplar;
+
+#[cfg(feature = "metrics")]
+use super::site::{CallSite, Recording};
+#[cfg(not(feature = "metrics"))]
+use standin::{CallSite, Recording};
 
 /// Records one call. Built by the code `#[mcp_tool]` generates.
-pub struct Guard {
-    #[cfg(feature = "metrics")]
-    handles: super::site::Handles,
-    #[cfg(feature = "metrics")]
-    start: Option<u64>,
-    #[cfg(feature = "trace")]
-    span: tracing::Span,
+pub struct Guard<S: CallSpan = NoSpan> {
+    recording: Recording,
+    span: S,
     done: bool,
 }
 
-impl Guard {
+/// The span of a call, as the guard and the instrumented future use it.
+pub trait CallSpan {
+    /// What entering the span returns; leaving it when dropped.
+    type Entered<'a>
+    where
+        Self: 'a;
+
+    /// Enters the span for the time the returned value lives.
+    fn enter(&self) -> Self::Entered<'_>;
+
+    /// Marks the span of a call that failed with `error_type`.
+    fn mark_failed(&self, error_type: &'static str);
+
+    /// The ids of this span for an exemplar of the call's duration: when it is sampled and
+    /// the site may give an exemplar at `end` (raw clock ticks).
+    fn exemplar(&self, site: &CallSite, end: u64) -> Option<Exemplar>;
+}
+
+/// The span of a call that has none: `#[mcp_tool(metrics)]`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSpan;
+
+impl CallSpan for NoSpan {
+    type Entered<'a> = ();
+
+    #[inline(always)]
+    fn enter(&self) {}
+
+    #[inline(always)]
+    fn mark_failed(&self, _: &'static str) {}
+
+    #[inline(always)]
+    fn exemplar(&self, _: &CallSite, _: u64) -> Option<Exemplar> {
+        None
+    }
+}
+
+#[cfg(feature = "trace")]
+impl CallSpan for tracing::Span {
+    type Entered<'a> = tracing::span::Entered<'a>;
+
+    #[inline]
+    fn enter(&self) -> tracing::span::Entered<'_> {
+        tracing::Span::enter(self)
+    }
+
+    #[cold]
+    fn mark_failed(&self, error_type: &'static str) {
+        self.record("error.type", error_type);
+        self.record("otel.status_code", "ERROR");
+    }
+
+    #[cfg(all(feature = "metrics", feature = "otel"))]
+    fn exemplar(&self, site: &CallSite, end: u64) -> Option<Exemplar> {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        // At most one exemplar a second per site, claimed only by a sampled span.
+        if self.is_none() {
+            return None;
+        }
+        let now_ns = super::site::clock().delta_as_nanos(0, end);
+        if !site.exemplar_due(now_ns) {
+            return None;
+        }
+        let cx = self.context();
+        let otel_span = cx.span();
+        let ids = otel_span.span_context();
+        // The slot is claimed last, so that an unsampled call leaves it to the next one.
+        if !(ids.is_valid() && ids.is_sampled() && site.claim_exemplar(now_ns)) {
+            return None;
+        }
+        Some(Exemplar {
+            trace_id: u128::from_be_bytes(ids.trace_id().to_bytes()),
+            span_id: u64::from_be_bytes(ids.span_id().to_bytes()),
+        })
+    }
+
+    #[cfg(not(all(feature = "metrics", feature = "otel")))]
+    #[inline(always)]
+    fn exemplar(&self, _: &CallSite, _: u64) -> Option<Exemplar> {
+        None
+    }
+}
+
+#[cfg(all(feature = "metrics", feature = "trace"))]
+impl Guard<tracing::Span> {
     /// Starts a call with metrics and a span.
-    #[cfg(all(feature = "metrics", feature = "trace"))]
     #[inline]
-    pub fn both(site: &'static super::CallSite, span: tracing::Span) -> Self {
-        Self::start(site.handles(), span)
+    pub fn both(site: &'static CallSite, span: tracing::Span) -> Self {
+        Self::start(site.start(), span)
     }
+}
 
+#[cfg(feature = "metrics")]
+impl Guard<NoSpan> {
     /// Starts a call with metrics only.
-    #[cfg(feature = "metrics")]
     #[inline]
-    pub fn metrics(site: &'static super::CallSite) -> Self {
-        #[cfg(feature = "trace")]
-        return Self::start(site.handles(), tracing::Span::none());
-        #[cfg(not(feature = "trace"))]
-        return Self::start(site.handles());
+    pub fn metrics(site: &'static CallSite) -> Self {
+        Self::start(site.start(), NoSpan)
     }
+}
 
+#[cfg(feature = "trace")]
+impl Guard<tracing::Span> {
     /// Starts a call with a span only.
-    #[cfg(feature = "trace")]
     #[inline]
     pub fn trace(span: tracing::Span) -> Self {
-        #[cfg(feature = "metrics")]
-        return Self::start(super::site::Handles::Off, span);
-        #[cfg(not(feature = "metrics"))]
-        return Self::start(span);
+        Self::start(Recording::OFF, span)
     }
+}
 
+impl<S: CallSpan> Guard<S> {
     #[inline]
-    fn start(
-        #[cfg(feature = "metrics")] handles: super::site::Handles,
-        #[cfg(feature = "trace")] span: tracing::Span,
-    ) -> Self {
-        #[cfg(feature = "metrics")]
-        let start = handles.start().then(|| super::site::clock().raw());
+    fn start(recording: Recording, span: S) -> Self {
         Guard {
-            #[cfg(feature = "metrics")]
-            handles,
-            #[cfg(feature = "metrics")]
-            start,
-            #[cfg(feature = "trace")]
+            recording,
             span,
             done: false,
         }
     }
 
     /// The call's span.
-    #[cfg(feature = "trace")]
     #[inline]
-    pub fn span(&self) -> &tracing::Span {
+    pub fn span(&self) -> &S {
         &self.span
     }
 
     /// Ends the call with the outcome of its return value.
-    #[inline]
+    #[inline(always)]
     pub fn finish(mut self, outcome: Outcome) {
         self.record(outcome);
     }
 
-    #[inline]
+    // Inlined into the caller, where the outcome is usually a constant `Success`: passing it
+    // through memory to an outlined function costs a store-forwarding stall.
+    #[inline(always)]
     pub(crate) fn record(&mut self, outcome: Outcome) {
         if self.done {
             return;
         }
         self.done = true;
-        #[cfg(feature = "metrics")]
-        {
-            if let Some(start) = self.start {
-                let clock = super::site::clock();
-                let end = clock.raw();
-                let seconds = clock.delta_as_nanos(start, end) as f64 * 1e-9;
-                #[cfg(feature = "otel")]
-                let exemplar = self.exemplar(clock.delta_as_nanos(0, end));
-                #[cfg(not(feature = "otel"))]
-                let exemplar = None;
-                super::with_exemplar(exemplar, || self.handles.finish(outcome, seconds));
-            }
-        }
-        #[cfg(feature = "trace")]
+        let span = &self.span;
+        self.recording
+            .finish(outcome, |site, end| span.exemplar(site, end));
         if let Some(error_type) = outcome.error_type() {
-            self.span.record("error.type", error_type);
-            self.span.record("otel.status_code", "ERROR");
+            span.mark_failed(error_type);
         }
     }
 }
 
-#[cfg(all(feature = "metrics", feature = "otel"))]
-impl Guard {
-    /// The ids of this call's span, if it is sampled and the site is due for an exemplar.
-    fn exemplar(&self, now_ns: u64) -> Option<super::Exemplar> {
-        use opentelemetry::trace::TraceContextExt as _;
-        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-        if self.span.is_none() || !self.handles.exemplar_due(now_ns) {
-            return None;
-        }
-        let cx = self.span.context();
-        let span = cx.span();
-        let ids = span.span_context();
-        (ids.is_valid() && ids.is_sampled()).then(|| super::Exemplar {
-            trace_id: u128::from_be_bytes(ids.trace_id().to_bytes()),
-            span_id: u64::from_be_bytes(ids.span_id().to_bytes()),
-        })
-    }
-}
-
-impl Drop for Guard {
+impl<S: CallSpan> Drop for Guard<S> {
     fn drop(&mut self) {
         if !self.done {
             let outcome = if std::thread::panicking() {
@@ -129,5 +182,26 @@ impl Drop for Guard {
             };
             self.record(outcome);
         }
+    }
+}
+
+/// What a guard holds in place of a recording when metrics are off.
+#[cfg(not(feature = "metrics"))]
+mod standin {
+    #![allow(unreachable_pub)]
+    use crate::Outcome;
+    use crate::store::Exemplar;
+
+    /// No call site: metrics are off.
+    pub struct CallSite;
+
+    /// No recording: metrics are off.
+    pub struct Recording;
+
+    impl Recording {
+        pub const OFF: Recording = Recording;
+
+        #[inline(always)]
+        pub fn finish(&self, _: Outcome, _: impl FnOnce(&CallSite, u64) -> Option<Exemplar>) {}
     }
 }

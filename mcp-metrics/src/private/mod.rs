@@ -1,7 +1,6 @@
 //! Support code for what the macros generate. Not a stable API: it may change in any release.
 
 pub mod classify;
-mod exemplar;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 mod future;
 #[cfg(any(feature = "metrics", feature = "trace"))]
@@ -10,13 +9,14 @@ mod guard;
 mod site;
 
 pub use crate::__classify as classify;
-pub use exemplar::{Exemplar, current_exemplar, with_exemplar};
 #[cfg(any(feature = "metrics", feature = "trace"))]
 pub use future::InstrumentedFuture;
 #[cfg(any(feature = "metrics", feature = "trace"))]
-pub use guard::Guard;
+pub use guard::{CallSpan, Guard, NoSpan};
 #[cfg(feature = "metrics")]
 pub use site::CallSite;
+#[cfg(feature = "metrics")]
+pub(crate) use site::cache_global_recorder_handles;
 #[cfg(feature = "trace")]
 pub use tracing;
 
@@ -68,7 +68,7 @@ pub fn record_cost(model: &str, cost: f64) {
         // Counters count integers: the cost is kept in millionths of the currency unit.
         let micros = (cost * 1_000_000.0).round();
         if micros.is_finite() && micros > 0.0 {
-            metrics::counter!(crate::names::LLM_COST_TOTAL, "model" => model.to_owned())
+            metrics::counter!(crate::names::LLM_COST_MICROS_TOTAL, "model" => model.to_owned())
                 .increment(micros as u64);
         }
     }

@@ -1,24 +1,37 @@
-//! Per-call-site metric handles, registered once with the global recorder.
+//! The static that `#[mcp_tool]` emits at each function, and where its calls record.
 //!
-//! A handle taken from the no-op recorder stays a no-op forever, so handles are cached only once
-//! the global recorder is known: its address is learnt by looking at the recorder from a thread
-//! that has no local recorder. Calls made under a local recorder (`metrics::with_local_recorder`)
-//! register their handles with it on every call instead, which keeps tests with local recorders
-//! correct. Without any recorder, a call records nothing and costs one thread-local read.
+//! A call site records in one of three ways, chosen at its first call that finds one available:
+//!
+//! 1. **Store**: an exporter handed its registry to [`store::set_registry`] (the
+//!    `mcp-metrics-exporter` install does). The site registers its series there once and then
+//!    records straight into their atomics.
+//! 2. **Global recorder**: the application called [`crate::use_global_recorder`] after
+//!    installing another `metrics` recorder. The site registers `metrics` handles with it once
+//!    and records through them.
+//! 3. **Per call**: otherwise every call registers its series with whatever recorder
+//!    `metrics::with_recorder` finds (a local recorder in a test, the global one, or the no-op
+//!    recorder when there is none) and records through it. Nothing is cached, so a recorder
+//!    installed later is picked up, and local recorders in tests see their calls.
+//!
+//! Each site keeps the series of `success` ready; the series of other outcomes are registered
+//! when that outcome first happens.
 
-use crate::Outcome;
-use crate::names::{TOOL_CALLS_IN_FLIGHT, TOOL_CALLS_TOTAL, TOOL_DURATION_SECONDS, label};
-use metrics::{Counter, Gauge, Histogram, Key, Label, Recorder};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
+use crate::names::{TOOL_CALLS_IN_FLIGHT, TOOL_DURATION_SECONDS, label};
+use crate::store::{self, Exemplar};
+use crate::{Fault, Outcome};
+use metrics::{Key, Label};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-/// Address of the global recorder once it has been seen; 0 before.
-static GLOBAL_RECORDER: AtomicUsize = AtomicUsize::new(0);
-/// Milliseconds since [`epoch`] of the last look for the global recorder.
-static LAST_PROBE_MS: AtomicU64 = AtomicU64::new(u64::MAX);
-const PROBE_INTERVAL_MS: u64 = 100;
+/// Error kinds a site keeps a series for; calls with further kinds register theirs each time.
 const ERROR_SLOTS: usize = 8;
+
+/// Set by [`crate::use_global_recorder`].
+static GLOBAL_RECORDER_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn cache_global_recorder_handles() {
+    GLOBAL_RECORDER_INSTALLED.store(true, Ordering::Release);
+}
 
 /// The clock of call durations: a calibrated TSC read where the CPU has a stable one (quanta),
 /// read directly rather than through quanta's per-thread mockable clock.
@@ -28,92 +41,132 @@ pub(crate) fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-fn recorder_addr(r: &dyn Recorder) -> usize {
-    (r as *const dyn Recorder).cast::<()>() as usize
-}
-
-fn epoch() -> &'static Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    EPOCH.get_or_init(Instant::now)
-}
-
-/// Looks for the global recorder from a fresh thread (which has no local recorder), at most once
-/// per [`PROBE_INTERVAL_MS`], until it is found.
-#[cold]
-fn probe_global() -> usize {
-    let now = epoch().elapsed().as_millis() as u64;
-    let last = LAST_PROBE_MS.load(Ordering::Relaxed);
-    if last != u64::MAX && now.saturating_sub(last) < PROBE_INTERVAL_MS {
-        return 0;
-    }
-    if LAST_PROBE_MS
-        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-        .is_err()
-    {
-        return 0;
-    }
-    let found = std::thread::scope(|s| {
-        s.spawn(|| {
-            metrics::with_recorder(|r| {
-                if size_of_val(r) == 0 {
-                    0
-                } else {
-                    recorder_addr(r)
-                }
-            })
-        })
-        .join()
-        .unwrap_or(0)
-    });
-    if found != 0 {
-        GLOBAL_RECORDER.store(found, Ordering::Release);
-    }
-    found
-}
-
-/// Runs `f` with the global recorder, from this thread if no local recorder hides it here, else
-/// from a scoped thread. Only used to register a handle the first time an outcome occurs.
-#[cold]
-fn with_global<T: Send>(f: impl Fn(&dyn Recorder) -> T + Sync) -> T {
-    let global = GLOBAL_RECORDER.load(Ordering::Acquire);
-    let here = metrics::with_recorder(|r| (recorder_addr(r) == global).then(|| f(r)));
-    match here {
-        Some(v) => v,
-        None => std::thread::scope(|s| {
-            s.spawn(|| metrics::with_recorder(&f))
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))
-        }),
-    }
-}
-
 /// The static the macro emits at each annotated function.
 pub struct CallSite {
     tool: &'static str,
-    labels: [Label; 1],
-    cached: OnceLock<SiteHandles>,
-    /// When this site last gave an exemplar, in clock nanoseconds.
+    cached: OnceLock<Cached>,
+    /// When this site last gave an exemplar, in clock nanoseconds (0: never).
     #[cfg(feature = "otel")]
-    last_exemplar: AtomicU64,
+    last_exemplar: std::sync::atomic::AtomicU64,
 }
 
-pub(crate) struct SiteHandles {
-    in_flight: Gauge,
-    success: (Counter, Histogram),
-    /// Counter and histogram of tool_error, panic and cancelled, registered when first seen.
-    rare: [OnceLock<(Counter, Histogram)>; 3],
-    error_duration: OnceLock<Histogram>,
-    error_counters: [OnceLock<(&'static str, Counter)>; ERROR_SLOTS],
+/// The series of a site, registered once.
+enum Cached {
+    Store(Series<Arc<store::Histogram>, Arc<store::Gauge>>),
+    Recorder(Series<metrics::Histogram, metrics::Gauge>),
 }
 
-/// Where a call records.
-pub(crate) enum Handles {
-    /// No recorder: nothing is recorded.
-    Off,
-    /// The global recorder, through this site's cached handles.
-    Global(&'static CallSite, &'static SiteHandles),
-    /// A local recorder: the in-flight gauge taken at the start; the rest is registered at the end.
-    Local(&'static CallSite, Gauge),
+/// The duration histogram of each outcome of one tool, and its in-flight gauge.
+struct Series<H, G> {
+    in_flight: G,
+    success: H,
+    tool_error: OnceLock<H>,
+    input_required: OnceLock<H>,
+    task_created: OnceLock<H>,
+    panic: OnceLock<H>,
+    cancelled: OnceLock<H>,
+    errors: [OnceLock<(&'static str, Fault, H)>; ERROR_SLOTS],
+}
+
+/// What a histogram handle of either kind does on a call.
+trait Record {
+    fn record(&self, seconds: f64, exemplar: Option<Exemplar>);
+}
+
+impl Record for Arc<store::Histogram> {
+    #[inline]
+    fn record(&self, seconds: f64, exemplar: Option<Exemplar>) {
+        match exemplar {
+            None => store::Histogram::record(self, seconds),
+            Some(e) => self.record_with_exemplar(seconds, e),
+        }
+    }
+}
+
+impl Record for metrics::Histogram {
+    #[inline]
+    fn record(&self, seconds: f64, _: Option<Exemplar>) {
+        metrics::Histogram::record(self, seconds);
+    }
+}
+
+/// What an in-flight gauge handle of either kind does on a call.
+trait InFlight {
+    fn up(&self);
+    fn down(&self);
+}
+
+impl InFlight for Arc<store::Gauge> {
+    #[inline]
+    fn up(&self) {
+        self.increment_one();
+    }
+    #[inline]
+    fn down(&self) {
+        self.decrement_one();
+    }
+}
+
+impl InFlight for metrics::Gauge {
+    #[inline]
+    fn up(&self) {
+        self.increment(1.0);
+    }
+    #[inline]
+    fn down(&self) {
+        self.decrement(1.0);
+    }
+}
+
+/// Registers the series of a site with one kind of backend.
+trait Backend: Sized {
+    type Histogram: Record;
+    type Gauge: InFlight;
+    /// The backend of this kind in effect now.
+    fn current() -> Option<Self>;
+    fn histogram(&self, key: &Key) -> Self::Histogram;
+    fn gauge(&self, key: &Key) -> Self::Gauge;
+}
+
+/// The store handed to [`store::set_registry`]. A series it refuses gets a detached one that
+/// nobody reads.
+struct StoreBackend(&'static dyn store::Registry);
+
+impl Backend for StoreBackend {
+    type Histogram = Arc<store::Histogram>;
+    type Gauge = Arc<store::Gauge>;
+    fn current() -> Option<Self> {
+        store::registry().map(|r| StoreBackend(r.as_ref()))
+    }
+    fn histogram(&self, key: &Key) -> Self::Histogram {
+        self.0
+            .histogram(key)
+            .unwrap_or_else(|| Arc::new(store::Histogram::new(&[])))
+    }
+    fn gauge(&self, key: &Key) -> Self::Gauge {
+        self.0.gauge(key).unwrap_or_default()
+    }
+}
+
+/// The recorder `metrics::with_recorder` finds.
+struct RecorderBackend;
+
+impl Backend for RecorderBackend {
+    type Histogram = metrics::Histogram;
+    type Gauge = metrics::Gauge;
+    fn current() -> Option<Self> {
+        Some(RecorderBackend)
+    }
+    fn histogram(&self, key: &Key) -> Self::Histogram {
+        metrics::with_recorder(|r| r.register_histogram(key, &metadata()))
+    }
+    fn gauge(&self, key: &Key) -> Self::Gauge {
+        metrics::with_recorder(|r| r.register_gauge(key, &metadata()))
+    }
+}
+
+fn metadata() -> metrics::Metadata<'static> {
+    metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()))
 }
 
 impl CallSite {
@@ -121,10 +174,9 @@ impl CallSite {
     pub const fn new(tool: &'static str) -> Self {
         CallSite {
             tool,
-            labels: [Label::from_static_parts(label::TOOL, tool)],
             cached: OnceLock::new(),
             #[cfg(feature = "otel")]
-            last_exemplar: AtomicU64::new(0),
+            last_exemplar: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -133,99 +185,205 @@ impl CallSite {
         self.tool
     }
 
-    fn key(
-        &'static self,
-        name: &'static str,
-        outcome: Option<&'static str>,
-        error_type: Option<&'static str>,
-    ) -> Key {
-        if outcome.is_none() {
-            return Key::from_static_parts(name, &self.labels);
+    /// The key of the in-flight gauge.
+    fn in_flight_key(&self) -> Key {
+        Key::from_parts(
+            TOOL_CALLS_IN_FLIGHT,
+            vec![Label::from_static_parts(label::TOOL, self.tool)],
+        )
+    }
+
+    /// The key of the duration histogram of `outcome`.
+    fn duration_key(&self, outcome: Outcome) -> Key {
+        let mut labels = vec![
+            Label::from_static_parts(label::TOOL, self.tool),
+            Label::from_static_parts(label::OUTCOME, outcome.as_str()),
+        ];
+        if let Some(error_type) = outcome.error_type() {
+            labels.push(Label::from_static_parts(label::ERROR_TYPE, error_type));
         }
-        let mut labels = vec![Label::from_static_parts(label::TOOL, self.tool)];
-        if let Some(o) = outcome {
-            labels.push(Label::from_static_parts(label::OUTCOME, o));
+        if let Some(fault) = outcome.fault() {
+            labels.push(Label::from_static_parts(label::FAULT, fault.as_str()));
         }
-        if let Some(e) = error_type {
-            labels.push(Label::from_static_parts(label::ERROR_TYPE, e));
+        Key::from_parts(TOOL_DURATION_SECONDS, labels)
+    }
+
+    fn series<B: Backend>(&self, backend: &B) -> Series<B::Histogram, B::Gauge> {
+        clock(); // calibrate once here, not inside a timed call
+        Series {
+            in_flight: backend.gauge(&self.in_flight_key()),
+            success: backend.histogram(&self.duration_key(Outcome::Success)),
+            tool_error: OnceLock::new(),
+            input_required: OnceLock::new(),
+            task_created: OnceLock::new(),
+            panic: OnceLock::new(),
+            cancelled: OnceLock::new(),
+            errors: Default::default(),
         }
-        Key::from_parts(name, labels)
     }
 
-    fn counter(&'static self, r: &dyn Recorder, outcome: Outcome) -> Counter {
-        let key = self.key(
-            TOOL_CALLS_TOTAL,
-            Some(outcome.as_str()),
-            outcome.error_type(),
-        );
-        r.register_counter(&key, &metadata())
-    }
-
-    fn histogram(&'static self, r: &dyn Recorder, outcome: Outcome) -> Histogram {
-        let key = self.key(TOOL_DURATION_SECONDS, Some(outcome.as_str()), None);
-        r.register_histogram(&key, &metadata())
-    }
-
-    fn gauge(&'static self, r: &dyn Recorder) -> Gauge {
-        r.register_gauge(&self.key(TOOL_CALLS_IN_FLIGHT, None, None), &metadata())
-    }
-
-    /// Picks the handles for a call starting now.
+    /// Starts recording a call: counts it in flight and reads the clock.
     #[inline]
-    pub(crate) fn handles(&'static self) -> Handles {
-        metrics::with_recorder(|r| {
-            let addr = recorder_addr(r);
-            if addr == GLOBAL_RECORDER.load(Ordering::Relaxed) {
-                return Handles::Global(self, self.cached.get_or_init(|| self.register(r)));
+    pub(crate) fn start(&'static self) -> Recording {
+        let target = match self.cached.get() {
+            Some(Cached::Store(series)) => {
+                series.in_flight.up();
+                Target::Store(self, series)
             }
-            self.handles_slow(r, addr)
-        })
+            Some(Cached::Recorder(series)) => {
+                series.in_flight.up();
+                Target::Recorder(self, series)
+            }
+            None => self.start_uncached(),
+        };
+        Recording {
+            target,
+            start: clock().raw(),
+        }
     }
 
     #[cold]
-    fn handles_slow(&'static self, r: &dyn Recorder, addr: usize) -> Handles {
-        if size_of_val(r) == 0 {
-            return Handles::Off;
+    fn start_uncached(&'static self) -> Target {
+        if let Some(registry) = store::registry() {
+            let backend = StoreBackend(registry.as_ref());
+            let cached = self
+                .cached
+                .get_or_init(|| Cached::Store(self.series(&backend)));
+            return self.start_cached(cached);
         }
-        if GLOBAL_RECORDER.load(Ordering::Acquire) == 0 && probe_global() == addr {
-            return Handles::Global(self, self.cached.get_or_init(|| self.register(r)));
+        if GLOBAL_RECORDER_INSTALLED.load(Ordering::Acquire) {
+            let cached = self
+                .cached
+                .get_or_init(|| Cached::Recorder(self.series(&RecorderBackend)));
+            return self.start_cached(cached);
         }
-        Handles::Local(self, self.gauge(r))
+        let in_flight = RecorderBackend.gauge(&self.in_flight_key());
+        in_flight.up();
+        Target::PerCall(self, in_flight)
     }
 
-    fn register(&'static self, r: &dyn Recorder) -> SiteHandles {
-        clock(); // calibrate once here, not inside a timed call
-        SiteHandles {
-            in_flight: self.gauge(r),
-            success: (
-                self.counter(r, Outcome::Success),
-                self.histogram(r, Outcome::Success),
-            ),
-            rare: Default::default(),
-            error_duration: OnceLock::new(),
-            error_counters: Default::default(),
-        }
-    }
-}
-
-fn metadata() -> metrics::Metadata<'static> {
-    metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()))
-}
-
-impl SiteHandles {
-    fn error_counter(&self, site: &'static CallSite, kind: &'static str) -> Counter {
-        for slot in &self.error_counters {
-            let (k, c) = slot.get_or_init(|| {
-                (
-                    kind,
-                    with_global(|r| site.counter(r, Outcome::server_error(kind))),
-                )
-            });
-            if core::ptr::eq(*k, kind) || *k == kind {
-                return c.clone();
+    fn start_cached(&'static self, cached: &'static Cached) -> Target {
+        match cached {
+            Cached::Store(series) => {
+                series.in_flight.up();
+                Target::Store(self, series)
+            }
+            Cached::Recorder(series) => {
+                series.in_flight.up();
+                Target::Recorder(self, series)
             }
         }
-        with_global(|r| site.counter(r, Outcome::server_error(kind)))
+    }
+}
+
+impl<H: Record, G: InFlight> Series<H, G> {
+    /// Records a finished call and takes it out of flight.
+    #[inline(always)]
+    fn finish<B>(&self, site: &CallSite, outcome: Outcome, seconds: f64, e: Option<Exemplar>)
+    where
+        B: Backend<Histogram = H>,
+    {
+        match outcome {
+            Outcome::Success => self.success.record(seconds, e),
+            _ => self.finish_other::<B>(site, outcome, seconds, e),
+        }
+        self.in_flight.down();
+    }
+
+    /// Records an outcome other than success, registering its series on first use.
+    #[cold]
+    fn finish_other<B>(&self, site: &CallSite, outcome: Outcome, seconds: f64, e: Option<Exemplar>)
+    where
+        B: Backend<Histogram = H>,
+    {
+        let Some(backend) = B::current() else {
+            return;
+        };
+        let register = || backend.histogram(&site.duration_key(outcome));
+        let slot = match outcome {
+            Outcome::Success => &self.success,
+            Outcome::ToolError => self.tool_error.get_or_init(register),
+            Outcome::InputRequired => self.input_required.get_or_init(register),
+            Outcome::TaskCreated => self.task_created.get_or_init(register),
+            Outcome::Panic => self.panic.get_or_init(register),
+            Outcome::Cancelled => self.cancelled.get_or_init(register),
+            Outcome::Error { kind, fault } => {
+                for slot in &self.errors {
+                    let (k, f, h) = slot.get_or_init(|| (kind, fault, register()));
+                    if (*k == kind) && *f == fault {
+                        return h.record(seconds, e);
+                    }
+                }
+                // More kinds than slots: register (a map look-up in the backend) every time.
+                return register().record(seconds, e);
+            }
+        };
+        slot.record(seconds, e);
+    }
+}
+
+/// Where one call records.
+enum Target {
+    /// Nothing is recorded: the call only has a span (`#[mcp_tool(trace)]`).
+    #[cfg_attr(not(feature = "trace"), allow(dead_code))]
+    Off,
+    Store(
+        &'static CallSite,
+        &'static Series<Arc<store::Histogram>, Arc<store::Gauge>>,
+    ),
+    Recorder(
+        &'static CallSite,
+        &'static Series<metrics::Histogram, metrics::Gauge>,
+    ),
+    /// Registered with the recorder of the moment; the in-flight gauge taken at the start.
+    PerCall(&'static CallSite, metrics::Gauge),
+}
+
+/// One call being recorded: where, and when it started (raw clock ticks).
+pub(crate) struct Recording {
+    target: Target,
+    start: u64,
+}
+
+impl Recording {
+    /// A call that records no metrics.
+    #[cfg_attr(not(feature = "trace"), allow(dead_code))]
+    pub(crate) const OFF: Recording = Recording {
+        target: Target::Off,
+        start: 0,
+    };
+
+    /// Records the end of the call. `exemplar` is asked, with the site and the clock's raw
+    /// reading at the end, for the ids of the call's span when the store can keep an exemplar.
+    #[inline(always)]
+    pub(crate) fn finish(
+        &self,
+        outcome: Outcome,
+        exemplar: impl FnOnce(&CallSite, u64) -> Option<Exemplar>,
+    ) {
+        let site = match &self.target {
+            Target::Off => return,
+            Target::Store(site, _) | Target::Recorder(site, _) | Target::PerCall(site, _) => site,
+        };
+        let clock = clock();
+        let end = clock.raw();
+        let seconds = clock.delta_as_nanos(self.start, end) as f64 * 1e-9;
+        match &self.target {
+            Target::Off => {}
+            Target::Store(_, series) => {
+                let e = exemplar(site, end);
+                series.finish::<StoreBackend>(site, outcome, seconds, e);
+            }
+            Target::Recorder(_, series) => {
+                series.finish::<RecorderBackend>(site, outcome, seconds, None);
+            }
+            Target::PerCall(_, in_flight) => {
+                RecorderBackend
+                    .histogram(&site.duration_key(outcome))
+                    .record(seconds);
+                in_flight.down();
+            }
+        }
     }
 }
 
@@ -233,78 +391,22 @@ impl SiteHandles {
 #[cfg(feature = "otel")]
 const EXEMPLAR_INTERVAL_NS: u64 = 1_000_000_000;
 
-impl Handles {
-    /// Whether this call may give an exemplar: claims the site's slot for the next second.
-    #[cfg(feature = "otel")]
+#[cfg(feature = "otel")]
+impl CallSite {
+    /// Whether a second has passed since this site's last exemplar (a load, no write).
     #[inline]
     pub(crate) fn exemplar_due(&self, now_ns: u64) -> bool {
-        let site = match self {
-            Handles::Off => return false,
-            Handles::Global(site, _) | Handles::Local(site, _) => site,
-        };
-        let last = site.last_exemplar.load(Ordering::Relaxed);
+        let last = self.last_exemplar.load(Ordering::Relaxed);
+        last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS
+    }
+
+    /// Claims the site's exemplar for the coming second; false when another call just did.
+    pub(crate) fn claim_exemplar(&self, now_ns: u64) -> bool {
+        let last = self.last_exemplar.load(Ordering::Relaxed);
         (last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS)
-            && site
+            && self
                 .last_exemplar
                 .compare_exchange(last, now_ns.max(1), Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
-    }
-
-    /// Counts the call in flight; false when nothing is recorded.
-    #[inline]
-    pub(crate) fn start(&self) -> bool {
-        match self {
-            Handles::Off => return false,
-            Handles::Global(_, h) => h.in_flight.increment(1.0),
-            Handles::Local(_, g) => g.increment(1.0),
-        }
-        true
-    }
-
-    #[inline]
-    pub(crate) fn finish(&self, outcome: Outcome, seconds: f64) {
-        match self {
-            Handles::Off => {}
-            Handles::Global(site, h) => {
-                match outcome {
-                    Outcome::Success => {
-                        h.success.0.increment(1);
-                        h.success.1.record(seconds);
-                    }
-                    Outcome::Error { kind, .. } => Self::error(site, h, kind, seconds),
-                    _ => Self::rare(site, h, outcome, seconds),
-                }
-                h.in_flight.decrement(1.0);
-            }
-            Handles::Local(site, g) => {
-                metrics::with_recorder(|r| {
-                    site.counter(r, outcome).increment(1);
-                    site.histogram(r, outcome).record(seconds);
-                });
-                g.decrement(1.0);
-            }
-        }
-    }
-
-    #[cold]
-    fn error(site: &'static CallSite, h: &SiteHandles, kind: &'static str, seconds: f64) {
-        h.error_counter(site, kind).increment(1);
-        h.error_duration
-            .get_or_init(|| with_global(|r| site.histogram(r, Outcome::server_error(kind))))
-            .record(seconds);
-    }
-
-    #[cold]
-    fn rare(site: &'static CallSite, h: &SiteHandles, outcome: Outcome, seconds: f64) {
-        let i = match outcome {
-            Outcome::ToolError => 0,
-            Outcome::Panic => 1,
-            _ => 2,
-        };
-        let (c, hist) = h.rare[i].get_or_init(|| {
-            with_global(|r| (site.counter(r, outcome), site.histogram(r, outcome)))
-        });
-        c.increment(1);
-        hist.record(seconds);
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! | metric | owner | what it says |
 //! |---|---|---|
-//! | `mcp_tool_calls_total`, `mcp_tool_duration_seconds`, `mcp_tool_calls_in_flight` | `#[mcp_tool]` | what the tool *function* did |
+//! | `mcp_tool_duration_seconds`, `mcp_tool_calls_in_flight` | `#[mcp_tool]` | what the tool *function* did |
 //! | `mcp_server_operation_duration_seconds{method, tool/prompt, error_type}` | [`Instrumented`] | what the *client* asked and got, for every method |
 //! | `mcp_server_sessions_active`, `mcp_server_session_duration_seconds` | [`Instrumented`] | sessions, from a successful `initialize` to the end of the session |
 //! | `mcp_registered_tools` | [`Instrumented`] | tools in the last complete `tools/list` answer |

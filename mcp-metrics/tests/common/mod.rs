@@ -81,13 +81,61 @@ impl Metrics {
         }
     }
 
-    /// Calls of `tool` with `outcome` (and `error_type` when given).
+    /// The label sets of the duration series of `tool`.
+    pub fn series_of(&self, tool: &str) -> Vec<Vec<(String, String)>> {
+        self.0
+            .iter()
+            .filter(|(_, n, l, _)| {
+                n == "mcp_tool_duration_seconds" && l.iter().any(|(k, v)| k == "tool" && v == tool)
+            })
+            .map(|(_, _, l, _)| l.clone())
+            .collect()
+    }
+
+    /// Calls of `tool` with `outcome` (and `error_type` when given, none when not), whatever
+    /// the fault: the number of durations recorded in that series.
     pub fn calls(&self, tool: &str, outcome: &str, error_type: Option<&str>) -> u64 {
-        let mut labels = vec![("tool", tool), ("outcome", outcome)];
-        if let Some(e) = error_type {
-            labels.push(("error_type", e));
-        }
-        self.counter("mcp_tool_calls_total", &labels)
+        self.calls_where(tool, outcome, error_type, None)
+    }
+
+    /// Calls as [`Metrics::calls`], of the given fault (`client` or `server`).
+    pub fn calls_with_fault(
+        &self,
+        tool: &str,
+        outcome: &str,
+        error_type: Option<&str>,
+        fault: &str,
+    ) -> u64 {
+        self.calls_where(tool, outcome, error_type, Some(fault))
+    }
+
+    fn calls_where(
+        &self,
+        tool: &str,
+        outcome: &str,
+        error_type: Option<&str>,
+        fault: Option<&str>,
+    ) -> u64 {
+        let value = |labels: &[(String, String)], key: &str| {
+            labels
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        self.0
+            .iter()
+            .filter(|(_, n, l, _)| {
+                n == "mcp_tool_duration_seconds"
+                    && value(l, "tool").as_deref() == Some(tool)
+                    && value(l, "outcome").as_deref() == Some(outcome)
+                    && value(l, "error_type").as_deref() == error_type
+                    && fault.is_none_or(|f| value(l, "fault").as_deref() == Some(f))
+            })
+            .map(|(_, _, _, v)| match v {
+                DebugValue::Histogram(samples) => samples.len() as u64,
+                other => panic!("mcp_tool_duration_seconds is not a histogram: {other:?}"),
+            })
+            .sum()
     }
 
     /// Total calls of `tool`, whatever the outcome.
@@ -95,10 +143,10 @@ impl Metrics {
         self.0
             .iter()
             .filter(|(_, n, l, _)| {
-                n == "mcp_tool_calls_total" && l.iter().any(|(k, v)| k == "tool" && v == tool)
+                n == "mcp_tool_duration_seconds" && l.iter().any(|(k, v)| k == "tool" && v == tool)
             })
             .map(|(_, _, _, v)| match v {
-                DebugValue::Counter(c) => *c,
+                DebugValue::Histogram(samples) => samples.len() as u64,
                 _ => 0,
             })
             .sum()
@@ -108,10 +156,19 @@ impl Metrics {
         self.gauge("mcp_tool_calls_in_flight", &[("tool", tool)])
     }
 
+    /// The durations recorded for `tool` with `outcome`, whatever the error type and fault.
     pub fn durations(&self, tool: &str, outcome: &str) -> Vec<f64> {
-        self.histogram(
-            "mcp_tool_duration_seconds",
-            &[("tool", tool), ("outcome", outcome)],
-        )
+        self.0
+            .iter()
+            .filter(|(_, n, l, _)| {
+                n == "mcp_tool_duration_seconds"
+                    && l.iter().any(|(k, v)| k == "tool" && v == tool)
+                    && l.iter().any(|(k, v)| k == "outcome" && v == outcome)
+            })
+            .flat_map(|(_, _, _, v)| match v {
+                DebugValue::Histogram(samples) => samples.iter().map(|x| x.into_inner()).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 }

@@ -1,11 +1,10 @@
-//! Behaviour of the registry as seen through its rendered output.
+//! Behaviour of the registry as seen through its rendered output, through the public API.
 
 use metrics::{
     Unit, counter, describe_counter, describe_histogram, gauge, histogram, with_local_recorder,
 };
 
-use crate::histogram::MetricMatcher;
-use crate::registry::{Registry, RegistryConfig};
+use mcp_metrics_exporter::{Format, MetricMatcher, Registry, RegistryConfig};
 
 fn lines_starting<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.starts_with(prefix)).collect()
@@ -96,12 +95,12 @@ fn help_and_type_appear_once_per_family() {
 fn total_is_added_to_counters_only_when_missing() {
     let registry = Registry::default();
     with_local_recorder(&registry, || {
-        counter!(mcp_metrics::names::TOOL_CALLS_TOTAL).increment(1);
+        counter!("calls_total").increment(1);
         counter!("bare").increment(2);
         gauge!("gauge_total").set(3.0);
     });
     let text = registry.render_prometheus();
-    assert!(text.contains("\nmcp_tool_calls_total 1\n"), "{text}");
+    assert!(text.contains("\ncalls_total 1\n"), "{text}");
     assert!(!text.contains("_total_total"), "{text}");
     assert!(
         text.contains("# TYPE bare_total counter\nbare_total 2\n"),
@@ -384,7 +383,6 @@ fn the_first_refusal_of_a_metric_is_logged_once() {
 
 #[test]
 fn accept_headers_pick_the_format() {
-    use crate::render::Format;
     let cases = [
         (None, Format::Prometheus),
         (Some("text/plain"), Format::Prometheus),

@@ -154,3 +154,84 @@ fn io_errors_have_kinds() {
     let (_, m) = record(read);
     assert_eq!(m.calls("read", "error", Some("not_found")), 1);
 }
+
+#[cfg(feature = "rmcp")]
+mod rmcp_results {
+    use super::common::record;
+    use mcp_metrics::mcp_tool;
+    use rmcp::ErrorData;
+    use rmcp::model::{
+        CallToolResponse, CallToolResult, ContentBlock, CreateTaskResult, InputRequiredResult,
+        Task, TaskStatus,
+    };
+
+    fn task() -> CreateTaskResult {
+        CreateTaskResult::new(Task::new(
+            "t-1",
+            TaskStatus::Working,
+            "2026-07-28T00:00:00Z",
+            "2026-07-28T00:00:00Z",
+        ))
+    }
+
+    #[mcp_tool(metrics)]
+    fn respond(kind: u8) -> Result<CallToolResponse, ErrorData> {
+        Ok(match kind {
+            0 => CallToolResult::success(vec![ContentBlock::text("done")]).into(),
+            1 => CallToolResult::error(vec![ContentBlock::text("bad")]).into(),
+            2 => InputRequiredResult::from_request_state("round-1").into(),
+            _ => CallToolResponse::Task(task()),
+        })
+    }
+
+    #[mcp_tool(metrics)]
+    fn ask() -> InputRequiredResult {
+        InputRequiredResult::from_request_state("state")
+    }
+
+    #[mcp_tool(metrics)]
+    async fn start_task(fail: bool) -> Result<CreateTaskResult, ErrorData> {
+        if fail {
+            Err(ErrorData::invalid_params("no such input", None))
+        } else {
+            Ok(task())
+        }
+    }
+
+    #[test]
+    fn responses_of_the_current_protocol_have_their_own_outcomes() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (_, m) = record(|| {
+            for kind in 0..4 {
+                respond(kind).unwrap();
+            }
+            ask();
+            rt.block_on(async {
+                start_task(false).await.unwrap();
+                start_task(true).await.unwrap_err();
+            });
+        });
+        assert_eq!(m.calls("respond", "success", None), 1);
+        assert_eq!(
+            m.calls_with_fault("respond", "tool_error", Some("tool_error"), "client"),
+            1
+        );
+        assert_eq!(m.calls("respond", "input_required", None), 1);
+        assert_eq!(m.calls("respond", "task_created", None), 1);
+        assert_eq!(m.calls("ask", "input_required", None), 1);
+        assert_eq!(m.calls("start_task", "task_created", None), 1);
+        assert_eq!(
+            m.calls_with_fault("start_task", "error", Some("-32602"), "client"),
+            1
+        );
+        assert_eq!(m.all_calls("respond"), 4);
+        // Neither an input request nor a task creation is a failure: no fault label.
+        for labels in m.series_of("respond") {
+            let outcome = &labels.iter().find(|(k, _)| k == "outcome").unwrap().1;
+            let has_fault = labels.iter().any(|(k, _)| k == "fault");
+            assert_eq!(has_fault, outcome == "tool_error", "{labels:?}");
+        }
+    }
+}

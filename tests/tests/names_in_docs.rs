@@ -1,0 +1,203 @@
+//! Every metric name the documentation, the deploy bundle and the HELP texts mention is one the
+//! code exports, and every metric the code names has a HELP text: a renamed metric cannot leave
+//! a stale name behind in a doc comment, the README, a rule or a dashboard.
+
+use mcp_metrics_tests::harness::workspace_root;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The metric names declared in `mcp-metrics/src/names.rs`.
+fn declared_names() -> BTreeSet<String> {
+    let path = workspace_root().join("mcp-metrics/src/names.rs");
+    let text = std::fs::read_to_string(&path).expect("names.rs");
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let value = l.strip_prefix("pub const ")?.split_once("= \"")?.1;
+            let value = value.strip_suffix("\";")?;
+            value.starts_with("mcp_").then(|| value.to_owned())
+        })
+        .collect()
+}
+
+/// Words of `text` that look like metric names: `mcp_` and lowercase letters, digits and `_`,
+/// not part of a longer identifier, a path (`mcp_metrics::`), a recording rule name
+/// (`tool:mcp_..:rate5m`) or a file name.
+fn metric_like_words(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while let Some(found) = text[i..].find("mcp_") {
+        let start = i + found;
+        let mut end = start;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_lowercase()
+                || bytes[end].is_ascii_digit()
+                || bytes[end] == b'_')
+        {
+            end += 1;
+        }
+        let before = start.checked_sub(1).map(|p| bytes[p]);
+        let after = bytes.get(end).copied();
+        let joined_before =
+            before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
+        let joined_after = matches!(after, Some(b':' | b'-' | b'.' | b'!'))
+            || after.is_some_and(|b| b.is_ascii_uppercase());
+        if !joined_before && !joined_after {
+            words.push(text[start..end].to_owned());
+        }
+        i = end.max(start + 1);
+    }
+    words
+}
+
+/// Crate and item names that are not metrics.
+const NOT_METRICS: [&str; 8] = [
+    "mcp_metrics",
+    "mcp_metrics_exporter",
+    "mcp_metrics_macros",
+    "mcp_metrics_tests",
+    "mcp_metrics_examples",
+    "mcp_metrics_benches",
+    "mcp_tool",
+    "mcp_metrics_dashboard",
+];
+
+fn known(word: &str, names: &BTreeSet<String>) -> bool {
+    if NOT_METRICS.contains(&word) || names.contains(word) {
+        return true;
+    }
+    // A family written as a prefix, such as `mcp_tool_*`.
+    if word.ends_with('_') && names.iter().any(|n| n.starts_with(word)) {
+        return true;
+    }
+    ["_bucket", "_sum", "_count"].iter().any(|suffix| {
+        word.strip_suffix(suffix)
+            .is_some_and(|base| names.contains(base))
+    })
+}
+
+fn files_under(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if !path.ends_with("target") && !path.ends_with("ui") {
+                files_under(&path, extensions, out);
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.contains(&e))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The documentation of the workspace: README, the deploy bundle, and the doc comments of the
+/// library crates.
+fn documentation() -> Vec<(PathBuf, String)> {
+    let root = workspace_root();
+    let mut docs = vec![root.join("README.md")];
+    files_under(&root.join("deploy"), &["yml", "yaml", "json"], &mut docs);
+    let mut out: Vec<(PathBuf, String)> = docs
+        .into_iter()
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, text)
+        })
+        .collect();
+    let mut sources = Vec::new();
+    for krate in [
+        "mcp-metrics/src",
+        "mcp-metrics-exporter/src",
+        "mcp-metrics-macros/src",
+    ] {
+        files_under(&root.join(krate), &["rs"], &mut sources);
+    }
+    for path in sources {
+        let text = std::fs::read_to_string(&path).expect("source");
+        let comments: String = text
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with("///") || l.starts_with("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        out.push((path, comments));
+    }
+    out
+}
+
+#[test]
+fn documented_metric_names_exist() {
+    let names = declared_names();
+    assert!(names.contains("mcp_tool_duration_seconds"), "{names:?}");
+    let mut stale = Vec::new();
+    for (path, text) in documentation() {
+        for word in metric_like_words(&text) {
+            if !known(&word, &names) {
+                stale.push(format!("{}: {word}", path.display()));
+            }
+        }
+    }
+    stale.sort();
+    stale.dedup();
+    assert!(
+        stale.is_empty(),
+        "names no metric has:\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn the_scanner_finds_names() {
+    let words = metric_like_words(
+        "see `mcp_llm_cost_total{model}` and rate(mcp_tool_duration_seconds_count[5m]); \
+         not mcp_metrics::names, tool:mcp_tool_failures:ratio_rate5m, MCP_METRICS_LISTEN, \
+         mcp-metrics-dashboard.json",
+    );
+    assert_eq!(
+        words,
+        ["mcp_llm_cost_total", "mcp_tool_duration_seconds_count"]
+    );
+    let names = declared_names();
+    assert!(known("mcp_server_", &names), "a prefix of names");
+    assert!(!known("mcp_nothing_", &names));
+    assert!(!known("mcp_llm_cost_total", &names));
+    assert!(known("mcp_tool_duration_seconds_count", &names));
+}
+
+#[test]
+fn every_metric_has_help_text() {
+    let registry = mcp_metrics_exporter::Registry::default();
+    metrics::with_local_recorder(&registry, || {
+        mcp_metrics::describe();
+        for name in declared_names() {
+            // One series of each, of the kind its name implies, so that the family renders.
+            if name.ends_with("_total") {
+                metrics::counter!(name).increment(1);
+            } else if name.ends_with("_seconds")
+                || name.ends_with("_bytes")
+                || name.ends_with("_blocks")
+            {
+                metrics::histogram!(name).record(1.0);
+            } else {
+                metrics::gauge!(name).set(1.0);
+            }
+        }
+    });
+    let text = registry.render_prometheus();
+    let missing: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("# HELP ") && l.contains("(no description registered)"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "metrics without HELP text:\n{}",
+        missing.join("\n")
+    );
+}

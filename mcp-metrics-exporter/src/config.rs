@@ -10,7 +10,7 @@ use crate::auth::Auth;
 use crate::build_info::BuildInfo;
 use crate::client::parse_http_url;
 use crate::error::ConfigError;
-use crate::registry::RegistryConfig;
+use crate::rules::RegistryConfig;
 
 /// Names of the environment variables read by [`ExporterBuilder::from_env`](crate::ExporterBuilder::from_env).
 pub mod vars {

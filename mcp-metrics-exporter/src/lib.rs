@@ -113,9 +113,9 @@ pub use crate::config::{DEFAULT_LISTEN, ExporterKind, vars};
 pub use crate::error::{ConfigError, Error};
 pub use crate::histogram::Buckets;
 pub use crate::http::{METRICS_PATH, MetricsServer, router};
-pub use crate::registry::{DEFAULT_SERIES_LIMIT, Registry, RegistryConfig};
+pub use crate::registry::Registry;
 pub use crate::render::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
-pub use crate::rules::MetricMatcher;
+pub use crate::rules::{DEFAULT_SERIES_LIMIT, MetricMatcher, RegistryConfig};
 
 /// Installs the exporter the environment chooses (see [`vars`]) with `build_info` exported as
 /// `mcp_build_info`: `install(build_info!())`.

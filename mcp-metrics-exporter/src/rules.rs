@@ -1,8 +1,10 @@
-//! Settings chosen per metric name: a table of rules, each a matcher and a value, looked up by
-//! name with exact names first and then the other rules in the order they were added.
-//!
-//! The registry keeps two, histogram buckets and series limits, and falls back to its defaults
-//! where no rule matches.
+//! Settings chosen per metric name: [`RegistryConfig`], the series limits and histogram buckets
+//! of a registry, each kept as a table of rules (a matcher and a value) looked up by name with
+//! exact names first and then the other rules in the order they were added, falling back to a
+//! default where no rule matches.
+
+use crate::error::Error;
+use crate::histogram::Buckets;
 
 /// Selects metrics by their registered name, for bucket and series-limit settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +24,86 @@ impl MetricMatcher {
             Self::Exact(s) => name == s,
             Self::Prefix(s) => name.starts_with(s.as_str()),
             Self::Suffix(s) => name.ends_with(s.as_str()),
+        }
+    }
+}
+
+/// Default number of series one metric may have before new ones are refused.
+pub const DEFAULT_SERIES_LIMIT: usize = 10_000;
+
+/// Settings of a [`Registry`](crate::Registry): series limits and histogram buckets.
+#[derive(Clone, Debug)]
+pub struct RegistryConfig {
+    pub(crate) series_limit: usize,
+    limits: RuleTable<usize>,
+    buckets: RuleTable<Buckets>,
+    default_buckets: Buckets,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            series_limit: DEFAULT_SERIES_LIMIT,
+            limits: RuleTable::default(),
+            buckets: RuleTable::default(),
+            default_buckets: Buckets::default_duration(),
+        }
+    }
+}
+
+impl RegistryConfig {
+    /// Default settings: [`DEFAULT_SERIES_LIMIT`] series per metric; byte buckets
+    /// ([`mcp_metrics::names::DEFAULT_BYTE_BUCKETS`]) for histograms whose name ends in `_bytes`, duration
+    /// buckets ([`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`]) for the others.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the series limit of every metric without a specific one.
+    pub fn series_limit(mut self, limit: usize) -> Self {
+        self.series_limit = limit;
+        self
+    }
+
+    /// Sets the series limit of the metrics that `matcher` selects (first match wins).
+    pub fn series_limit_for(mut self, matcher: MetricMatcher, limit: usize) -> Self {
+        self.limits.push(matcher, limit);
+        self
+    }
+
+    /// Sets the buckets of the histograms that `matcher` selects. An exact name wins over
+    /// prefix and suffix matchers, which are tried in the order they were added.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite bound list.
+    pub fn buckets_for(mut self, matcher: MetricMatcher, bounds: &[f64]) -> Result<Self, Error> {
+        self.buckets.push(matcher, Buckets::new(bounds)?);
+        Ok(self)
+    }
+
+    /// Sets the buckets of histograms that no matcher selects and whose name does not end in
+    /// `_bytes`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBuckets`] for an empty, unsorted, NaN or infinite bound list.
+    pub fn default_buckets(mut self, bounds: &[f64]) -> Result<Self, Error> {
+        self.default_buckets = Buckets::new(bounds)?;
+        Ok(self)
+    }
+
+    /// The series limit of the metric `name`.
+    pub(crate) fn limit_for(&self, name: &str) -> usize {
+        self.limits.get(name).copied().unwrap_or(self.series_limit)
+    }
+
+    /// The buckets of the histogram `name`.
+    pub(crate) fn buckets_for_name(&self, name: &str) -> Buckets {
+        match self.buckets.get(name) {
+            Some(buckets) => buckets.clone(),
+            None if name.ends_with("_bytes") => Buckets::default_bytes(),
+            None => self.default_buckets.clone(),
         }
     }
 }

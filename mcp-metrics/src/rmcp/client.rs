@@ -61,8 +61,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use crate::names::{OTHER, UNKNOWN};
 use crate::Outcome;
+use crate::names::{OTHER, UNKNOWN};
 
 /// The most tool (and, apart, prompt) names learned from the server's lists; names past it are
 /// labelled `_unknown`.
@@ -125,13 +125,19 @@ impl<T: Transport<RoleClient>> InstrumentedTransport<T> {
 
     /// Tool names to use as the `tool` label besides those the server lists.
     pub fn with_tool_names<I: IntoIterator<Item = S>, S: Into<String>>(self, names: I) -> Self {
-        self.lock().tools.allowed.extend(names.into_iter().map(Into::into));
+        self.lock()
+            .tools
+            .allowed
+            .extend(names.into_iter().map(Into::into));
         self
     }
 
     /// Prompt names to use as the `prompt` label besides those the server lists.
     pub fn with_prompt_names<I: IntoIterator<Item = S>, S: Into<String>>(self, names: I) -> Self {
-        self.lock().prompts.allowed.extend(names.into_iter().map(Into::into));
+        self.lock()
+            .prompts
+            .allowed
+            .extend(names.into_iter().map(Into::into));
         self
     }
 
@@ -369,7 +375,9 @@ impl State {
                     op.finish(
                         if reason == Some(RequestHandle::<RoleClient>::REQUEST_TIMEOUT_REASON)
                             || reason
-                                == Some(RequestHandle::<RoleClient>::REQUEST_MAX_TOTAL_TIMEOUT_REASON)
+                                == Some(
+                                    RequestHandle::<RoleClient>::REQUEST_MAX_TOTAL_TIMEOUT_REASON,
+                                )
                         {
                             TIMEOUT
                         } else {
@@ -415,7 +423,8 @@ impl State {
                         Outcome::Success
                     }
                     (ServerResult::ListPromptsResult(list), "prompts/list") => {
-                        self.prompts.learn(list.prompts.iter().map(|p| p.name.as_str()));
+                        self.prompts
+                            .learn(list.prompts.iter().map(|p| p.name.as_str()));
                         Outcome::Success
                     }
                     (ServerResult::InitializeResult(init), "initialize") => {
@@ -657,9 +666,7 @@ impl Operation {
             match self.target {
                 Target::None => {}
                 Target::Tool(_, label) => labels.push(metrics::Label::new(label::TOOL, label)),
-                Target::Prompt(_, label) => {
-                    labels.push(metrics::Label::new(label::PROMPT, label))
-                }
+                Target::Prompt(_, label) => labels.push(metrics::Label::new(label::PROMPT, label)),
             }
             labels.push(metrics::Label::new(label::OUTCOME, outcome.as_str()));
             if let Some(e) = error_type {
@@ -699,7 +706,9 @@ mod tests {
         assert_eq!(names.label("listed"), "listed");
         assert_eq!(names.label("bad name\""), UNKNOWN);
         assert_eq!(names.label("other"), UNKNOWN);
-        let many: Vec<String> = (0..2 * MAX_LEARNED_NAMES).map(|i| format!("t{i}")).collect();
+        let many: Vec<String> = (0..2 * MAX_LEARNED_NAMES)
+            .map(|i| format!("t{i}"))
+            .collect();
         names.learn(many.iter().map(String::as_str));
         assert_eq!(names.learned.len(), MAX_LEARNED_NAMES);
     }

@@ -446,3 +446,98 @@ async fn python_server_continues_the_rust_client_trace() {
         Some(StatusCode::Error as i32)
     );
 }
+
+/// A server whose `confirm` tool asks for one more round (an `InputRequiredResult` with a
+/// `requestState`) before it completes.
+#[derive(Clone)]
+struct TwoRounds;
+
+impl rmcp::ServerHandler for TwoRounds {
+    fn get_info(&self) -> rmcp::model::ServerConfig {
+        rmcp::model::ServerConfig::new(
+            rmcp::model::ServerCapabilities::builder()
+                .enable_tools()
+                .build(),
+        )
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, InputRequiredResult};
+        Ok(match request.request_state {
+            None => CallToolResponse::InputRequired(InputRequiredResult::from_request_state(
+                "first-round",
+            )),
+            Some(_) => {
+                CallToolResponse::Complete(CallToolResult::success(vec![ContentBlock::text(
+                    "done",
+                )]))
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rounds_of_one_call_are_linked() {
+    use rmcp::ClientServiceExt as _;
+    let receiver = Receiver::start();
+    let (_default, telemetry) = client_telemetry(&receiver, "rust-agent");
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let running = TwoRounds.serve(server_io).await.unwrap();
+        let _ = running.waiting().await;
+    });
+    let client = ()
+        .serve_with_lifecycle(
+            instrument(client_io),
+            rmcp::ClientLifecycleMode::Discover {
+                preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .unwrap();
+    let agent = tracing::info_span!("invoke_agent", otel.kind = "internal");
+    async {
+        let params = with_current_context(CallToolRequestParams::new("confirm"));
+        let done = client.call_tool(params).await.unwrap();
+        assert_eq!(done.content[0].as_text().unwrap().text, "done");
+    }
+    .instrument(agent.clone())
+    .await;
+    drop(agent);
+    client.cancel().await.unwrap();
+    server.abort();
+    telemetry.shutdown();
+
+    let spans = receiver.spans();
+    let agent = one(&spans, "invoke_agent", SpanKind::Internal);
+    let rounds = find(&spans, "tools/call confirm", SpanKind::Client);
+    assert_eq!(rounds.len(), 2, "{:?}", names(&spans));
+    let (first, retry) = if rounds[0].links.is_empty() {
+        (rounds[0], rounds[1])
+    } else {
+        (rounds[1], rounds[0])
+    };
+    // Both rounds are children of the caller's span; the retry links to the first round.
+    assert_eq!(first.parent_span_id, agent.span_id);
+    assert_eq!(retry.parent_span_id, agent.span_id);
+    assert!(first.links.is_empty());
+    assert_eq!(retry.links.len(), 1);
+    assert_eq!(retry.links[0].span_id, first.span_id);
+    assert_eq!(retry.links[0].trace_id, first.trace_id);
+    // Asking for input is not an error.
+    assert!(attr_str(first, "error.type").is_none());
+    assert_ne!(
+        first.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Error as i32)
+    );
+    assert_eq!(
+        attr_str(first, "mcp.protocol.version").as_deref(),
+        Some("2026-07-28")
+    );
+    let discover = one(&spans, "server/discover", SpanKind::Client);
+    assert!(attr_str(discover, "jsonrpc.request.id").is_some());
+}

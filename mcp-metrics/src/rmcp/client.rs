@@ -29,7 +29,8 @@
 //! With the `trace` feature every request and notification runs in a client span, kind CLIENT,
 //! named `{mcp.method.name} {target}`, with the OpenTelemetry MCP attributes; with `otel` the
 //! span's trace context and baggage go into the request's `params._meta` through the configured
-//! propagator (see [`propagation`]).
+//! propagator (module `propagation`, with the `otel` feature), and the span of a retry that carries a `requestState` links to
+//! the span of the round that asked for input, so the rounds of one call show as such.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -324,7 +325,15 @@ struct State {
     protocol_version: Option<String>,
     /// When the `initialize` session began.
     session_start: Option<Instant>,
+    /// The client spans of rounds answered with an `InputRequiredResult`, by the `requestState`
+    /// the retry will carry: the retry's span links to the round before it.
+    #[cfg(feature = "otel")]
+    rounds: HashMap<String, opentelemetry::trace::SpanContext>,
 }
+
+/// The most unanswered `input_required` rounds remembered for linking their retries.
+#[cfg(feature = "otel")]
+const MAX_OPEN_ROUNDS: usize = 256;
 
 impl State {
     fn on_send(&mut self, item: &mut ClientJsonRpcMessage) -> Sent {
@@ -359,7 +368,15 @@ impl State {
                     &self.network,
                 );
                 #[cfg(feature = "otel")]
-                continue_and_inject(&span, &mut request.request);
+                {
+                    if let Some(previous) =
+                        request_state(&request.request).and_then(|s| self.rounds.remove(s))
+                    {
+                        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                        span.add_link(previous);
+                    }
+                    continue_and_inject(&span, &mut request.request);
+                }
                 let key = IdKey::from(&request.id);
                 self.pending
                     .insert(key.clone(), Operation::start(method, target, span));
@@ -416,7 +433,19 @@ impl State {
                     (ServerResult::CallToolResult(r), _) if r.is_error == Some(true) => {
                         Outcome::ToolError
                     }
-                    (ServerResult::InputRequiredResult(_), _) => Outcome::InputRequired,
+                    (ServerResult::InputRequiredResult(_result), _) => {
+                        #[cfg(feature = "otel")]
+                        if let Some(state) = &_result.request_state
+                            && self.rounds.len() < MAX_OPEN_ROUNDS
+                        {
+                            use opentelemetry::trace::TraceContextExt as _;
+                            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                            let cx = op.span.context();
+                            self.rounds
+                                .insert(state.clone(), cx.span().span_context().clone());
+                        }
+                        Outcome::InputRequired
+                    }
                     (ServerResult::CreateTaskResult(_), "tools/call") => Outcome::TaskCreated,
                     (ServerResult::ListToolsResult(list), "tools/list") => {
                         self.tools.learn(list.tools.iter().map(|t| &*t.name));
@@ -498,6 +527,17 @@ fn notification_method(notification: &ClientNotification) -> &'static str {
         ClientNotification::InitializedNotification(_) => "notifications/initialized",
         ClientNotification::RootsListChangedNotification(_) => "notifications/roots/list_changed",
         _ => OTHER,
+    }
+}
+
+/// The `requestState` a retry of a multi round-trip request carries.
+#[cfg(feature = "otel")]
+fn request_state(request: &ClientRequest) -> Option<&str> {
+    match request {
+        ClientRequest::CallToolRequest(r) => r.params.request_state.as_deref(),
+        ClientRequest::GetPromptRequest(r) => r.params.request_state.as_deref(),
+        ClientRequest::ReadResourceRequest(r) => r.params.request_state.as_deref(),
+        _ => None,
     }
 }
 

@@ -29,8 +29,9 @@
 //! With the `trace` feature every request and notification runs in a client span, kind CLIENT,
 //! named `{mcp.method.name} {target}`, with the OpenTelemetry MCP attributes; with `otel` the
 //! span's trace context and baggage go into the request's `params._meta` through the configured
-//! propagator (module `propagation`, with the `otel` feature), and the span of a retry that carries a `requestState` links to
-//! the span of the round that asked for input, so the rounds of one call show as such.
+//! propagator (module `propagation`, with the `otel` feature), and the span of a retry that
+//! carries a `requestState` links to the span of the round that asked for input, so the rounds of
+//! one call show as such.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -336,6 +337,7 @@ struct State {
 const MAX_OPEN_ROUNDS: usize = 256;
 
 impl State {
+    #[cfg_attr(not(feature = "trace"), allow(clippy::let_unit_value))]
     fn on_send(&mut self, item: &mut ClientJsonRpcMessage) -> Sent {
         match item {
             JsonRpcMessage::Request(request) => {

@@ -404,3 +404,42 @@ async fn stateless_protocol_counts_each_round_of_a_call() {
     // No `initialize`, no session.
     assert_eq!(sample(&text, SESSION, &[]), None, "{all}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_connection_lost_mid_call_is_a_transport_error() {
+    let registry = Registry::default();
+    let _recorder = metrics::set_default_local_recorder(&registry);
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let running = TestServer.serve(server_io).await.unwrap();
+        let _ = running.waiting().await;
+    });
+    let client = ().serve(instrument(client_io).with_tool_names(["sleep"])).await.unwrap();
+    let pending = tokio::spawn({
+        let peer = client.peer().clone();
+        async move { peer.call_tool(CallToolRequestParams::new("sleep")).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The server goes away while `sleep` runs: its end of the connection closes.
+    server.abort();
+    let _ = server.await;
+    assert!(pending.await.unwrap().is_err());
+    let _ = client.cancel().await;
+
+    let text = registry.render_prometheus();
+    let all = client_series(&text);
+    assert_eq!(
+        count(
+            &text,
+            &[
+                ("method", "tools/call"),
+                ("tool", "sleep"),
+                ("outcome", "error"),
+                ("error_type", "transport")
+            ]
+        ),
+        1.0,
+        "{all}"
+    );
+    assert_eq!(sample(&text, SESSION, &[]), Some(1.0), "{all}");
+}

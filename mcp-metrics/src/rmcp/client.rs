@@ -49,6 +49,8 @@
 
 #[cfg(feature = "otel")]
 pub mod propagation;
+#[cfg(feature = "otel")]
+pub use propagation::with_current_context;
 
 use rmcp::RoleClient;
 use rmcp::model::{

@@ -15,6 +15,13 @@ pub const SERVER_OPERATION_DURATION_SECONDS: &str = "mcp_server_operation_durati
 pub const SERVER_SESSIONS_ACTIVE: &str = "mcp_server_sessions_active";
 /// Lifetime of closed sessions in seconds.
 pub const SERVER_SESSION_DURATION_SECONDS: &str = "mcp_server_session_duration_seconds";
+/// Duration of every MCP request (and notification) an rmcp client sends, until its answer
+/// arrives, by `method`, `tool` or `prompt`, `outcome` and `error_type`. OpenTelemetry name:
+/// `mcp.client.operation.duration`.
+pub const CLIENT_OPERATION_DURATION_SECONDS: &str = "mcp_client_operation_duration_seconds";
+/// Lifetime of an rmcp client's `initialize` sessions in seconds. OpenTelemetry name:
+/// `mcp.client.session.duration`.
+pub const CLIENT_SESSION_DURATION_SECONDS: &str = "mcp_client_session_duration_seconds";
 /// Tools the server advertises.
 pub const REGISTERED_TOOLS: &str = "mcp_registered_tools";
 /// Constant 1 with the build's `service` and `version` as labels.

@@ -30,6 +30,8 @@
 //! A session ends when rmcp drops its handler: after the client's `DELETE`, after the session
 //! expires, or when a stdio connection closes.
 
+#[cfg(feature = "rmcp-client")]
+pub mod client;
 mod handler;
 
 pub use handler::Instrumented;

@@ -32,6 +32,7 @@
 //! - `trace` (default): open spans.
 //! - `rmcp` (default): understand rmcp's `CallToolResult` and `ErrorData` return values, and the
 //!   [`rmcp`](mod@rmcp) integration module.
+//! - `rmcp-client`: the [`rmcp::client`] instrumentation of rmcp's client side.
 //! - `otel`: continue a client's trace from the request's `_meta.traceparent`, through
 //!   `tracing-opentelemetry`.
 //!
@@ -122,6 +123,16 @@ pub fn describe() {
         TOOL_CALLS_IN_FLIGHT,
         Unit::Count,
         "Tool function calls running now."
+    );
+    metrics::describe_histogram!(
+        CLIENT_OPERATION_DURATION_SECONDS,
+        Unit::Seconds,
+        "Duration of MCP requests sent by the client, by method, tool or prompt, outcome and error type."
+    );
+    metrics::describe_histogram!(
+        CLIENT_SESSION_DURATION_SECONDS,
+        Unit::Seconds,
+        "Lifetime of the client's closed MCP sessions."
     );
     metrics::describe_histogram!(
         SERVER_OPERATION_DURATION_SECONDS,

@@ -1,7 +1,8 @@
 //! Recording helpers for what MCP servers that call LLMs, rate-limit or cache need.
 //!
 //! They are `macro_rules!` macros with bounded labels; with the `metrics` feature off they expand
-//! to nothing that records (their arguments are still evaluated once, for side effects).
+//! to nothing that records or names this crate's internals (their arguments are still evaluated
+//! once, for side effects and type checks).
 
 use crate::names::OTHER;
 use std::collections::HashMap;
@@ -74,7 +75,8 @@ impl PriceTable {
 macro_rules! llm_tokens {
     ($model:expr, $prompt:expr, $completion:expr $(,)?) => {{
         let (model, prompt, completion): (&str, u64, u64) = ($model, $prompt, $completion);
-        $crate::__private::record_tokens(model, prompt, completion);
+        $crate::__if_metrics! { $crate::__private::record_tokens(model, prompt, completion); }
+        let _ = (model, prompt, completion);
     }};
 }
 
@@ -83,7 +85,8 @@ macro_rules! llm_tokens {
 macro_rules! llm_cost {
     ($model:expr, $cost:expr $(,)?) => {{
         let (model, cost): (&str, f64) = ($model, $cost);
-        $crate::__private::record_cost(model, cost);
+        $crate::__if_metrics! { $crate::__private::record_cost(model, cost); }
+        let _ = (model, cost);
     }};
 }
 
@@ -95,10 +98,13 @@ macro_rules! llm_cost {
 macro_rules! rate_limited {
     ($limiter:expr $(,)?) => {{
         let limiter: &'static str = $limiter;
-        $crate::__private::record_counter(
-            $crate::names::RATE_LIMIT_HITS_TOTAL,
-            &[("limiter", limiter)],
-        );
+        $crate::__if_metrics! {
+            $crate::__private::record_counter(
+                $crate::names::RATE_LIMIT_HITS_TOTAL,
+                &[("limiter", limiter)],
+            );
+        }
+        let _ = limiter;
     }};
 }
 
@@ -112,9 +118,29 @@ macro_rules! cache_lookup {
     ($cache:expr, $hit:expr $(,)?) => {{
         let (cache, hit): (&'static str, bool) = ($cache, $hit);
         let result = if hit { "hit" } else { "miss" };
-        $crate::__private::record_counter(
-            $crate::names::CACHE_REQUESTS_TOTAL,
-            &[("cache", cache), ("result", result)],
-        );
+        $crate::__if_metrics! {
+            $crate::__private::record_counter(
+                $crate::names::CACHE_REQUESTS_TOTAL,
+                &[("cache", cache), ("result", result)],
+            );
+        }
+        let _ = (cache, result);
     }};
+}
+
+/// Emits its input with the `metrics` feature, nothing without: the recording helpers use it
+/// so that a compiled-out build names no recording code.
+#[cfg(feature = "metrics")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_metrics {
+    ($($code:tt)*) => { $($code)* };
+}
+
+/// Emits its input with the `metrics` feature, nothing without.
+#[cfg(not(feature = "metrics"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_metrics {
+    ($($code:tt)*) => {};
 }

@@ -33,45 +33,33 @@ pub fn typed_future<R, F: core::future::Future<Output = R>>(f: F) -> F {
 }
 
 /// Adds 1 to the counter `name` with `labels` (helpers; not a hot path).
+#[cfg(feature = "metrics")]
 pub fn record_counter(name: &'static str, labels: &[(&'static str, &'static str)]) {
-    #[cfg(feature = "metrics")]
-    {
-        let labels: Vec<metrics::Label> = labels
-            .iter()
-            .map(|(k, v)| metrics::Label::from_static_parts(k, v))
-            .collect();
-        metrics::counter!(name, labels).increment(1);
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (name, labels);
+    let labels: Vec<metrics::Label> = labels
+        .iter()
+        .map(|(k, v)| metrics::Label::from_static_parts(k, v))
+        .collect();
+    metrics::counter!(name, labels).increment(1);
 }
 
 /// Counts prompt and completion tokens of `model`.
+#[cfg(feature = "metrics")]
 pub fn record_tokens(model: &str, prompt: u64, completion: u64) {
-    #[cfg(feature = "metrics")]
-    {
-        use crate::names::LLM_TOKENS_TOTAL;
-        let model = model.to_owned();
-        metrics::counter!(LLM_TOKENS_TOTAL, "model" => model.clone(), "type" => "prompt")
-            .increment(prompt);
-        metrics::counter!(LLM_TOKENS_TOTAL, "model" => model, "type" => "completion")
-            .increment(completion);
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (model, prompt, completion);
+    use crate::names::LLM_TOKENS_TOTAL;
+    let model = model.to_owned();
+    metrics::counter!(LLM_TOKENS_TOTAL, "model" => model.clone(), "type" => "prompt")
+        .increment(prompt);
+    metrics::counter!(LLM_TOKENS_TOTAL, "model" => model, "type" => "completion")
+        .increment(completion);
 }
 
 /// Adds `cost` to the cost counter of `model`.
+#[cfg(feature = "metrics")]
 pub fn record_cost(model: &str, cost: f64) {
-    #[cfg(feature = "metrics")]
-    {
-        // Counters count integers: the cost is kept in millionths of the currency unit.
-        let micros = (cost * 1_000_000.0).round();
-        if micros.is_finite() && micros > 0.0 {
-            metrics::counter!(crate::names::LLM_COST_MICROS_TOTAL, "model" => model.to_owned())
-                .increment(micros as u64);
-        }
+    // Counters count integers: the cost is kept in millionths of the currency unit.
+    let micros = (cost * 1_000_000.0).round();
+    if micros.is_finite() && micros > 0.0 {
+        metrics::counter!(crate::names::LLM_COST_MICROS_TOTAL, "model" => model.to_owned())
+            .increment(micros as u64);
     }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (model, cost);
 }

@@ -161,4 +161,6 @@ pub fn describe() {
         Unit::Count,
         "Series refused by the exporter's series limit."
     );
+    #[cfg(feature = "rmcp")]
+    rmcp::describe();
 }

@@ -123,9 +123,10 @@ pub fn extract(carrier: &dyn Extractor) -> Option<Context> {
     (cx.span().span_context().is_valid() || !cx.baggage().is_empty()).then_some(cx)
 }
 
-/// Continues a client's trace on `span`, which must not have been entered yet: the context of
-/// `meta` becomes its parent and the context of `headers` (the HTTP request's) a link; without a
-/// `_meta` context, the HTTP context is the parent.
+/// Continues a client's trace on `span`, which must be a root span that has not been entered
+/// yet: the context of `meta` becomes its parent; the context of `headers` (the HTTP request's)
+/// and the ambient context (the current span, such as the transport's connection span) become
+/// links. Without a `_meta` context, the HTTP context is the parent.
 #[cfg(feature = "rmcp")]
 pub fn continue_trace(
     span: &tracing::Span,
@@ -133,20 +134,26 @@ pub fn continue_trace(
     headers: Option<&http::HeaderMap>,
 ) {
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let ambient = tracing::Span::current().context();
+    let ambient = ambient.span().span_context().clone();
     let from_meta = extract(&MetaExtractor(meta));
     let from_http = headers.and_then(|h| extract(&HeaderExtractor(h)));
-    match (from_meta, from_http) {
+    let link = match (from_meta, from_http) {
         (Some(parent), link) => {
             let _ = span.set_parent(parent);
-            if let Some(link) = link {
-                span.add_link(link.span().span_context().clone());
-            }
+            link
         }
         (None, Some(parent)) => {
             let _ = span.set_parent(parent);
+            None
         }
-        (None, None) => {}
+        (None, None) => None,
+    };
+    if let Some(link) = link {
+        span.add_link(link.span().span_context().clone());
     }
+    // `add_link` ignores an invalid context.
+    span.add_link(ambient);
 }
 
 #[cfg(test)]

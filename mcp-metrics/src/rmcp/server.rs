@@ -250,8 +250,11 @@ fn request_span(
         Some((_, t)) => format!("{method} {t}"),
         None => method.to_owned(),
     };
+    // A root: its parent comes from the client's context (`otel`), never from the transport's
+    // span that happens to be current; that one becomes a link.
     let span = tracing::info_span!(
         target: "mcp_metrics::server",
+        parent: None,
         "mcp.server.request",
         otel.name = %name,
         otel.kind = "server",

@@ -6,7 +6,7 @@
 //! cargo bench -p mcp-metrics --bench sizing
 //! ```
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use mcp_metrics::rmcp::json_len;
 use rmcp::model::{CallToolResult, ContentBlock, ListToolsResult, Tool};
 use std::hint::black_box;
@@ -72,5 +72,9 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+mod group {
+    #![allow(missing_docs)] // `criterion_group!` generates an undocumented `pub fn`.
+    criterion::criterion_group!(benches, super::bench);
+}
+
+criterion_main!(group::benches);

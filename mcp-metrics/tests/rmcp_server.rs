@@ -120,7 +120,10 @@ fn ops(snapshot: &Snapshot, labels: &[(&str, &str)]) -> usize {
         .len()
 }
 
-struct Snapshot(Vec<(String, Vec<(String, String)>, DebugValue)>);
+/// Name, sorted labels and value of one series.
+type Series = (String, Vec<(String, String)>, DebugValue);
+
+struct Snapshot(Vec<Series>);
 
 impl Snapshot {
     fn take(snapshotter: &Snapshotter) -> Self {

@@ -21,10 +21,13 @@ fn python() -> PathBuf {
 }
 
 fn run_client(url: &str, calls: &Value) -> Value {
+    run_script("client.py", &[url, &calls.to_string()])
+}
+
+fn run_script(script: &str, args: &[&str]) -> Value {
     let out = Command::new(python())
-        .arg(workspace_root().join("tests/python/client.py"))
-        .arg(url)
-        .arg(calls.to_string())
+        .arg(workspace_root().join("tests/python").join(script))
+        .args(args)
         .output()
         .expect("run the Python client");
     assert!(
@@ -224,5 +227,60 @@ fn python_client_calls_are_counted_exactly() {
     assert!(
         server.proc.terminate(Duration::from_secs(10)),
         "the server stops on SIGTERM"
+    );
+}
+
+/// The Python SDK at 2026-07-28: no session, the client named in each request's `_meta`, a
+/// multi-round-trip request answered and retried.
+#[test]
+fn python_client_at_2026_07_28_is_attributed_per_request() {
+    let server = ExampleServer::start(
+        "http-server",
+        &[
+            ("MCP_METRICS_EXPORTER", "prometheus"),
+            ("MCP_METRICS_CLIENT_NAMES", "python-modern"),
+        ],
+    );
+    let report = run_script("modern_client.py", &[&server.url("/mcp")]);
+    assert_eq!(
+        report,
+        json!({"protocol": "2026-07-28", "sum": "42", "asked": true, "confirmed": "ship: confirmed"})
+    );
+    let (status, text) = get(&server.url("/metrics"), &[]);
+    assert_eq!(status, 200);
+    let ops = |method: &str, tool: Option<&str>, outcome: &str| {
+        let mut labels = vec![
+            ("method", method),
+            ("outcome", outcome),
+            ("client_name", "python-modern"),
+        ];
+        if let Some(tool) = tool {
+            labels.push(("tool", tool));
+        }
+        sample(
+            &text,
+            "mcp_server_operation_duration_seconds_count",
+            &labels,
+        )
+    };
+    assert_eq!(ops("server/discover", None, "success"), Some(1.0));
+    assert_eq!(ops("tools/call", Some("add"), "success"), Some(1.0));
+    assert_eq!(
+        ops("tools/call", Some("confirm"), "input_required"),
+        Some(1.0)
+    );
+    assert_eq!(ops("tools/call", Some("confirm"), "success"), Some(1.0));
+    let retry = [
+        ("method", "tools/call"),
+        ("tool", "confirm"),
+        ("outcome", "success"),
+    ];
+    assert_eq!(
+        sample(&text, "mcp_server_input_retries_total", &retry),
+        Some(1.0)
+    );
+    assert!(
+        !text.contains("mcp_server_sessions_active{"),
+        "no session at 2026-07-28:\n{text}"
     );
 }

@@ -9,6 +9,9 @@ use std::sync::Arc;
 /// The default cap of a captured value, in bytes.
 pub const DEFAULT_CAPTURE_BYTES: usize = 4096;
 
+/// A redaction function.
+type Redact = Arc<dyn Fn(&mut Value) + Send + Sync>;
+
 /// What marks a captured value that was cut at the cap.
 const ELLIPSIS: &str = "…";
 
@@ -33,7 +36,7 @@ const ELLIPSIS: &str = "…";
 #[derive(Clone)]
 pub struct Capture {
     max_bytes: usize,
-    redact: Option<Arc<dyn Fn(&mut Value) + Send + Sync>>,
+    redact: Option<Redact>,
     arguments: bool,
     result: bool,
 }

@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
-    RequestMetaObject,
+    ReadResourceRequestParams, RequestMetaObject,
 };
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -192,6 +192,11 @@ async fn server_spans_follow_the_mcp_conventions() {
         .call_tool(call("divide", serde_json::json!({"a": 1, "b": 0})))
         .await;
     assert!(failed.is_err());
+    // This server has no resources: the read fails, and its span still names the resource.
+    let read = modern
+        .read_resource(ReadResourceRequestParams::new("file:///etc/motd"))
+        .await;
+    assert!(read.is_err());
     modern.cancel().await.unwrap();
 
     // 2025-11-25: a session.
@@ -296,6 +301,13 @@ async fn server_spans_follow_the_mcp_conventions() {
         Some("legacy-client")
     );
     assert_eq!(named("server/discover").len(), 1, "{names:?}");
+    let read = named("resources/read");
+    assert_eq!(read.len(), 1, "{names:?}");
+    assert_eq!(
+        attr_str(read[0], "mcp.resource.uri").as_deref(),
+        Some("file:///etc/motd")
+    );
+    assert_eq!(attr_str(read[0], "error.type").as_deref(), Some("-32601"));
     assert_eq!(
         named("notifications/initialized").len(),
         1,

@@ -389,7 +389,6 @@ impl Drop for Operation {
                 .record(self.start.elapsed().as_secs_f64());
             super::size::record_request(self.method, self.info.body_bytes);
         }
-        let _ = fault;
     }
 }
 

@@ -232,8 +232,10 @@ impl Operation {
 /// The server span of a request (with the `trace` feature).
 #[cfg(feature = "trace")]
 type RequestSpan = tracing::Span;
+/// Without the `trace` feature there is no span.
 #[cfg(not(feature = "trace"))]
-type RequestSpan = ();
+#[derive(Clone, Copy)]
+struct RequestSpan;
 
 /// Opens the server span of a request or notification, following the OpenTelemetry MCP semantic
 /// conventions: named `{mcp.method.name} {target}`, kind SERVER, parented by the client's context
@@ -314,6 +316,7 @@ fn request_span(
     _: &RequestInfo,
     _: Option<&RequestContext<RoleServer>>,
 ) -> RequestSpan {
+    RequestSpan
 }
 
 impl Drop for Operation {
@@ -525,6 +528,7 @@ fn notification_span(
     _: &RequestInfo,
     _: &NotificationContext<RoleServer>,
 ) -> RequestSpan {
+    RequestSpan
 }
 
 impl<H: ServerHandler> ServerHandler for Instrumented<H> {

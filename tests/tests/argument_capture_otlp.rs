@@ -1,6 +1,7 @@
 //! Tool-call arguments and results on the request span, exported over OTLP to a receiver on
 //! 127.0.0.1: no argument value appears in any exported span unless capture is configured, and
 //! when it is, the redaction function is applied to arguments and results and the size cap holds.
+//! Request spans are roots linked to the transport's span.
 
 mod support;
 
@@ -125,6 +126,24 @@ async fn arguments_leave_the_process_only_when_captured_and_redacted() {
             !text.contains("plain-user"),
             "an argument left the process without capture: {text}"
         );
+    }
+
+    // Without a client context a request span is a root; rmcp's connection span, current when
+    // the handler runs, is a link and not the parent.
+    let connections: Vec<&[u8]> = spans
+        .iter()
+        .filter(|s| s.name == "serve_inner")
+        .map(|s| s.span_id.as_slice())
+        .collect();
+    assert!(!connections.is_empty(), "rmcp's spans are enabled at info");
+    for span in spans.iter().filter(|s| is_server(s)) {
+        assert!(span.parent_span_id.is_empty(), "{} has a parent", span.name);
+        // `initialize` is answered before rmcp's service loop (and its span) starts.
+        let links = usize::from(span.name != "initialize");
+        assert_eq!(span.links.len(), links, "{}", span.name);
+        for link in &span.links {
+            assert!(connections.contains(&link.span_id.as_slice()));
+        }
     }
 
     let captured: Vec<_> = spans

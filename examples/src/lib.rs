@@ -1,11 +1,23 @@
-//! The tools of the example servers: one of each outcome `#[mcp_tool]` tells apart.
+//! The tools of the example servers: one of each outcome `#[mcp_tool]` tells apart, a tool that
+//! asks the client for input (a multi-round-trip request, protocol 2026-07-28) and a tool that
+//! runs as a task (the tasks extension).
 
 use mcp_metrics::{ErrorKind, PriceTable, mcp_tool};
+use rmcp::handler::server::tool::{InputResponses, RequestState};
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
-use rmcp::model::{CallToolResult, ContentBlock, IntoContents, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolResponse, CallToolResult, CancelTaskParams, ContentBlock, CreateTaskResult,
+    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
+    GetTaskParams, GetTaskResult, InputRequest, InputRequests, InputRequiredResult, IntoContents,
+    ProtocolVersion, RequestMetaObject, ServerCapabilities, ServerConfig, SubscriptionFilter,
+    UpdateTaskParams,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::task_manager::{TaskExit, TaskManager, TaskOptions};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Arguments of `add`.
@@ -43,6 +55,41 @@ pub struct SlowRequest {
 pub struct SummarizeRequest {
     /// The text to summarize.
     pub text: String,
+}
+
+/// Arguments of `confirm`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ConfirmRequest {
+    /// The action the user is asked to confirm.
+    pub action: String,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReportRequest {
+    /// How the report ends: `complete`, `fail`, or `wait` (until the task is cancelled).
+    pub ending: String,
+    /// How long to work before ending, in milliseconds (at most 5000).
+    #[serde(default)]
+    pub millis: u64,
+}
+
+/// The key of the confirmation in `confirm`'s input requests.
+const CONFIRMATION: &str = "confirmation";
+/// The `requestState` of `confirm`'s second round.
+const CONFIRM_STATE: &str = "awaiting-confirmation";
+
+/// The tasks of every handler: rmcp serves each 2026-07-28 request with a fresh handler, so the
+/// task store outlives them.
+pub fn tasks() -> &'static TaskManager {
+    static TASKS: OnceLock<TaskManager> = OnceLock::new();
+    TASKS.get_or_init(TaskManager::new)
+}
+
+/// Whether a request declared the tasks extension in its `_meta` (protocol 2026-07-28).
+fn declares_tasks(meta: &RequestMetaObject) -> bool {
+    meta.client_capabilities()
+        .is_some_and(|caps| caps.supports_tasks())
 }
 
 /// Prices of the (simulated) models `summarize` calls, per million prompt and completion tokens.
@@ -170,11 +217,152 @@ impl Tools {
     async fn crash(&self) -> String {
         panic!("the crash tool always panics")
     }
+
+    /// Asks the user to confirm an action, then reports the answer. On protocol 2026-07-28 the
+    /// first call answers with an input request (a multi-round-trip request); the client asks the
+    /// user and calls again with the answer.
+    #[mcp_tool]
+    #[tool]
+    async fn confirm(
+        &self,
+        Parameters(ConfirmRequest { action }): Parameters<ConfirmRequest>,
+        RequestMetaObject(meta): RequestMetaObject,
+        InputResponses(responses): InputResponses,
+        RequestState(state): RequestState,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let meta = RequestMetaObject(meta);
+        let modern = meta
+            .protocol_version()
+            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+        if !modern {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(
+                "confirm needs protocol 2026-07-28, which can ask for input",
+            )])
+            .into());
+        }
+        let answer = responses.and_then(|mut r| r.remove(CONFIRMATION));
+        match (answer, state.as_deref()) {
+            (Some(answer), Some(CONFIRM_STATE)) => {
+                let answer: ElicitResult = rmcp::serde_json::from_value(answer)
+                    .map_err(|e| ErrorData::invalid_params(format!("bad answer: {e}"), None))?;
+                let text = match answer.action {
+                    ElicitationAction::Accept => format!("{action}: confirmed"),
+                    _ => format!("{action}: not confirmed"),
+                };
+                Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
+            }
+            (Some(_), _) => Err(ErrorData::invalid_params(
+                "the answer does not belong to this request",
+                None,
+            )),
+            (None, _) => {
+                let schema = ElicitationSchema::builder()
+                    .required_bool("confirm")
+                    .build()
+                    .map_err(|e| ErrorData::internal_error(e, None))?;
+                let ask = ElicitRequest::new(ElicitRequestParams::FormElicitationParams {
+                    meta: None,
+                    message: format!("Confirm: {action}?"),
+                    requested_schema: schema,
+                });
+                let mut requests = InputRequests::new();
+                requests.insert(CONFIRMATION.into(), InputRequest::Elicitation(ask));
+                Ok(InputRequiredResult::new(Some(requests), Some(CONFIRM_STATE.into())).into())
+            }
+        }
+    }
+
+    /// Writes a report. When the request declares the tasks extension, the report runs as a task
+    /// the client polls (`tasks/get`) or cancels (`tasks/cancel`); otherwise it runs at once.
+    #[mcp_tool]
+    #[tool]
+    async fn report(
+        &self,
+        Parameters(ReportRequest { ending, millis }): Parameters<ReportRequest>,
+        RequestMetaObject(meta): RequestMetaObject,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let millis = millis.min(5_000);
+        let work = move |cancelled: Option<rmcp::task_manager::TaskContext>| async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            match ending.as_str() {
+                "complete" => Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+                    "report written in {millis} ms"
+                ))])),
+                "fail" => Err(TaskExit::Error(ErrorData::internal_error(
+                    "the report failed",
+                    None,
+                ))),
+                "wait" => match cancelled {
+                    Some(cx) => {
+                        cx.cancelled().await;
+                        Err(TaskExit::Cancelled)
+                    }
+                    None => Err(TaskExit::Cancelled),
+                },
+                other => Err(TaskExit::Error(ErrorData::invalid_params(
+                    format!("unknown ending {other:?}"),
+                    None,
+                ))),
+            }
+        };
+        if declares_tasks(&RequestMetaObject(meta)) {
+            let options = TaskOptions::new().with_poll_interval_ms(20);
+            let task = tasks().spawn(options, move |cx| {
+                mcp_metrics::rmcp::track_task("report", Box::pin(work(Some(cx))))
+            });
+            return Ok(CallToolResponse::Task(CreateTaskResult::new(task)));
+        }
+        match work(None).await {
+            Ok(result) => Ok(result.into()),
+            Err(TaskExit::Error(e)) => Err(e),
+            Err(TaskExit::Cancelled) => Ok(CallToolResult::error(vec![ContentBlock::text(
+                "a report that waits for cancellation needs the tasks extension",
+            )])
+            .into()),
+        }
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Tools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_tasks()
+                .build(),
+        )
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        Ok(GetTaskResult::new(tasks().get_task(&request.task_id)?))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tasks().update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tasks().cancel_task(&request.task_id)
     }
 }

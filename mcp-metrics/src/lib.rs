@@ -187,4 +187,6 @@ pub fn describe() {
         Unit::Count,
         "Series refused by the exporter's series limit."
     );
+    #[cfg(feature = "rmcp")]
+    rmcp::describe();
 }

@@ -39,6 +39,25 @@ pub const RATE_LIMIT_HITS_TOTAL: &str = "mcp_rate_limit_hits_total";
 pub const CACHE_REQUESTS_TOTAL: &str = "mcp_cache_requests_total";
 /// Series an exporter refused because a metric reached its series limit, by `metric`.
 pub const DROPPED_SERIES_TOTAL: &str = "mcp_metrics_dropped_series_total";
+/// Requests that retry after an `input_required` answer (they carry `requestState` or
+/// `inputResponses`), by `method`, `tool` or `prompt`, and the `outcome` of the retry.
+pub const SERVER_INPUT_RETRIES_TOTAL: &str = "mcp_server_input_retries_total";
+/// Tasks created by tool calls that have not reached a terminal status, by `tool`.
+pub const SERVER_TASKS_ACTIVE: &str = "mcp_server_tasks_active";
+/// Time from a task's creation to its terminal status in seconds, by `tool` and `status`
+/// (`completed`, `failed` or `cancelled`).
+pub const SERVER_TASK_DURATION_SECONDS: &str = "mcp_server_task_duration_seconds";
+/// `subscriptions/listen` streams open now.
+pub const SERVER_SUBSCRIPTIONS_ACTIVE: &str = "mcp_server_subscriptions_active";
+/// Size of the JSON `result` of a completed `tools/call` in bytes, by `tool`.
+pub const TOOL_RESULT_BYTES: &str = "mcp_tool_result_bytes";
+/// Content blocks in the result of a completed `tools/call`, by `tool`.
+pub const TOOL_RESULT_CONTENT_BLOCKS: &str = "mcp_tool_result_content_blocks";
+/// Size in bytes of the JSON `result` of the last complete `tools/list` answer: the tool catalogue
+/// a model reads.
+pub const TOOLS_LIST_BYTES: &str = "mcp_tools_list_bytes";
+/// Size in bytes of request bodies received over HTTP, by `method`.
+pub const SERVER_REQUEST_BYTES: &str = "mcp_server_request_bytes";
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -62,8 +81,13 @@ pub mod label {
     pub const ERROR_TYPE: &str = "error_type";
     /// MCP method name, such as `tools/call`.
     pub const METHOD: &str = "method";
-    /// Whose fault a failure was: see [`crate::Fault`].
+    /// Whose fault a failure was: `client` or `server` (see [`crate::Fault`]).
     pub const FAULT: &str = "fault";
+    /// The calling application, from `clientInfo.name`: normalised, and kept only if it is on the
+    /// allow-list set at start-up, else `_OTHER` (`_unknown` when the client sent none).
+    pub const CLIENT_NAME: &str = "client_name";
+    /// Terminal status of a task: `completed`, `failed` or `cancelled`.
+    pub const STATUS: &str = "status";
 }
 
 /// Default histogram buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.

@@ -1,9 +1,21 @@
-//! W3C trace context from MCP `_meta`, so that a client's trace continues into the server.
+//! Trace context from MCP `_meta`, so that a client's trace continues into the server.
 //!
-//! MCP carries the W3C `traceparent` and `tracestate` values in a request's `params._meta`. The
-//! rmcp integration reads them and makes the remote span the parent of the request span; with the
-//! `tracing-opentelemetry` layer installed, the server's spans then join the client's trace.
+//! MCP carries the propagation fields (W3C `traceparent`, `tracestate`, `baggage`, or whatever the
+//! configured propagator uses) unprefixed in a request's `params._meta`. The rmcp integration
+//! extracts them through the OpenTelemetry propagator set with
+//! [`opentelemetry::global::set_text_map_propagator`] and makes the result the parent of the
+//! request span; with the `tracing-opentelemetry` layer installed, the server's spans then join
+//! the client's trace and carry its baggage. When no propagator is configured (the OpenTelemetry
+//! API's default is a no-op), the W3C `traceparent` and `tracestate` are read directly, as the
+//! SDK's default `tracecontext` propagator would.
+//!
+//! The trace context of the HTTP request that carried an MCP request (its `traceparent` header)
+//! is a different context: one MCP request can be retried over several HTTP requests and one HTTP
+//! stream can carry several MCP requests. As the OpenTelemetry MCP conventions advise, it becomes
+//! a span link of the request span when `_meta` also has a context, and the parent otherwise.
 
+use opentelemetry::Context;
+use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use std::str::FromStr;
 
@@ -57,6 +69,91 @@ pub fn set_remote_parent(
     if let Some(parent) = traceparent.and_then(|tp| parse_traceparent(tp, tracestate)) {
         let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(parent));
     }
+}
+
+/// Reads propagation fields from an MCP `_meta` object: string values under their unprefixed keys.
+#[cfg(feature = "rmcp")]
+pub struct MetaExtractor<'a>(pub &'a serde_json::Map<String, serde_json::Value>);
+
+#[cfg(feature = "rmcp")]
+impl Extractor for MetaExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key)?.as_str()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// Reads propagation fields from HTTP headers.
+#[cfg(feature = "rmcp")]
+pub struct HeaderExtractor<'a>(pub &'a http::HeaderMap);
+
+#[cfg(feature = "rmcp")]
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key)?.to_str().ok()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+/// Extracts a context through the global propagator, or, when none is configured, from the W3C
+/// `traceparent`/`tracestate` fields. `None` when the carrier has neither a valid remote span nor
+/// baggage.
+pub fn extract(carrier: &dyn Extractor) -> Option<Context> {
+    use opentelemetry::baggage::BaggageExt as _;
+    let configured = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator
+            .fields()
+            .next()
+            .is_some()
+            .then(|| propagator.extract_with_context(&Context::new(), carrier))
+    });
+    let cx = match configured {
+        Some(cx) => cx,
+        None => {
+            let span = parse_traceparent(carrier.get("traceparent")?, carrier.get("tracestate"))?;
+            Context::new().with_remote_span_context(span)
+        }
+    };
+    (cx.span().span_context().is_valid() || !cx.baggage().is_empty()).then_some(cx)
+}
+
+/// Continues a client's trace on `span`, which must be a root span that has not been entered
+/// yet: the context of `meta` becomes its parent; the context of `headers` (the HTTP request's)
+/// and the ambient context (the current span, such as the transport's connection span) become
+/// links. Without a `_meta` context, the HTTP context is the parent.
+#[cfg(feature = "rmcp")]
+pub fn continue_trace(
+    span: &tracing::Span,
+    meta: &serde_json::Map<String, serde_json::Value>,
+    headers: Option<&http::HeaderMap>,
+) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let ambient = tracing::Span::current().context();
+    let ambient = ambient.span().span_context().clone();
+    let from_meta = extract(&MetaExtractor(meta));
+    let from_http = headers.and_then(|h| extract(&HeaderExtractor(h)));
+    let link = match (from_meta, from_http) {
+        (Some(parent), link) => {
+            let _ = span.set_parent(parent);
+            link
+        }
+        (None, Some(parent)) => {
+            let _ = span.set_parent(parent);
+            None
+        }
+        (None, None) => None,
+    };
+    if let Some(link) = link {
+        span.add_link(link.span().span_context().clone());
+    }
+    // `add_link` ignores an invalid context.
+    span.add_link(ambient);
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The http-server example driven by the real Python MCP client (PyPI `mcp`), then scraped:
-//! exact counts per tool and outcome from both layers, sessions and in-flight back to 0.
+//! exact counts per tool and outcome from both layers, with the caller's client name and whose
+//! fault each failure was; sessions and in-flight back to 0.
 
 use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample, workspace_root};
 use serde_json::{Value, json};
@@ -20,10 +21,13 @@ fn python() -> PathBuf {
 }
 
 fn run_client(url: &str, calls: &Value) -> Value {
+    run_script("client.py", &[url, &calls.to_string()])
+}
+
+fn run_script(script: &str, args: &[&str]) -> Value {
     let out = Command::new(python())
-        .arg(workspace_root().join("tests/python/client.py"))
-        .arg(url)
-        .arg(calls.to_string())
+        .arg(workspace_root().join("tests/python").join(script))
+        .args(args)
         .output()
         .expect("run the Python client");
     assert!(
@@ -37,7 +41,13 @@ fn run_client(url: &str, calls: &Value) -> Value {
 
 #[test]
 fn python_client_calls_are_counted_exactly() {
-    let server = ExampleServer::start("http-server", &[("MCP_METRICS_EXPORTER", "prometheus")]);
+    let server = ExampleServer::start(
+        "http-server",
+        &[
+            ("MCP_METRICS_EXPORTER", "prometheus"),
+            ("MCP_METRICS_CLIENT_NAMES", "mcp"),
+        ],
+    );
     let calls = json!([
         {"tool": "add", "arguments": {"a": 2, "b": 3}},
         {"tool": "add", "arguments": {"a": -1, "b": 1}},
@@ -56,7 +66,16 @@ fn python_client_calls_are_counted_exactly() {
     // What the client saw.
     assert_eq!(
         report["tools"],
-        json!(["add", "crash", "lookup", "slow", "summarize", "validate"])
+        json!([
+            "add",
+            "confirm",
+            "crash",
+            "lookup",
+            "report",
+            "slow",
+            "summarize",
+            "validate"
+        ])
     );
     let seen = report["calls"].as_array().expect("calls");
     assert_eq!(seen.len(), 11);
@@ -78,7 +97,8 @@ fn python_client_calls_are_counted_exactly() {
     let text = eventually(Duration::from_secs(10), || {
         let (status, text) = get(&server.url("/metrics"), &[]);
         assert_eq!(status, 200);
-        (sample(&text, "mcp_server_sessions_active", &[]) == Some(0.0)).then_some(text)
+        let labels = [("client_name", "mcp")];
+        (sample(&text, "mcp_server_sessions_active", &labels) == Some(0.0)).then_some(text)
     })
     .expect("mcp_server_sessions_active back to 0");
     let v = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
@@ -142,43 +162,128 @@ fn python_client_calls_are_counted_exactly() {
     let slow = [("tool", "slow"), ("outcome", "success")];
     assert!(v("mcp_tool_duration_seconds_sum", &slow).expect("slow sum") >= 0.03);
 
-    // The request layer, `Instrumented`.
+    // The request layer, `Instrumented`: what the client got, whose fault, which client (the
+    // Python SDK's `mcp`, on the allow-list).
     let ops = "mcp_server_operation_duration_seconds_count";
-    let call = |tool, error: Option<&'static str>| {
-        let mut labels = vec![("method", "tools/call"), ("tool", tool)];
-        if let Some(e) = error {
-            labels.push(("error_type", e));
+    let call = |tool, outcome, error: Option<(&'static str, &'static str)>| {
+        let mut labels = vec![
+            ("method", "tools/call"),
+            ("tool", tool),
+            ("outcome", outcome),
+            ("client_name", "mcp"),
+        ];
+        if let Some((error_type, fault)) = error {
+            labels.push(("error_type", error_type));
+            labels.push(("fault", fault));
         }
         v(ops, &labels)
     };
-    assert_eq!(call("add", None), Some(2.0));
+    let tool_error = Some(("tool_error", "client"));
+    assert_eq!(call("add", "success", None), Some(2.0));
     assert_eq!(
-        call("add", Some("tool_error")),
+        call("add", "tool_error", tool_error),
         Some(1.0),
         "bad arguments are a tool error in rmcp"
     );
-    assert_eq!(call("lookup", Some("tool_error")), Some(2.0));
-    assert_eq!(call("lookup", None), Some(1.0));
-    assert_eq!(call("validate", Some("tool_error")), Some(1.0));
-    assert_eq!(call("crash", Some("-32603")), Some(1.0));
+    assert_eq!(call("lookup", "tool_error", tool_error), Some(2.0));
+    assert_eq!(call("lookup", "success", None), Some(1.0));
+    assert_eq!(call("validate", "tool_error", tool_error), Some(1.0));
     assert_eq!(
-        call("_unknown", Some("-32602")),
+        call("crash", "error", Some(("-32603", "server"))),
         Some(1.0),
-        "the unknown name is not a label"
+        "a panic is the server's fault"
+    );
+    assert_eq!(
+        call("_unknown", "error", Some(("-32602", "client"))),
+        Some(1.0),
+        "the unknown name is not a label, and the caller's fault"
     );
     assert!(!text.contains("no_such_tool"));
-    assert_eq!(v(ops, &[("method", "initialize")]), Some(1.0));
-    assert_eq!(v(ops, &[("method", "tools/list")]), Some(1.0));
+    let method = |m| {
+        v(
+            ops,
+            &[
+                ("method", m),
+                ("outcome", "success"),
+                ("client_name", "mcp"),
+            ],
+        )
+    };
+    assert_eq!(method("initialize"), Some(1.0));
+    assert_eq!(method("notifications/initialized"), Some(1.0));
+    assert_eq!(method("tools/list"), Some(1.0));
     assert_eq!(
-        v("mcp_server_session_duration_seconds_count", &[]),
+        v(
+            "mcp_server_session_duration_seconds_count",
+            &[("client_name", "mcp")]
+        ),
         Some(1.0)
     );
-    assert_eq!(v("mcp_registered_tools", &[]), Some(6.0));
+    assert_eq!(
+        v("mcp_server_sessions_active", &[("client_name", "mcp")]),
+        Some(0.0)
+    );
+    assert_eq!(v("mcp_registered_tools", &[]), Some(8.0));
 
     // The server shuts down cleanly on SIGTERM.
     let mut server = server;
     assert!(
         server.proc.terminate(Duration::from_secs(10)),
         "the server stops on SIGTERM"
+    );
+}
+
+/// The Python SDK at 2026-07-28: no session, the client named in each request's `_meta`, a
+/// multi-round-trip request answered and retried.
+#[test]
+fn python_client_at_2026_07_28_is_attributed_per_request() {
+    let server = ExampleServer::start(
+        "http-server",
+        &[
+            ("MCP_METRICS_EXPORTER", "prometheus"),
+            ("MCP_METRICS_CLIENT_NAMES", "python-modern"),
+        ],
+    );
+    let report = run_script("modern_client.py", &[&server.url("/mcp")]);
+    assert_eq!(
+        report,
+        json!({"protocol": "2026-07-28", "sum": "42", "asked": true, "confirmed": "ship: confirmed"})
+    );
+    let (status, text) = get(&server.url("/metrics"), &[]);
+    assert_eq!(status, 200);
+    let ops = |method: &str, tool: Option<&str>, outcome: &str| {
+        let mut labels = vec![
+            ("method", method),
+            ("outcome", outcome),
+            ("client_name", "python-modern"),
+        ];
+        if let Some(tool) = tool {
+            labels.push(("tool", tool));
+        }
+        sample(
+            &text,
+            "mcp_server_operation_duration_seconds_count",
+            &labels,
+        )
+    };
+    assert_eq!(ops("server/discover", None, "success"), Some(1.0));
+    assert_eq!(ops("tools/call", Some("add"), "success"), Some(1.0));
+    assert_eq!(
+        ops("tools/call", Some("confirm"), "input_required"),
+        Some(1.0)
+    );
+    assert_eq!(ops("tools/call", Some("confirm"), "success"), Some(1.0));
+    let retry = [
+        ("method", "tools/call"),
+        ("tool", "confirm"),
+        ("outcome", "success"),
+    ];
+    assert_eq!(
+        sample(&text, "mcp_server_input_retries_total", &retry),
+        Some(1.0)
+    );
+    assert!(
+        !text.contains("mcp_server_sessions_active{"),
+        "no session at 2026-07-28:\n{text}"
     );
 }

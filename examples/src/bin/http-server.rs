@@ -36,8 +36,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     mcp_metrics::rmcp::set_registered_tools(Tools::default().count());
 
     let shutdown = tokio_util::sync::CancellationToken::new();
+    // Client-name allow-list and audit trail from MCP_METRICS_CLIENT_NAMES / MCP_METRICS_AUDIT.
+    let options = mcp_metrics::rmcp::Options::from_env();
     let mcp = StreamableHttpService::new(
-        || Ok(Instrumented::new(Tools::default())),
+        move || {
+            Ok(Instrumented::with_options(
+                Tools::default(),
+                options.clone(),
+            ))
+        },
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default().with_cancellation_token(shutdown.child_token()),
     );
@@ -54,12 +61,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     eprintln!("MCP endpoint http://{addr}/mcp, metrics http://{addr}/metrics");
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            shutdown.cancel();
-        })
-        .await?;
+    // The peer address of each request, for the `client.address` span attribute.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        shutdown.cancel();
+    })
+    .await?;
     exporter.shutdown().await;
     telemetry.shutdown();
     Ok(())

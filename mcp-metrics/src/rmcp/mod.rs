@@ -1,13 +1,21 @@
-//! Integration with the official Rust MCP SDK, `rmcp`.
+//! Integration with the official Rust MCP SDK, `rmcp`: the server side.
 //!
-//! [`Instrumented`] wraps a [`ServerHandler`](::rmcp::ServerHandler) and observes every MCP request the server answers:
+//! [`Instrumented`] wraps a [`ServerHandler`](::rmcp::ServerHandler) and observes every MCP request
+//! and notification the server answers, in both protocol styles: sessions opened with
+//! `initialize` (revisions up to 2025-11-25) and the stateless 2026-07-28 revision, where every
+//! request carries its protocol version and client in `_meta`.
 //!
 //! | metric | owner | what it says |
 //! |---|---|---|
 //! | `mcp_tool_duration_seconds`, `mcp_tool_calls_in_flight` | `#[mcp_tool]` | what the tool *function* did |
-//! | `mcp_server_operation_duration_seconds{method, tool/prompt, error_type}` | [`Instrumented`] | what the *client* asked and got, for every method |
-//! | `mcp_server_sessions_active`, `mcp_server_session_duration_seconds` | [`Instrumented`] | sessions, from a successful `initialize` to the end of the session |
+//! | `mcp_server_operation_duration_seconds{method, tool/prompt, outcome, error_type, fault, client_name}` | [`Instrumented`] | what the *client* asked and got, for every request and notification |
+//! | `mcp_server_input_retries_total{method, tool/prompt, outcome}` | [`Instrumented`] | rounds of multi-round-trip requests after the first |
+//! | `mcp_server_sessions_active{client_name}`, `mcp_server_session_duration_seconds{client_name}` | [`Instrumented`] | legacy sessions, from a successful `initialize` to the end of the session |
+//! | `mcp_server_subscriptions_active` | [`Instrumented`] | open `subscriptions/listen` streams |
+//! | `mcp_tool_result_bytes{tool}`, `mcp_tool_result_content_blocks{tool}`, `mcp_tools_list_bytes` | [`Instrumented`] | context cost: what results and the catalogue put in the model's context |
+//! | `mcp_server_request_bytes{method}` | [`Instrumented`] | request bodies received over HTTP |
 //! | `mcp_registered_tools` | [`Instrumented`] | tools in the last complete `tools/list` answer |
+//! | `mcp_server_tasks_active{tool}`, `mcp_server_task_duration_seconds{tool, status}` | [`track_task`] | tasks, from creation to their terminal status |
 //!
 //! The two layers never count the same thing twice: a `tools/call` for an unknown tool or with
 //! arguments that do not deserialize fails in rmcp's router before the tool function runs, so it
@@ -25,16 +33,84 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the streamable HTTP transport, build one `Instrumented` per session in the service
-//! factory: `StreamableHttpService::new(move || Ok(Instrumented::new(server.clone())), ..)`.
-//! A session ends when rmcp drops its handler: after the client's `DELETE`, after the session
-//! expires, or when a stdio connection closes.
+//! With the streamable HTTP transport, build one `Instrumented` per handler in the service
+//! factory, with [`Options`] built once:
+//! `StreamableHttpService::new(move || Ok(Instrumented::with_options(server.clone(), options.clone())), ..)`.
+//! rmcp calls the factory once per legacy session and once per 2026-07-28 request. A session ends
+//! when rmcp drops its handler: after the client's `DELETE`, after the session expires, or when a
+//! stdio connection closes.
+//!
+//! # Outcomes
+//!
+//! The request-layer `outcome` is what the client received: `success`; `error` (a JSON-RPC error,
+//! `error_type` its code, including a panic of the handler, which is answered with `-32603`);
+//! `tool_error` (a result with `isError: true`); `input_required` (an `InputRequiredResult`, on
+//! 2026-07-28); `task_created` (a `CreateTaskResult`); `cancelled` (the request was dropped
+//! before it completed). Where rmcp refuses a handler's answer (an `InputRequiredResult` for a
+//! client on an older revision, a task for a client that did not declare the tasks extension)
+//! the outcome is the error the client receives, as the server's fault.
+//!
+//! # Whose fault
+//!
+//! `fault` is set on `error` and `tool_error`: `client` for parse errors, invalid requests,
+//! unknown methods, invalid parameters (which includes unknown tools and prompts and arguments
+//! that do not deserialize), missing resources, unsupported protocol versions, missing client
+//! capabilities ([`jsonrpc_code_fault`](crate::jsonrpc_code_fault)) and every `tool_error` (the
+//! model reads the message and can correct its call); `server` for everything else, including
+//! internal errors and panics. Error budgets should count `fault="server"` only.
+//!
+//! # Multi round-trip requests
+//!
+//! A `tools/call`, `prompts/get` or `resources/read` answered with an `InputRequiredResult` counts
+//! with `outcome="input_required"`. The client fulfils the input requests and sends the request
+//! again with `requestState` and `inputResponses`; each such retry is a request of its own in the
+//! operation histogram, is counted once more in `mcp_server_input_retries_total` by its outcome,
+//! and its span has `mcp_metrics.mrtr.retry = true`. Logical calls are
+//! `operation_count - retries`; calls that needed input are the first rounds answered with
+//! `input_required`: `count{outcome="input_required"} - retries{outcome="input_required"}`.
+//!
+//! # Client attribution
+//!
+//! The client is read from each request's `_meta` (`io.modelcontextprotocol/clientInfo`) on
+//! 2026-07-28 and from `initialize` on earlier revisions. Its name becomes the `client_name` label
+//! only if it is on the allow-list of [`Options::client_names`] (normalised with
+//! [`normalize_client_name`]); every other name is `_OTHER`, a missing one `_unknown`. The name
+//! and version as sent go on the span (`mcp.client.name`, `mcp.client.version`).
+//!
+//! # Audit trail
+//!
+//! With [`Options::audit`], every `tools/call` emits one `tracing` event with target
+//! [`AUDIT_TARGET`] (`mcp_metrics::audit`), level INFO, message `tool call`, and the fields `time`
+//! (RFC 3339, UTC, when the call arrived), `tool`, `outcome`, `error_type`, `fault`,
+//! `duration_ms`, `request_id`, `session_id` (legacy HTTP sessions), `client_name`,
+//! `client_version`, `protocol_version`, `trace_id` (feature `otel`) and, only when argument
+//! capture is configured, `arguments` (redacted and capped). Route the target with your
+//! subscriber, for example to a JSON-lines file with `tracing-subscriber`'s JSON formatter.
+//!
+//! # Argument capture
+//!
+//! Off by default. With [`Options::capture`] the request span of a `tools/call` records
+//! `gen_ai.tool.call.arguments` and, for successful calls, `gen_ai.tool.call.result`, as JSON
+//! passed through the [`Capture`]'s redaction function and cut to its size cap.
+
+mod audit;
+mod capture;
+mod context;
+mod options;
+mod server;
+mod size;
+mod tasks;
 
 #[cfg(feature = "rmcp-client")]
 pub mod client;
-mod handler;
 
-pub use handler::Instrumented;
+pub use audit::AUDIT_TARGET;
+pub use capture::{Capture, DEFAULT_CAPTURE_BYTES};
+pub use context::normalize_client_name;
+pub use options::{AUDIT_VAR, CLIENT_NAMES_VAR, Options};
+pub use server::Instrumented;
+pub use size::{ByteCounter, json_len};
+pub use tasks::track_task;
 
 /// Counts a notification sent to clients in `mcp_server_notifications_sent_total{method}`.
 ///
@@ -52,4 +128,51 @@ pub fn set_registered_tools(count: usize) {
     metrics::gauge!(crate::names::REGISTERED_TOOLS).set(count as f64);
     #[cfg(not(feature = "metrics"))]
     let _ = count;
+}
+
+/// Registers the descriptions and units of the server-side metrics of this module.
+#[cfg(feature = "metrics")]
+pub(crate) fn describe() {
+    use crate::names::*;
+    use metrics::Unit;
+    metrics::describe_counter!(
+        SERVER_INPUT_RETRIES_TOTAL,
+        Unit::Count,
+        "Requests retried after an input_required answer, by method, tool or prompt, and outcome."
+    );
+    metrics::describe_gauge!(
+        SERVER_TASKS_ACTIVE,
+        Unit::Count,
+        "Tasks created by tool calls that have not reached a terminal status."
+    );
+    metrics::describe_histogram!(
+        SERVER_TASK_DURATION_SECONDS,
+        Unit::Seconds,
+        "Time from a task's creation to its terminal status, by tool and status."
+    );
+    metrics::describe_gauge!(
+        SERVER_SUBSCRIPTIONS_ACTIVE,
+        Unit::Count,
+        "subscriptions/listen streams open now."
+    );
+    metrics::describe_histogram!(
+        TOOL_RESULT_BYTES,
+        Unit::Bytes,
+        "Size of the JSON result of completed tool calls."
+    );
+    metrics::describe_histogram!(
+        TOOL_RESULT_CONTENT_BLOCKS,
+        Unit::Count,
+        "Content blocks in the result of completed tool calls."
+    );
+    metrics::describe_gauge!(
+        TOOLS_LIST_BYTES,
+        Unit::Bytes,
+        "Size of the JSON result of the last complete tools/list answer."
+    );
+    metrics::describe_histogram!(
+        SERVER_REQUEST_BYTES,
+        Unit::Bytes,
+        "Size of request bodies received over HTTP, by method."
+    );
 }

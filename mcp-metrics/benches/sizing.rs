@@ -1,0 +1,80 @@
+//! The cost of measuring context size: `json_len` (serialising into a byte counter) against the
+//! serialisation the transport does anyway (`serde_json::to_vec`), for tool results and a tool
+//! catalogue of typical sizes.
+//!
+//! ```sh
+//! cargo bench -p mcp-metrics --bench sizing
+//! ```
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
+use mcp_metrics::rmcp::json_len;
+use rmcp::model::{CallToolResult, ContentBlock, ListToolsResult, Tool};
+use std::hint::black_box;
+use std::sync::Arc;
+
+fn result_of(bytes: usize) -> CallToolResult {
+    // Prose-like text with quotes and a non-ASCII character, so that escaping is exercised.
+    let line = "The \"quick\" brown fox jumps over the lazy dog — again.\n";
+    let text: String = line.chars().cycle().take(bytes).collect();
+    CallToolResult::success(vec![ContentBlock::text(text)])
+}
+
+fn catalogue(tools: usize) -> ListToolsResult {
+    let schema: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "The city to look up"},
+                "units": {"type": "string", "enum": ["metric", "imperial"]},
+                "days": {"type": "integer", "minimum": 1, "maximum": 14}
+            },
+            "required": ["city"]
+        }))
+        .expect("schema");
+    let schema = Arc::new(schema);
+    let tools = (0..tools)
+        .map(|i| {
+            Tool::new(
+                format!("tool_{i}"),
+                "Looks up the weather forecast of a city for the next days.",
+                schema.clone(),
+            )
+        })
+        .collect();
+    ListToolsResult::with_all_items(tools)
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tool_result");
+    for bytes in [100usize, 4 << 10, 64 << 10] {
+        let result = result_of(bytes);
+        let size = serde_json::to_vec(&result).expect("serialises").len() as u64;
+        group.throughput(Throughput::Bytes(size));
+        group.bench_with_input(BenchmarkId::new("json_len", bytes), &result, |b, r| {
+            b.iter(|| json_len(black_box(r)))
+        });
+        group.bench_with_input(BenchmarkId::new("to_vec", bytes), &result, |b, r| {
+            b.iter(|| serde_json::to_vec(black_box(r)).map(|v| v.len()))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("tools_list");
+    for tools in [10usize, 100] {
+        let list = catalogue(tools);
+        group.bench_with_input(BenchmarkId::new("json_len", tools), &list, |b, l| {
+            b.iter(|| json_len(black_box(l)))
+        });
+        group.bench_with_input(BenchmarkId::new("to_vec", tools), &list, |b, l| {
+            b.iter(|| serde_json::to_vec(black_box(l)).map(|v| v.len()))
+        });
+    }
+    group.finish();
+}
+
+mod group {
+    #![allow(missing_docs)] // `criterion_group!` generates an undocumented `pub fn`.
+    criterion::criterion_group!(benches, super::bench);
+}
+
+criterion_main!(group::benches);

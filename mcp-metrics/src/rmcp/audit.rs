@@ -1,0 +1,122 @@
+//! The audit trail: one `tracing` event per tool call, with target [`AUDIT_TARGET`], emitted when
+//! [`Options::audit`](super::Options::audit) is on. Without the `trace` feature nothing is emitted.
+#![cfg_attr(not(feature = "trace"), allow(dead_code))]
+
+use std::time::{Duration, SystemTime};
+
+/// The target of audit events. Route it with the subscriber you already use, for example to a
+/// JSON-lines file:
+///
+/// ```no_run
+/// use tracing_subscriber::{filter::Targets, prelude::*};
+/// let file = std::fs::File::create("audit.jsonl").unwrap();
+/// tracing_subscriber::registry()
+///     .with(
+///         tracing_subscriber::fmt::layer()
+///             .json()
+///             .flatten_event(true)
+///             .with_writer(std::sync::Mutex::new(file))
+///             .with_filter(Targets::new().with_target(mcp_metrics::rmcp::AUDIT_TARGET, tracing::Level::INFO)),
+///     )
+///     .init();
+/// ```
+pub const AUDIT_TARGET: &str = "mcp_metrics::audit";
+
+/// What an audit event says about one tool call.
+#[derive(Debug)]
+pub(crate) struct AuditRecord<'a> {
+    pub(crate) started: SystemTime,
+    pub(crate) tool: &'a str,
+    pub(crate) outcome: &'static str,
+    pub(crate) error_type: Option<&'static str>,
+    pub(crate) fault: Option<&'static str>,
+    pub(crate) duration: Duration,
+    pub(crate) request_id: &'a str,
+    pub(crate) session_id: Option<&'a str>,
+    pub(crate) client_name: Option<&'a str>,
+    pub(crate) client_version: Option<&'a str>,
+    pub(crate) protocol_version: Option<&'a str>,
+    pub(crate) trace_id: Option<&'a str>,
+    pub(crate) arguments: Option<&'a str>,
+}
+
+/// Emits the audit event of a tool call.
+#[cfg(feature = "trace")]
+pub(crate) fn emit(record: &AuditRecord<'_>) {
+    tracing::event!(
+        target: AUDIT_TARGET,
+        tracing::Level::INFO,
+        time = %Rfc3339(record.started),
+        tool = record.tool,
+        outcome = record.outcome,
+        error_type = record.error_type,
+        fault = record.fault,
+        duration_ms = record.duration.as_secs_f64() * 1e3,
+        request_id = record.request_id,
+        session_id = record.session_id,
+        client_name = record.client_name,
+        client_version = record.client_version,
+        protocol_version = record.protocol_version,
+        trace_id = record.trace_id,
+        arguments = record.arguments,
+        "tool call"
+    );
+}
+
+#[cfg(not(feature = "trace"))]
+pub(crate) fn emit(record: &AuditRecord<'_>) {
+    let _ = record;
+}
+
+/// A UTC time formatted as RFC 3339 with milliseconds, `2026-07-28T12:34:56.789Z`.
+struct Rfc3339(SystemTime);
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let since = self
+            .0
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = since.as_secs();
+        let (days, rest) = (secs / 86_400, secs % 86_400);
+        let (year, month, day) = civil_from_days(days as i64);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rest / 3600,
+            rest % 3600 / 60,
+            rest % 60,
+            since.subsec_millis()
+        )
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        let t = |s: u64, ms: u64| {
+            Rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(s * 1000 + ms)).to_string()
+        };
+        assert_eq!(t(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(t(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(t(1_785_242_096, 789), "2026-07-28T12:34:56.789Z");
+        assert_eq!(t(4_107_542_399, 999), "2100-02-28T23:59:59.999Z");
+    }
+}

@@ -3,7 +3,7 @@
 use crate::attr::{Args, Field, FieldKey};
 use crate::model::ToolFn;
 use crate::{tool_attr, valid};
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::{LitStr, ReturnType};
 
@@ -156,15 +156,48 @@ impl Plan<'_> {
         }
     }
 
-    /// The per-call-site static holding the cached metric handles.
+    /// The per-call-site static holding the cached metric handles, and the declared objective.
     fn site(&self) -> TokenStream {
         if !self.metrics {
             return quote!();
         }
         let name = &self.name;
+        let objective = self.objective();
         quote! {
             static __MCP_SITE: ::mcp_metrics::__private::CallSite =
                 ::mcp_metrics::__private::CallSite::new(#name);
+            #objective
+        }
+    }
+
+    /// The objective as an element of the distributed slice that `mcp_metrics::objectives()`
+    /// reads: present at start-up, before any call. Values were checked by `valid`.
+    fn objective(&self) -> TokenStream {
+        let Some(objective) = &self.args.objective else {
+            return quote!();
+        };
+        let name = &self.name;
+        let none = quote!(::core::option::Option::None);
+        let success = match &objective.success {
+            Some(target) => {
+                let ratio = Literal::f64_unsuffixed(target.percent_as_ratio());
+                quote!(::core::option::Option::Some(#ratio))
+            }
+            None => none.clone(),
+        };
+        let latency = match (&objective.latency, &objective.latency_target) {
+            (Some(threshold), Some(target)) => {
+                let seconds = Literal::f64_unsuffixed(threshold.value);
+                let ratio = Literal::f64_unsuffixed(target.percent_as_ratio());
+                quote!(::core::option::Option::Some((#seconds, #ratio)))
+            }
+            _ => none,
+        };
+        quote! {
+            #[::mcp_metrics::__private::linkme::distributed_slice(::mcp_metrics::__private::OBJECTIVES)]
+            #[linkme(crate = ::mcp_metrics::__private::linkme)]
+            static __MCP_OBJECTIVE: ::mcp_metrics::Objective =
+                ::mcp_metrics::__private::declared_objective(#name, #success, #latency);
         }
     }
 
@@ -177,40 +210,52 @@ impl Plan<'_> {
         }
     }
 
-    /// The `tracing` span, named `tools/call {tool}` with the OpenTelemetry MCP attributes.
+    /// The tool execution span of the OpenTelemetry GenAI conventions: `execute_tool {tool}`, kind
+    /// INTERNAL, inside the server span `tools/call {tool}` of the request. What only the request
+    /// knows (`mcp.method.name`, the JSON-RPC id, the session) stays on the server span.
     fn span(&self) -> TokenStream {
         if !self.trace {
             return quote!();
         }
         let name = &self.name;
-        let span_name = LitStr::new(&format!("tools/call {}", name.value()), name.span());
-        let params = self.recorded_params();
+        let span_name = LitStr::new(&format!("execute_tool {}", name.value()), name.span());
+        let params = self.recorded_params().into_iter().map(|ident| {
+            let key = LitStr::new(&ident.unraw_string(), ident.span());
+            quote_spanned! {ident.span()=>
+                #key = ::mcp_metrics::__private::tracing::field::debug(&#ident),
+            }
+        });
         let fields = self.user_fields();
         quote! {
             ::mcp_metrics::__private::tracing::span!(
                 target: ::core::module_path!(),
                 ::mcp_metrics::__private::tracing::Level::INFO,
                 #span_name,
-                otel.name = #span_name,
-                mcp.method.name = "tools/call",
+                otel.kind = "internal",
                 gen_ai.operation.name = "execute_tool",
                 gen_ai.tool.name = #name,
+                gen_ai.tool.type = "function",
                 error.type = ::mcp_metrics::__private::tracing::field::Empty,
                 otel.status_code = ::mcp_metrics::__private::tracing::field::Empty,
-                #(#params = ::mcp_metrics::__private::tracing::field::debug(&#params),)*
+                #(#params)*
                 #fields
             )
         }
     }
 
-    /// Parameters recorded on the span with `Debug`, as `#[tracing::instrument]` does, minus skips.
+    /// Parameters recorded on the span with `Debug`: none unless `args` asks. `args(a, b)` names
+    /// them; a bare `args` takes every name the parameters bind, minus `skip(..)`.
     fn recorded_params(&self) -> Vec<&syn::Ident> {
-        if self.args.skip_all.is_some() {
+        let Some(record) = &self.args.args else {
             return Vec::new();
+        };
+        if let Some(only) = &record.only {
+            return only.iter().collect();
         }
         let skipped: &[syn::Ident] = self.args.skip.as_ref().map_or(&[], |(_, v)| v);
         self.f
-            .named_params()
+            .bound_names()
+            .into_iter()
             .filter(|p| !skipped.contains(p))
             .collect()
     }

@@ -44,6 +44,7 @@ pub mod rmcp;
 
 mod error_kind;
 mod helpers;
+mod objective;
 mod outcome;
 
 #[doc(hidden)]
@@ -52,6 +53,7 @@ pub mod __private;
 
 pub use error_kind::{ErrorKind, jsonrpc_code_fault, jsonrpc_code_kind};
 pub use helpers::PriceTable;
+pub use objective::{Objective, ObjectiveError, objectives};
 pub use outcome::{Fault, Outcome};
 
 /// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`.

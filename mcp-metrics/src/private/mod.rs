@@ -7,6 +7,8 @@ mod future;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 mod guard;
 #[cfg(feature = "metrics")]
+mod objective;
+#[cfg(feature = "metrics")]
 mod site;
 
 pub use crate::__classify as classify;
@@ -15,6 +17,8 @@ pub use exemplar::{Exemplar, current_exemplar, with_exemplar};
 pub use future::InstrumentedFuture;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 pub use guard::Guard;
+#[cfg(feature = "metrics")]
+pub use objective::{OBJECTIVES, declared_objective, linkme};
 #[cfg(feature = "metrics")]
 pub use site::CallSite;
 #[cfg(feature = "trace")]

@@ -217,6 +217,9 @@ impl Parse for Objective {
             let (slot, what, span, unit) = if lookahead.peek(kw::success) {
                 let k: kw::success = content.parse()?;
                 (&mut objective.success, "success", k.span, Unit::Percent)
+            } else if lookahead.peek(kw::latency) {
+                let k: kw::latency = content.parse()?;
+                (&mut objective.latency, "latency", k.span, Unit::Seconds)
             } else if lookahead.peek(kw::latency_target) {
                 let k: kw::latency_target = content.parse()?;
                 (
@@ -225,9 +228,6 @@ impl Parse for Objective {
                     k.span,
                     Unit::Percent,
                 )
-            } else if lookahead.peek(kw::latency) {
-                let k: kw::latency = content.parse()?;
-                (&mut objective.latency, "latency", k.span, Unit::Seconds)
             } else {
                 return Err(lookahead.error());
             };

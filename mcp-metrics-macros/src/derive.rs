@@ -179,7 +179,8 @@ fn parse_options(
     caller: &mut Option<kw::caller>,
 ) -> syn::Result<()> {
     if input.is_empty() {
-        return Err(input.error(
+        return Err(syn::Error::new(
+            input.span(),
             "expected the kind, `caller`, or both: `#[error_kind(\"not_found\", caller)]`",
         ));
     }

@@ -221,8 +221,12 @@ impl Plan<'_> {
         let span_name = LitStr::new(&format!("execute_tool {}", name.value()), name.span());
         let params = self.recorded_params().into_iter().map(|ident| {
             let key = LitStr::new(&ident.unraw_string(), ident.span());
+            // Through `&dyn Debug`, so that a parameter without `Debug` is one error, at its name.
             quote_spanned! {ident.span()=>
-                #key = ::mcp_metrics::__private::tracing::field::debug(&#ident),
+                #key = ::mcp_metrics::__private::tracing::field::debug({
+                    let __mcp_arg: &dyn ::core::fmt::Debug = &#ident;
+                    __mcp_arg
+                }),
             }
         });
         let fields = self.user_fields();
@@ -301,6 +305,7 @@ fn mentions_impl(tokens: TokenStream) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{Features, expand_with};
+    use proc_macro2::TokenStream;
     use quote::quote;
 
     const OFF: Features = Features {
@@ -318,7 +323,9 @@ mod tests {
         for args in [
             quote!(),
             quote!(metrics),
-            quote!(trace, name = "y", skip(a)),
+            quote!(trace, name = "y", args, skip(a)),
+            quote!(objective(success = 99.9, latency = 0.5, latency_target = 95)),
+            quote!(metrics, name = "y", objective(success = 99)),
         ] {
             let out = expand_with(args, item.clone(), OFF);
             assert_eq!(out.to_string(), item.to_string());
@@ -367,6 +374,91 @@ mod tests {
             },
         );
         assert!(!metrics_arg_trace_feature.to_string().contains("Guard"));
+    }
+
+    const BOTH: Features = Features {
+        metrics: true,
+        trace: true,
+    };
+
+    fn expand(args: TokenStream, item: TokenStream) -> String {
+        let out = expand_with(args, item, BOTH).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        out
+    }
+
+    #[test]
+    fn no_parameter_is_recorded_by_default() {
+        let item = quote! {
+            async fn tool(api_key: Secret, Parameters(Req { city }): Parameters<Req>) -> u8 { 1 }
+        };
+        let out = expand(quote!(), item.clone());
+        assert!(out.contains("tracing :: span !"), "{out}");
+        for absent in ["field :: debug", "\"api_key\"", "\"city\"", "& api_key", "& city"] {
+            assert!(!out.contains(absent), "{absent} in {out}");
+        }
+        let opted_in = expand(quote!(args(city)), item);
+        assert!(
+            opted_in.contains(
+                "\"city\" = :: mcp_metrics :: __private :: tracing :: field :: debug \
+                 ({ let __mcp_arg : & dyn :: core :: fmt :: Debug = & city ; __mcp_arg })"
+            ),
+            "{opted_in}"
+        );
+        assert!(!opted_in.contains("api_key ="), "{opted_in}");
+    }
+
+    #[test]
+    fn span_is_the_genai_tool_execution_span() {
+        let out = expand(quote!(name = "search"), quote!(fn tool() {}));
+        for present in [
+            "\"execute_tool search\"",
+            "otel . kind = \"internal\"",
+            "gen_ai . operation . name = \"execute_tool\"",
+            "gen_ai . tool . name = \"search\"",
+            "gen_ai . tool . type = \"function\"",
+        ] {
+            assert!(out.contains(present), "{present} missing from {out}");
+        }
+        for absent in ["mcp . method . name", "tools/call", "otel . name"] {
+            assert!(!out.contains(absent), "{absent} in {out}");
+        }
+    }
+
+    #[test]
+    fn objective_becomes_a_distributed_slice_element_with_ratios() {
+        let item = quote!(
+            fn tool() {}
+        );
+        let out = expand(
+            quote!(objective(success = 99.9, latency = 0.25, latency_target = 95)),
+            item.clone(),
+        );
+        assert!(
+            out.contains("distributed_slice (:: mcp_metrics :: __private :: OBJECTIVES)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [linkme (crate = :: mcp_metrics :: __private :: linkme)]"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "declared_objective (\"tool\" , :: core :: option :: Option :: Some (0.999) , \
+                 :: core :: option :: Option :: Some ((0.25 , 0.95)))"
+            ),
+            "{out}"
+        );
+        let trace_feature_only = expand_with(
+            quote!(objective(success = 99)),
+            item,
+            Features {
+                metrics: false,
+                trace: true,
+            },
+        )
+        .to_string();
+        assert!(!trace_feature_only.contains("OBJECTIVES"), "{trace_feature_only}");
     }
 
     #[test]

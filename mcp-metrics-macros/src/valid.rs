@@ -147,7 +147,10 @@ fn check_objective(objective: &Objective, errors: &mut Errors) {
         latency,
         latency_target,
     } = objective;
-    for (key, target) in [("success", success), ("latency_target", latency_target)] {
+    for (key, target, example) in [
+        ("success", success, "99.9"),
+        ("latency_target", latency_target, "95"),
+    ] {
         if let Some(target) = target
             && !(target.value > 0.0 && target.value < 100.0)
         {
@@ -155,7 +158,7 @@ fn check_objective(objective: &Objective, errors: &mut Errors) {
                 &target.tokens,
                 format!(
                     "`{key}` is a percentage above 0 and below 100 (100 % leaves no error \
-                     budget), such as `{key} = 99.9`"
+                     budget), such as `{key} = {example}`"
                 ),
             ));
         }

@@ -122,8 +122,10 @@ fn set_once<T>(slot: &mut Option<T>, value: T, span: Span, what: &str) -> syn::R
 fn ident_list(input: ParseStream<'_>) -> syn::Result<Vec<Ident>> {
     let content;
     syn::parenthesized!(content in input);
-    let names =
-        Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, syn::ext::IdentExt::parse_any)?;
+    let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+        &content,
+        syn::ext::IdentExt::parse_any,
+    )?;
     Ok(names.into_iter().collect())
 }
 
@@ -265,7 +267,12 @@ impl Number {
         let (digits, suffix) = match &lit {
             Lit::Int(int) => (int.base10_digits().to_owned(), int.suffix().to_owned()),
             Lit::Float(float) => (float.base10_digits().to_owned(), float.suffix().to_owned()),
-            other => return Err(syn::Error::new_spanned(other, format!("expected {example}"))),
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!("expected {example}"),
+                ));
+            }
         };
         if !suffix.is_empty() {
             return Err(syn::Error::new_spanned(

@@ -151,9 +151,8 @@ fn options_of(attrs: &[Attribute], ident: &Ident) -> syn::Result<Options> {
     let mut caller: Option<kw::caller> = None;
     let mut errors = Errors::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("error_kind")) {
-        let parsed = attr.parse_args_with(|input: ParseStream<'_>| {
-            parse_options(input, &mut kind, &mut caller)
-        });
+        let parsed = attr
+            .parse_args_with(|input: ParseStream<'_>| parse_options(input, &mut kind, &mut caller));
         if let Err(e) = parsed {
             errors.push(e);
         }

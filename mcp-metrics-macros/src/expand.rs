@@ -324,7 +324,11 @@ mod tests {
             quote!(),
             quote!(metrics),
             quote!(trace, name = "y", args, skip(a)),
-            quote!(objective(success = 99.9, latency = 0.5, latency_target = 95)),
+            quote!(objective(
+                success = 99.9,
+                latency = 0.5,
+                latency_target = 95
+            )),
             quote!(metrics, name = "y", objective(success = 99)),
         ] {
             let out = expand_with(args, item.clone(), OFF);
@@ -394,7 +398,13 @@ mod tests {
         };
         let out = expand(quote!(), item.clone());
         assert!(out.contains("tracing :: span !"), "{out}");
-        for absent in ["field :: debug", "\"api_key\"", "\"city\"", "& api_key", "& city"] {
+        for absent in [
+            "field :: debug",
+            "\"api_key\"",
+            "\"city\"",
+            "& api_key",
+            "& city",
+        ] {
             assert!(!out.contains(absent), "{absent} in {out}");
         }
         let opted_in = expand(quote!(args(city)), item);
@@ -410,7 +420,12 @@ mod tests {
 
     #[test]
     fn span_is_the_genai_tool_execution_span() {
-        let out = expand(quote!(name = "search"), quote!(fn tool() {}));
+        let out = expand(
+            quote!(name = "search"),
+            quote!(
+                fn tool() {}
+            ),
+        );
         for present in [
             "\"execute_tool search\"",
             "otel . kind = \"internal\"",
@@ -431,7 +446,11 @@ mod tests {
             fn tool() {}
         );
         let out = expand(
-            quote!(objective(success = 99.9, latency = 0.25, latency_target = 95)),
+            quote!(objective(
+                success = 99.9,
+                latency = 0.25,
+                latency_target = 95
+            )),
             item.clone(),
         );
         assert!(
@@ -458,7 +477,10 @@ mod tests {
             },
         )
         .to_string();
-        assert!(!trace_feature_only.contains("OBJECTIVES"), "{trace_feature_only}");
+        assert!(
+            !trace_feature_only.contains("OBJECTIVES"),
+            "{trace_feature_only}"
+        );
     }
 
     #[test]

@@ -106,8 +106,8 @@ fn check_recorded_params(args: &Args, f: &ToolFn, errors: &mut Errors) {
             }
         }
     };
-    match &args.args {
-        Some(record) => match &record.only {
+    if let Some(record) = &args.args {
+        match &record.only {
             Some(only) if only.is_empty() => errors.push(Error::new(
                 record.keyword.span,
                 "`args()` records nothing: list the parameters to record, `args(a, b)`, or \
@@ -119,8 +119,7 @@ fn check_recorded_params(args: &Args, f: &ToolFn, errors: &mut Errors) {
                 "`args` records nothing: this function has no named parameter",
             )),
             None => {}
-        },
-        None => {}
+        }
     }
     if let Some((skip, skipped)) = &args.skip {
         match args.args.as_ref().map(|a| &a.only) {
@@ -190,4 +189,3 @@ fn check_objective(objective: &Objective, errors: &mut Errors) {
         _ => {}
     }
 }
-

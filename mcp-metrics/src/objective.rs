@@ -55,6 +55,7 @@ impl Objective {
     }
 
     /// An objective the macro has already checked: ratios in (0, 1), a threshold above 0.
+    #[cfg(feature = "metrics")]
     pub(crate) const fn declared(
         tool: &'static str,
         success: Option<f64>,

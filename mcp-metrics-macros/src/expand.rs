@@ -3,7 +3,7 @@
 use crate::attr::{Args, Field, FieldKey};
 use crate::model::ToolFn;
 use crate::{tool_attr, valid};
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::{LitStr, ReturnType};
 
@@ -156,15 +156,48 @@ impl Plan<'_> {
         }
     }
 
-    /// The per-call-site static holding the cached metric handles.
+    /// The per-call-site static holding the cached metric handles, and the declared objective.
     fn site(&self) -> TokenStream {
         if !self.metrics {
             return quote!();
         }
         let name = &self.name;
+        let objective = self.objective();
         quote! {
             static __MCP_SITE: ::mcp_metrics::__private::CallSite =
                 ::mcp_metrics::__private::CallSite::new(#name);
+            #objective
+        }
+    }
+
+    /// The objective as an element of the distributed slice that `mcp_metrics::objectives()`
+    /// reads: present at start-up, before any call. Values were checked by `valid`.
+    fn objective(&self) -> TokenStream {
+        let Some(objective) = &self.args.objective else {
+            return quote!();
+        };
+        let name = &self.name;
+        let none = quote!(::core::option::Option::None);
+        let success = match &objective.success {
+            Some(target) => {
+                let ratio = Literal::f64_unsuffixed(target.percent_as_ratio());
+                quote!(::core::option::Option::Some(#ratio))
+            }
+            None => none.clone(),
+        };
+        let latency = match (&objective.latency, &objective.latency_target) {
+            (Some(threshold), Some(target)) => {
+                let seconds = Literal::f64_unsuffixed(threshold.value);
+                let ratio = Literal::f64_unsuffixed(target.percent_as_ratio());
+                quote!(::core::option::Option::Some((#seconds, #ratio)))
+            }
+            _ => none,
+        };
+        quote! {
+            #[::mcp_metrics::__private::linkme::distributed_slice(::mcp_metrics::__private::OBJECTIVES)]
+            #[linkme(crate = ::mcp_metrics::__private::linkme)]
+            static __MCP_OBJECTIVE: ::mcp_metrics::Objective =
+                ::mcp_metrics::__private::declared_objective(#name, #success, #latency);
         }
     }
 
@@ -177,40 +210,56 @@ impl Plan<'_> {
         }
     }
 
-    /// The `tracing` span, named `tools/call {tool}` with the OpenTelemetry MCP attributes.
+    /// The tool execution span of the OpenTelemetry GenAI conventions: `execute_tool {tool}`, kind
+    /// INTERNAL, inside the server span `tools/call {tool}` of the request. What only the request
+    /// knows (`mcp.method.name`, the JSON-RPC id, the session) stays on the server span.
     fn span(&self) -> TokenStream {
         if !self.trace {
             return quote!();
         }
         let name = &self.name;
-        let span_name = LitStr::new(&format!("tools/call {}", name.value()), name.span());
-        let params = self.recorded_params();
+        let span_name = LitStr::new(&format!("execute_tool {}", name.value()), name.span());
+        let params = self.recorded_params().into_iter().map(|ident| {
+            let key = LitStr::new(&ident.unraw_string(), ident.span());
+            // Through `&dyn Debug`, so that a parameter without `Debug` is one error, at its name.
+            quote_spanned! {ident.span()=>
+                #key = ::mcp_metrics::__private::tracing::field::debug({
+                    let __mcp_arg: &dyn ::core::fmt::Debug = &#ident;
+                    __mcp_arg
+                }),
+            }
+        });
         let fields = self.user_fields();
         quote! {
             ::mcp_metrics::__private::tracing::span!(
                 target: ::core::module_path!(),
                 ::mcp_metrics::__private::tracing::Level::INFO,
                 #span_name,
-                otel.name = #span_name,
-                mcp.method.name = "tools/call",
+                otel.kind = "internal",
                 gen_ai.operation.name = "execute_tool",
                 gen_ai.tool.name = #name,
+                gen_ai.tool.type = "function",
                 error.type = ::mcp_metrics::__private::tracing::field::Empty,
                 otel.status_code = ::mcp_metrics::__private::tracing::field::Empty,
-                #(#params = ::mcp_metrics::__private::tracing::field::debug(&#params),)*
+                #(#params)*
                 #fields
             )
         }
     }
 
-    /// Parameters recorded on the span with `Debug`, as `#[tracing::instrument]` does, minus skips.
+    /// Parameters recorded on the span with `Debug`: none unless `args` asks. `args(a, b)` names
+    /// them; a bare `args` takes every name the parameters bind, minus `skip(..)`.
     fn recorded_params(&self) -> Vec<&syn::Ident> {
-        if self.args.skip_all.is_some() {
+        let Some(record) = &self.args.args else {
             return Vec::new();
+        };
+        if let Some(only) = &record.only {
+            return only.iter().collect();
         }
         let skipped: &[syn::Ident] = self.args.skip.as_ref().map_or(&[], |(_, v)| v);
         self.f
-            .named_params()
+            .bound_names()
+            .into_iter()
             .filter(|p| !skipped.contains(p))
             .collect()
     }
@@ -256,6 +305,7 @@ fn mentions_impl(tokens: TokenStream) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{Features, expand_with};
+    use proc_macro2::TokenStream;
     use quote::quote;
 
     const OFF: Features = Features {
@@ -273,7 +323,13 @@ mod tests {
         for args in [
             quote!(),
             quote!(metrics),
-            quote!(trace, name = "y", skip(a)),
+            quote!(trace, name = "y", args, skip(a)),
+            quote!(objective(
+                success = 99.9,
+                latency = 0.5,
+                latency_target = 95
+            )),
+            quote!(metrics, name = "y", objective(success = 99)),
         ] {
             let out = expand_with(args, item.clone(), OFF);
             assert_eq!(out.to_string(), item.to_string());
@@ -322,6 +378,109 @@ mod tests {
             },
         );
         assert!(!metrics_arg_trace_feature.to_string().contains("Guard"));
+    }
+
+    const BOTH: Features = Features {
+        metrics: true,
+        trace: true,
+    };
+
+    fn expand(args: TokenStream, item: TokenStream) -> String {
+        let out = expand_with(args, item, BOTH).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        out
+    }
+
+    #[test]
+    fn no_parameter_is_recorded_by_default() {
+        let item = quote! {
+            async fn tool(api_key: Secret, Parameters(Req { city }): Parameters<Req>) -> u8 { 1 }
+        };
+        let out = expand(quote!(), item.clone());
+        assert!(out.contains("tracing :: span !"), "{out}");
+        for absent in [
+            "field :: debug",
+            "\"api_key\"",
+            "\"city\"",
+            "& api_key",
+            "& city",
+        ] {
+            assert!(!out.contains(absent), "{absent} in {out}");
+        }
+        let opted_in = expand(quote!(args(city)), item);
+        assert!(
+            opted_in.contains(
+                "\"city\" = :: mcp_metrics :: __private :: tracing :: field :: debug \
+                 ({ let __mcp_arg : & dyn :: core :: fmt :: Debug = & city ; __mcp_arg })"
+            ),
+            "{opted_in}"
+        );
+        assert!(!opted_in.contains("api_key ="), "{opted_in}");
+    }
+
+    #[test]
+    fn span_is_the_genai_tool_execution_span() {
+        let out = expand(
+            quote!(name = "search"),
+            quote!(
+                fn tool() {}
+            ),
+        );
+        for present in [
+            "\"execute_tool search\"",
+            "otel . kind = \"internal\"",
+            "gen_ai . operation . name = \"execute_tool\"",
+            "gen_ai . tool . name = \"search\"",
+            "gen_ai . tool . type = \"function\"",
+        ] {
+            assert!(out.contains(present), "{present} missing from {out}");
+        }
+        for absent in ["mcp . method . name", "tools/call", "otel . name"] {
+            assert!(!out.contains(absent), "{absent} in {out}");
+        }
+    }
+
+    #[test]
+    fn objective_becomes_a_distributed_slice_element_with_ratios() {
+        let item = quote!(
+            fn tool() {}
+        );
+        let out = expand(
+            quote!(objective(
+                success = 99.9,
+                latency = 0.25,
+                latency_target = 95
+            )),
+            item.clone(),
+        );
+        assert!(
+            out.contains("distributed_slice (:: mcp_metrics :: __private :: OBJECTIVES)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [linkme (crate = :: mcp_metrics :: __private :: linkme)]"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "declared_objective (\"tool\" , :: core :: option :: Option :: Some (0.999) , \
+                 :: core :: option :: Option :: Some ((0.25 , 0.95)))"
+            ),
+            "{out}"
+        );
+        let trace_feature_only = expand_with(
+            quote!(objective(success = 99)),
+            item,
+            Features {
+                metrics: false,
+                trace: true,
+            },
+        )
+        .to_string();
+        assert!(
+            !trace_feature_only.contains("OBJECTIVES"),
+            "{trace_feature_only}"
+        );
     }
 
     #[test]

@@ -33,19 +33,42 @@ impl ToolFn {
         }
     }
 
-    /// Parameters bound to a plain name (`x: T`, `mut x: T`), in order, `self` excluded.
-    pub(crate) fn named_params(&self) -> impl Iterator<Item = &Ident> {
-        self.sig.inputs.iter().filter_map(|arg| match arg {
-            FnArg::Typed(pat) => match &*pat.pat {
-                Pat::Ident(p) if p.subpat.is_none() => Some(&p.ident),
-                _ => None,
-            },
-            FnArg::Receiver(_) => None,
-        })
+    /// Every name the parameters bind, in order, `self` excluded: plain parameters (`x: T`,
+    /// `mut x: T`) and the names inside destructuring patterns (`Parameters(Req { city, .. }):
+    /// Parameters<Req>` binds `city`). All of them are in scope before the body runs.
+    pub(crate) fn bound_names(&self) -> Vec<&Ident> {
+        let mut names = Vec::new();
+        for arg in &self.sig.inputs {
+            if let FnArg::Typed(pat) = arg {
+                bindings(&pat.pat, &mut names);
+            }
+        }
+        names
     }
+}
 
-    /// Whether the function takes `self` in any form.
-    pub(crate) fn has_receiver(&self) -> bool {
-        self.sig.receiver().is_some()
+/// Collects the names a pattern binds.
+fn bindings<'a>(pat: &'a Pat, out: &mut Vec<&'a Ident>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(&p.ident);
+            if let Some((_, sub)) = &p.subpat {
+                bindings(sub, out);
+            }
+        }
+        Pat::Struct(p) => p.fields.iter().for_each(|f| bindings(&f.pat, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|p| bindings(p, out)),
+        Pat::Tuple(p) => p.elems.iter().for_each(|p| bindings(p, out)),
+        Pat::Slice(p) => p.elems.iter().for_each(|p| bindings(p, out)),
+        Pat::Reference(p) => bindings(&p.pat, out),
+        Pat::Paren(p) => bindings(&p.pat, out),
+        Pat::Type(p) => bindings(&p.pat, out),
+        // Every alternative binds the same names.
+        Pat::Or(p) => {
+            if let Some(first) = p.cases.first() {
+                bindings(first, out);
+            }
+        }
+        _ => {}
     }
 }

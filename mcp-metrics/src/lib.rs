@@ -49,6 +49,7 @@ pub mod store;
 
 mod error_kind;
 mod helpers;
+mod objective;
 mod outcome;
 
 #[doc(hidden)]
@@ -57,9 +58,12 @@ pub mod __private;
 
 pub use error_kind::{ErrorKind, jsonrpc_code_fault, jsonrpc_code_kind};
 pub use helpers::PriceTable;
+pub use objective::{Objective, ObjectiveError, objectives};
 pub use outcome::{Fault, Outcome};
 
-/// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`.
+/// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`;
+/// `#[error_kind(caller)]` (or `#[error_kind("...", caller)]`) makes a variant or a struct the
+/// caller's fault.
 pub use mcp_metrics_macros::ErrorKind;
 
 /// Counts, times and traces a tool function.
@@ -72,24 +76,45 @@ pub use mcp_metrics_macros::ErrorKind;
 /// #[mcp_tool(metrics, name = "sum")] // metrics only, under another tool name
 /// fn add_up(values: Vec<i64>) -> i64 { values.iter().sum() }
 ///
-/// #[mcp_tool(trace, skip(secret), fields(user.tier = "free"))]
+/// #[mcp_tool(trace, args(user), fields(user.tier = "free"))] // records `user`, not `secret`
 /// async fn login(user: String, secret: String) -> Result<(), std::io::Error> { Ok(()) }
+///
+/// #[mcp_tool(objective(success = 99.9, latency = 0.5, latency_target = 95))]
+/// async fn search(query: String) -> Result<Vec<String>, std::io::Error> { Ok(vec![query]) }
 /// ```
 ///
 /// Arguments:
 /// - `metrics`, `trace`: what to record; neither means both.
 /// - `name = "..."`: the tool name; defaults to the `name` of an rmcp `#[tool(...)]` attribute on the
 ///   same function, else the function name.
-/// - `skip(arg, ..)`, `skip_all`: parameters not recorded on the span (by default every parameter
-///   bound to a plain name is recorded with `Debug`, as `#[tracing::instrument]` does, except `self`).
+/// - `args`, `args(a, b)`: record parameters on the span, with `Debug`. By default none is recorded
+///   (tool arguments carry keys and personal data) and no parameter type needs `Debug`. `args`
+///   records every name the parameters bind, destructured ones included (`Parameters(Req { city,
+///   .. })` binds `city`), `self` excluded; `args(a, b)` only the names listed. Only what is
+///   recorded needs `Debug`.
+/// - `skip(a, ..)`: with a bare `args`, the names not to record. (`skip_all` is the default and
+///   is rejected.)
 /// - `fields(key = value, ..)`: more span fields, with `%` (Display) or `?` (Debug) as in `tracing`.
+/// - `objective(success = 99.9, latency = 0.5, latency_target = 95)`: the tool's service-level
+///   objective. `success` is the percentage of calls that must not fail by the server's fault;
+///   `latency` a threshold in seconds, which must be a bucket bound of the duration histogram
+///   (the exporter checks it at start-up); `latency_target` the percentage of calls that must
+///   finish within it. Either part may be left out; `latency` and `latency_target` go together.
+///   Percentages are above 0 and below 100. The objective is listed by [`objectives()`] from
+///   start-up on, before any call; see [`Objective`].
+///
+/// The span is the tool execution span of the OpenTelemetry GenAI conventions: `execute_tool
+/// {tool}`, kind INTERNAL, with `gen_ai.operation.name = "execute_tool"`, `gen_ai.tool.name`,
+/// `gen_ai.tool.type = "function"`, and `error.type` with an ERROR status when the call fails. It
+/// sits inside the server span `tools/call {tool}` of the request, which carries what only the
+/// request knows (`mcp.method.name`, the JSON-RPC id, the session).
 ///
 /// It works on sync and async functions and methods, generic functions and functions returning
 /// `impl Trait`. Put it above rmcp's `#[tool]` attribute: rmcp then sees the same function, docs and
 /// name. The outcome of a call is derived from its return value: `Err(e)` is an `error` of kind
-/// [`e.error_kind()`](trait@ErrorKind) (or `_OTHER`), `Err(String)` and a `CallToolResult` with
-/// `is_error: true` are a `tool_error`, a panic is a `panic` and a future dropped before it completed
-/// is `cancelled`; anything else is a `success`.
+/// [`e.error_kind()`](trait@ErrorKind) (or `_OTHER`) and fault [`e.fault()`](ErrorKind::fault),
+/// `Err(String)` and a `CallToolResult` with `is_error: true` are a `tool_error`, a panic is a
+/// `panic` and a future dropped before it completed is `cancelled`; anything else is a `success`.
 pub use mcp_metrics_macros::mcp_tool;
 
 /// Lets `#[mcp_tool]` call sites keep the `metrics` handles they register, for applications that

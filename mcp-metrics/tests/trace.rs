@@ -1,4 +1,5 @@
-//! `#[mcp_tool(trace)]`: span name, OpenTelemetry MCP attributes, recorded error type and status.
+//! `#[mcp_tool(trace)]`: the `execute_tool {tool}` span of the OpenTelemetry GenAI conventions,
+//! parameters recorded only when `args` asks, recorded error type and status.
 #![cfg(feature = "trace")]
 
 use mcp_metrics::{ErrorKind, mcp_tool};
@@ -69,9 +70,14 @@ enum WeatherError {
     UnknownCity,
 }
 
+/// A value that must not reach the tracing backend.
+#[derive(Debug)]
+struct ApiKey(&'static str);
+
 #[mcp_tool(trace)]
-fn weather(city: String, days: u8) -> Result<String, WeatherError> {
+fn weather(city: String, days: u8, key: ApiKey) -> Result<String, WeatherError> {
     tracing::info_span!("inner").in_scope(|| ());
+    assert!(!key.0.is_empty());
     if city.is_empty() {
         Err(WeatherError::UnknownCity)
     } else {
@@ -79,7 +85,7 @@ fn weather(city: String, days: u8) -> Result<String, WeatherError> {
     }
 }
 
-#[mcp_tool(trace, name = "secret_login", skip(password), fields(user.tier = "gold", attempt = %1 + 1))]
+#[mcp_tool(trace, name = "secret_login", args, skip(password), fields(user.tier = "gold", attempt = %1 + 1))]
 async fn login(user: String, password: String) -> Result<(), String> {
     let _ = password;
     if user == "eve" {
@@ -89,7 +95,28 @@ async fn login(user: String, password: String) -> Result<(), String> {
     }
 }
 
-#[mcp_tool(trace, skip_all)]
+#[derive(Debug)]
+struct Request {
+    city: String,
+    key: ApiKey,
+}
+
+/// Destructured parameters, as rmcp tools take `Parameters(T { .. })`: `args(..)` names the
+/// bindings; the rest stays out.
+#[mcp_tool(trace, args(city, r#type))]
+fn forecast((Request { city, key }, r#type): (Request, u8)) -> String {
+    let _ = key;
+    format!("{city} {type}", type = r#type)
+}
+
+/// A bare `args` records every name the parameters bind.
+#[mcp_tool(trace, args)]
+fn everything(Request { city, key }: Request, days: u8) -> String {
+    let _ = key;
+    format!("{city} {days}")
+}
+
+#[mcp_tool(trace)]
 fn crash(_x: u8) {
     panic!("no");
 }
@@ -101,52 +128,98 @@ fn only<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
 }
 
 #[test]
-fn span_has_semantic_convention_attributes() {
-    let (_, spans) = Capture::run(|| weather("Paris".into(), 3));
-    let s = only(&spans, "tools/call weather");
-    assert_eq!(s.fields["mcp.method.name"], "tools/call");
-    assert_eq!(s.fields["gen_ai.tool.name"], "weather");
-    assert_eq!(s.fields["gen_ai.operation.name"], "execute_tool");
-    assert_eq!(s.fields["otel.name"], "tools/call weather");
-    assert_eq!(s.fields["city"], "\"Paris\"");
-    assert_eq!(s.fields["days"], "3");
-    assert!(!s.fields.contains_key("error.type"));
-    assert!(!s.fields.contains_key("otel.status_code"));
+fn span_follows_the_genai_execute_tool_convention() {
+    let (_, spans) = Capture::run(|| weather("Paris".into(), 3, ApiKey("sk-secret")));
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let s = only(&spans, "execute_tool weather");
+    let expected: BTreeMap<String, String> = [
+        ("otel.kind", "internal"),
+        ("gen_ai.operation.name", "execute_tool"),
+        ("gen_ai.tool.name", "weather"),
+        ("gen_ai.tool.type", "function"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    // Exactly these: no parameter, and nothing of the server span (`mcp.method.name`).
+    assert_eq!(s.fields, expected);
     // the body runs inside the span
     assert_eq!(
         only(&spans, "inner").parent.as_deref(),
-        Some("tools/call weather")
+        Some("execute_tool weather")
     );
 }
 
 #[test]
+fn no_parameter_value_reaches_the_span_by_default() {
+    let (_, spans) = Capture::run(|| weather("Paris".into(), 3, ApiKey("sk-secret")));
+    for span in &spans {
+        for (key, value) in &span.fields {
+            assert!(
+                !value.contains("sk-secret") && !value.contains("Paris"),
+                "{key} = {value} on {span:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn error_sets_error_type_and_status() {
-    let (_, spans) = Capture::run(|| weather(String::new(), 1));
-    let s = only(&spans, "tools/call weather");
+    let (_, spans) = Capture::run(|| weather(String::new(), 1, ApiKey("k")));
+    let s = only(&spans, "execute_tool weather");
     assert_eq!(s.fields["error.type"], "unknown_city");
     assert_eq!(s.fields["otel.status_code"], "ERROR");
 }
 
 #[test]
-fn async_name_skip_fields_and_tool_error() {
+fn async_name_args_skip_fields_and_tool_error() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let (_, spans) =
         Capture::run(|| rt.block_on(async { login("eve".into(), "hunter2".into()).await }));
-    let s = only(&spans, "tools/call secret_login");
+    let s = only(&spans, "execute_tool secret_login");
     assert_eq!(s.fields["gen_ai.tool.name"], "secret_login");
     assert_eq!(s.fields["user"], "\"eve\"");
     assert!(!s.fields.contains_key("password"), "{s:?}");
+    assert!(!s.fields.values().any(|v| v.contains("hunter2")), "{s:?}");
     assert_eq!(s.fields["user.tier"], "gold");
     assert_eq!(s.fields["attempt"], "2");
     assert_eq!(s.fields["error.type"], "tool_error");
 }
 
 #[test]
+fn args_list_records_only_the_named_bindings() {
+    let request = Request {
+        city: "Oslo".into(),
+        key: ApiKey("sk-secret"),
+    };
+    let (out, spans) = Capture::run(|| forecast((request, 7)));
+    assert_eq!(out, "Oslo 7");
+    let s = only(&spans, "execute_tool forecast");
+    assert_eq!(s.fields["city"], "\"Oslo\"");
+    assert_eq!(s.fields["type"], "7");
+    assert!(!s.fields.contains_key("key"), "{s:?}");
+    assert!(!s.fields.values().any(|v| v.contains("sk-secret")), "{s:?}");
+}
+
+#[test]
+fn bare_args_records_every_binding() {
+    let request = Request {
+        city: "Rome".into(),
+        key: ApiKey("sk-public"),
+    };
+    let (_, spans) = Capture::run(|| everything(request, 2));
+    let s = only(&spans, "execute_tool everything");
+    assert_eq!(s.fields["city"], "\"Rome\"");
+    assert_eq!(s.fields["key"], "ApiKey(\"sk-public\")");
+    assert_eq!(s.fields["days"], "2");
+}
+
+#[test]
 fn panic_is_recorded_on_the_span() {
     let (_, spans) = Capture::run(|| std::panic::catch_unwind(|| crash(1)));
-    let s = only(&spans, "tools/call crash");
+    let s = only(&spans, "execute_tool crash");
     assert!(!s.fields.contains_key("_x"));
     assert_eq!(s.fields["error.type"], "panic");
     assert_eq!(s.fields["otel.status_code"], "ERROR");

@@ -234,15 +234,18 @@ async fn spans_continue_the_client_trace_and_nest() {
     let named = |name: &str| -> Vec<&Span> { spans.iter().filter(|s| s.name == name).collect() };
     let calls = named("tools/call divide");
     // per call: the request span (server) and the tool span (internal) of `#[mcp_tool]`
+    let tools = named("execute_tool divide");
     assert_eq!(
-        calls.len(),
-        4,
+        (calls.len(), tools.len()),
+        (2, 2),
         "{:?}",
         spans.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
     let server_kind = opentelemetry_proto::tonic::trace::v1::span::SpanKind::Server as i32;
+    let internal_kind = opentelemetry_proto::tonic::trace::v1::span::SpanKind::Internal as i32;
     let requests: Vec<&&Span> = calls.iter().filter(|s| s.kind == server_kind).collect();
     assert_eq!(requests.len(), 2);
+    assert!(tools.iter().all(|s| s.kind == internal_kind));
 
     // The first request continues the client's trace.
     let first = requests
@@ -263,7 +266,7 @@ async fn spans_continue_the_client_trace_and_nest() {
         Some("execute_tool")
     );
     assert!(attr_str(first, "jsonrpc.request.id").is_some());
-    let tool = calls
+    let tool = tools
         .iter()
         .find(|s| s.parent_span_id == first.span_id)
         .expect("the tool span nests under the request span");
@@ -272,6 +275,11 @@ async fn spans_continue_the_client_trace_and_nest() {
         attr_str(tool, "gen_ai.tool.name").as_deref(),
         Some("divide")
     );
+    assert_eq!(
+        attr_str(tool, "gen_ai.operation.name").as_deref(),
+        Some("execute_tool")
+    );
+    assert_eq!(attr_str(tool, "mcp.method.name"), None);
 
     // The second request has no traceparent: a new trace, and an error status.
     let second = requests
@@ -282,7 +290,7 @@ async fn spans_continue_the_client_trace_and_nest() {
     assert_eq!(attr_str(second, "error.type").as_deref(), Some("-32602"));
     let error = opentelemetry_proto::tonic::trace::v1::status::StatusCode::Error as i32;
     assert_eq!(second.status.as_ref().map(|s| s.code), Some(error));
-    let failed_tool = calls
+    let failed_tool = tools
         .iter()
         .find(|s| s.parent_span_id == second.span_id)
         .expect("nested tool span");

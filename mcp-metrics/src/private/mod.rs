@@ -6,6 +6,8 @@ mod future;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 mod guard;
 #[cfg(feature = "metrics")]
+mod objective;
+#[cfg(feature = "metrics")]
 mod site;
 
 pub use crate::__classify as classify;
@@ -13,6 +15,8 @@ pub use crate::__classify as classify;
 pub use future::InstrumentedFuture;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 pub use guard::{CallSpan, Guard, NoSpan};
+#[cfg(feature = "metrics")]
+pub use objective::{OBJECTIVES, declared_objective, linkme};
 #[cfg(feature = "metrics")]
 pub use site::CallSite;
 #[cfg(feature = "metrics")]

@@ -1,3 +1,3 @@
-#[mcp_metrics::mcp_tool(skip(pasword))]
+#[mcp_metrics::mcp_tool(args, skip(pasword, self))]
 fn login(user: String, password: String) -> bool { user.len() < password.len() }
 fn main() { login(String::new(), String::new()); }

@@ -90,31 +90,37 @@
 mod auth;
 mod build_info;
 mod builder;
+#[cfg(feature = "_client")]
 mod client;
 mod config;
 mod error;
 mod gauge;
 mod histogram;
 mod http;
+#[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "push")]
 mod push;
 mod registry;
 mod render;
 mod sanitize;
 mod stdout;
 mod task;
-#[cfg(feature = "otel")]
+#[cfg(feature = "telemetry")]
 pub mod telemetry;
 
 pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;
 pub use crate::builder::{Exporter, ExporterBuilder, ExporterHandle};
+#[cfg(feature = "_client")]
+pub use crate::client::{Compression, DEFAULT_TIMEOUT, Outbound, TlsConfig};
 pub use crate::config::{DEFAULT_LISTEN, ExporterKind, vars};
 pub use crate::error::{ConfigError, Error};
 pub use crate::histogram::{Buckets, MetricMatcher};
-pub use crate::http::{METRICS_PATH, MetricsServer, router};
+pub use crate::http::{METRICS_PATH, router};
 pub use crate::registry::{DEFAULT_SERIES_LIMIT, Registry, RegistryConfig};
 pub use crate::render::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
+pub use crate::task::BackgroundTask;
 
 /// Installs the exporter the environment chooses (see [`vars`]) with `build_info` exported as
 /// `mcp_build_info`: `install(build_info!())`.

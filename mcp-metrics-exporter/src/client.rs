@@ -9,7 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method};
+#[cfg(any(feature = "push", feature = "otlp"))]
+use http::Method;
+use http::{HeaderName, HeaderValue};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -17,6 +19,7 @@ use crate::error::{ConfigError, hidden};
 
 /// Default upper bound on one export request, connection included (the OpenTelemetry default).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+#[cfg(any(feature = "push", feature = "otlp"))]
 /// How much of an error response body goes into the log.
 const ERROR_BODY_LIMIT: usize = 200;
 const USER_AGENT: &str = concat!("mcp-metrics-exporter/", env!("CARGO_PKG_VERSION"));
@@ -375,6 +378,7 @@ fn basic_auth_value(user: &str, password: &str) -> HeaderValue {
     value
 }
 
+#[cfg(feature = "push")]
 /// Parses `user:password` into an `Authorization` header value.
 pub(crate) fn parse_basic_auth_header(
     variable: &str,
@@ -454,46 +458,50 @@ pub(crate) fn parse_header_list(
     Ok(headers)
 }
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 /// Why one request failed, in a few words for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SendError(pub(crate) String);
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 /// Finds the most telling cause in an error chain: a TLS error, a refused connection, a
 /// timeout.
 fn describe(error: &reqwest::Error, timeout: Duration) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let no_answer = || format!("no answer within {}", crate::task::human(timeout));
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     let mut innermost = error.to_string();
-    while let Some(e) = source {
+    while let Some(e) = next {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return describe_tls(tls);
         }
+        innermost = e.to_string();
+        next = e.source();
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return describe_tls(tls);
-            }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
-                std::io::ErrorKind::TimedOut => {
-                    return format!("no answer within {}", crate::task::human(timeout));
-                }
+                std::io::ErrorKind::TimedOut => return no_answer(),
                 _ => {}
             }
+            // An I/O error hides what it wraps from `source()`.
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+            }
         }
-        innermost = e.to_string();
-        source = e.source();
     }
     if error.is_timeout() {
-        return format!("no answer within {}", crate::task::human(timeout));
+        return no_answer();
     }
     innermost
 }
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 pub(crate) fn describe_tls(error: &rustls::Error) -> String {
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
     match error {
@@ -515,6 +523,7 @@ pub(crate) fn describe_tls(error: &rustls::Error) -> String {
     }
 }
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 /// The client of one exporter: a reqwest client on the exporter's TLS configuration, with its
 /// headers, timeout and compression.
 #[derive(Clone, Debug)]
@@ -534,6 +543,7 @@ fn tls_error(setting: &str, error: impl fmt::Display) -> ConfigError {
     )
 }
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 impl HttpClient {
     /// Builds the client; `setting` names the configuration in errors.
     pub(crate) fn new(setting: &str, outbound: &Outbound) -> Result<Self, ConfigError> {
@@ -603,6 +613,7 @@ impl HttpClient {
     }
 }
 
+#[cfg(any(feature = "push", feature = "otlp"))]
 /// Gzip-compresses `body`.
 pub(crate) fn gzip(body: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
@@ -649,9 +660,10 @@ pub(crate) fn grpc_channel(
     endpoint: &str,
     outbound: &Outbound,
 ) -> Result<tonic::transport::Channel, ConfigError> {
+    // The connector offers `h2` by ALPN itself.
     let tls = outbound
         .tls
-        .rustls_config(&[b"h2"])
+        .rustls_config(&[])
         .map_err(|e| tls_error(setting, e))?;
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
     http.enforce_http(false);
@@ -718,6 +730,7 @@ mod tests {
         assert!("zstd".parse::<Compression>().is_err());
     }
 
+    #[cfg(any(feature = "push", feature = "otlp"))]
     #[test]
     fn gzip_round_trips() {
         use std::io::Read as _;

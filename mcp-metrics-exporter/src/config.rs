@@ -139,7 +139,7 @@ pub mod vars {
 }
 
 /// The variables of one OTLP signal, as the OpenTelemetry specification names them.
-#[cfg(feature = "_client")]
+#[cfg(any(feature = "otlp", feature = "telemetry"))]
 #[derive(Debug)]
 pub(crate) struct OtlpVars {
     pub(crate) certificate: &'static str,
@@ -151,7 +151,7 @@ pub(crate) struct OtlpVars {
 }
 
 /// The generic variables, which apply to every signal.
-#[cfg(feature = "_client")]
+#[cfg(any(feature = "otlp", feature = "telemetry"))]
 pub(crate) const OTLP_GENERIC: OtlpVars = OtlpVars {
     certificate: vars::OTLP_CERTIFICATE,
     client_certificate: vars::OTLP_CLIENT_CERTIFICATE,
@@ -162,7 +162,7 @@ pub(crate) const OTLP_GENERIC: OtlpVars = OtlpVars {
 };
 
 /// The metrics-specific variables.
-#[cfg(feature = "_client")]
+#[cfg(feature = "otlp")]
 pub(crate) const OTLP_METRICS: OtlpVars = OtlpVars {
     certificate: vars::OTLP_METRICS_CERTIFICATE,
     client_certificate: vars::OTLP_METRICS_CLIENT_CERTIFICATE,
@@ -173,7 +173,7 @@ pub(crate) const OTLP_METRICS: OtlpVars = OtlpVars {
 };
 
 /// The traces-specific variables.
-#[cfg(feature = "_client")]
+#[cfg(feature = "telemetry")]
 pub(crate) const OTLP_TRACES: OtlpVars = OtlpVars {
     certificate: vars::OTLP_TRACES_CERTIFICATE,
     client_certificate: vars::OTLP_TRACES_CLIENT_CERTIFICATE,
@@ -188,7 +188,7 @@ pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The value of the signal-specific variable, else of the generic one, with the name of the
 /// variable it came from.
-#[cfg(feature = "_client")]
+#[cfg(any(feature = "otlp", feature = "telemetry"))]
 pub(crate) fn pick(
     get: Lookup<'_>,
     specific: &'static str,
@@ -201,7 +201,7 @@ pub(crate) fn pick(
 
 /// Applies the OTLP connection variables of `signal` (certificates, headers, timeout,
 /// compression) to `outbound`.
-#[cfg(feature = "_client")]
+#[cfg(any(feature = "otlp", feature = "telemetry"))]
 pub(crate) fn apply_otlp_outbound(
     get: Lookup<'_>,
     signal: &OtlpVars,
@@ -691,6 +691,7 @@ impl Settings {
     }
 
     /// The service name: `OTEL_SERVICE_NAME`, else the build info's, else `unknown_service`.
+    #[cfg(any(feature = "push", feature = "otlp"))]
     pub(crate) fn service(&self) -> String {
         self.service_name
             .clone()

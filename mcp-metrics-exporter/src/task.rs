@@ -164,11 +164,14 @@ impl Drop for BackgroundTask {
     }
 }
 
-/// `30s`, `2m`, `1h30m`, `500ms`: a delay for a log line.
+/// `500ms`, `1.6s`, `30s`, `2m30s`, `1h`: a delay for a log line.
 pub(crate) fn human(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         return format!("{ms}ms");
+    }
+    if ms < 60_000 && ms % 1000 != 0 {
+        return format!("{}s", ms as f64 / 1000.0);
     }
     let secs = d.as_secs();
     match (secs / 3600, secs % 3600 / 60, secs % 60) {
@@ -186,6 +189,7 @@ pub(crate) enum OnStop {
     /// One last export, so that the final counts get out.
     Export,
     /// Remove what was exported (the Pushgateway group of this instance).
+    #[cfg_attr(not(feature = "push"), allow(dead_code))]
     Remove,
     /// Nothing.
     Nothing,
@@ -315,6 +319,7 @@ mod tests {
     fn delays_read_well() {
         let cases = [
             (Duration::from_millis(250), "250ms"),
+            (Duration::from_millis(1600), "1.6s"),
             (Duration::from_secs(30), "30s"),
             (Duration::from_secs(120), "2m"),
             (Duration::from_secs(150), "2m30s"),

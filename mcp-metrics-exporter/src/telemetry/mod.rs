@@ -368,7 +368,8 @@ impl TelemetryBuilder {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] for a span exporter that cannot be set up.
+    /// A [`ConfigError`] for a span exporter that cannot be set up; [`Error::NoRuntime`] for
+    /// gRPC outside a Tokio runtime.
     pub fn build(self) -> Result<(impl tracing::Subscriber + Send + Sync, Telemetry), Error> {
         let ansi = use_colour(self.ansi, self.no_color, std::io::stderr().is_terminal());
         self.build_inner(std::io::stderr, ansi)
@@ -505,6 +506,8 @@ impl TelemetryBuilder {
             #[cfg(feature = "telemetry-grpc")]
             OtlpProtocol::Grpc => {
                 use opentelemetry_otlp::WithTonicConfig as _;
+                // The gRPC channel runs its connection on the Tokio runtime.
+                tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
                 let channel = crate::client::grpc_channel(
                     vars::OTLP_TRACES_ENDPOINT,
                     &endpoint,

@@ -254,9 +254,9 @@ enum Plan {
     Nothing,
     Listen(SocketAddr),
     #[cfg(feature = "push")]
-    Push(crate::push::PushSink, Duration),
+    Push(Box<crate::push::PushSink>, Duration),
     #[cfg(feature = "otlp")]
-    Otlp(crate::otlp::OtlpSink, Duration),
+    Otlp(Box<crate::otlp::OtlpSink>, Duration),
     Stdout(Duration),
 }
 
@@ -267,7 +267,7 @@ impl Plan {
             ExporterKind::Prometheus => s.listen.map_or(Self::Nothing, Self::Listen),
             #[cfg(feature = "push")]
             ExporterKind::Push => Self::Push(
-                crate::push::PushSink::new(&s.push, s.service())?,
+                Box::new(crate::push::PushSink::new(&s.push, s.service())?),
                 s.push.interval,
             ),
             #[cfg(feature = "otlp")]
@@ -277,7 +277,7 @@ impl Plan {
                     resource.push(("service.version".to_owned(), info.version.clone()));
                 }
                 Self::Otlp(
-                    crate::otlp::OtlpSink::new(&s.otlp, resource)?,
+                    Box::new(crate::otlp::OtlpSink::new(&s.otlp, resource)?),
                     s.otlp.interval,
                 )
             }
@@ -331,21 +331,21 @@ impl Exporter {
             Plan::Push(sink, interval) => {
                 let runtime = runtime()?;
                 tracing::info!(
-                    url = %crate::task::Sink::destination(&sink),
+                    url = %crate::task::Sink::destination(&*sink),
                     "pushing metrics every {}",
                     crate::task::human(interval)
                 );
-                Some(spawn_export(&runtime, "push", registry, sink, interval))
+                Some(spawn_export(&runtime, "push", registry, *sink, interval))
             }
             #[cfg(feature = "otlp")]
             Plan::Otlp(sink, interval) => {
                 let runtime = runtime()?;
                 tracing::info!(
-                    endpoint = %crate::task::Sink::destination(&sink),
+                    endpoint = %crate::task::Sink::destination(&*sink),
                     "exporting metrics over OTLP every {}",
                     crate::task::human(interval)
                 );
-                Some(spawn_export(&runtime, "otlp", registry, sink, interval))
+                Some(spawn_export(&runtime, "otlp", registry, *sink, interval))
             }
             Plan::Stdout(interval) => Some(spawn_export(
                 &runtime()?,

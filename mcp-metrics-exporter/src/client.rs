@@ -83,7 +83,9 @@ fn parse_certificates(
 ) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ConfigError::new(setting, shown, format!("not a PEM certificate file: {e}")))?;
+        .map_err(|e| {
+            ConfigError::new(setting, shown, format!("not a PEM certificate file: {e}"))
+        })?;
     if certs.is_empty() {
         return Err(ConfigError::new(
             setting,
@@ -201,14 +203,15 @@ impl TlsConfig {
                 format!("no usable PEM private key (PKCS#8, PKCS#1 or SEC1) in the file: {e}"),
             )
         })?;
-        rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider())
-            .map_err(|e| {
+        rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider()).map_err(
+            |e| {
                 ConfigError::new(
                     key_setting,
                     key_shown,
                     format!("the key does not fit the certificate in {cert_setting}: {e}"),
                 )
-            })?;
+            },
+        )?;
         self.identity = Some(ClientIdentity {
             chain,
             key: Arc::new(key),
@@ -231,9 +234,11 @@ impl TlsConfig {
                 }
                 builder.with_root_certificates(store)
             }
-            None => builder.dangerous().with_custom_certificate_verifier(Arc::new(
-                rustls_platform_verifier::Verifier::new(provider())?,
-            )),
+            None => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(
+                    rustls_platform_verifier::Verifier::new(provider())?,
+                )),
         };
         let mut config = match &self.identity {
             Some(identity) => {
@@ -345,9 +350,12 @@ impl Outbound {
 
     /// Sends `Authorization: Basic …` with these credentials.
     pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
-        self.headers.retain(|(n, _)| n != http::header::AUTHORIZATION);
         self.headers
-            .push((http::header::AUTHORIZATION, basic_auth_value(user, password)));
+            .retain(|(n, _)| n != http::header::AUTHORIZATION);
+        self.headers.push((
+            http::header::AUTHORIZATION,
+            basic_auth_value(user, password),
+        ));
         self
     }
 
@@ -518,7 +526,9 @@ pub(crate) fn describe_tls(error: &rustls::Error) -> String {
             | A::UnknownCA
             | A::HandshakeFailure
             | A::CertificateUnknown),
-        ) => format!("the server refused the TLS handshake ({alert:?}): check the client certificate"),
+        ) => format!(
+            "the server refused the TLS handshake ({alert:?}): check the client certificate"
+        ),
         other => format!("TLS error: {other}"),
     }
 }

@@ -824,7 +824,10 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "2500"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=generic"),
-            ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=metrics,x-b=2"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+                "api-key=metrics,x-b=2",
+            ),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "1500"),
             ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
             ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none"),

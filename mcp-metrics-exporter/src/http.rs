@@ -299,8 +299,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn accepted_scrape_connections_have_nodelay() {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let server = BackgroundTask::serve(router(registry(), None), "127.0.0.1:0".parse().unwrap())
-            .unwrap();
+        let server =
+            BackgroundTask::serve(router(registry(), None), "127.0.0.1:0".parse().unwrap())
+                .unwrap();
         let addr = server.local_addr().unwrap();
         let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
         let client_addr = client.local_addr().unwrap();

@@ -95,7 +95,8 @@ impl Sink for PushSink {
     }
 
     fn render(&self, registry: &Registry) -> Vec<u8> {
-        self.client.encode(registry.render_prometheus().into_bytes())
+        self.client
+            .encode(registry.render_prometheus().into_bytes())
     }
 
     async fn send(&self, body: Vec<u8>) -> Result<(), String> {

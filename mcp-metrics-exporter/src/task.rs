@@ -170,7 +170,7 @@ pub(crate) fn human(d: Duration) -> String {
     if ms < 1000 {
         return format!("{ms}ms");
     }
-    if ms < 60_000 && ms % 1000 != 0 {
+    if ms < 60_000 && !ms.is_multiple_of(1000) {
         return format!("{}s", ms as f64 / 1000.0);
     }
     let secs = d.as_secs();
@@ -398,7 +398,11 @@ mod tests {
         assert_eq!(task.local_addr(), None);
         let before = sink.sends.load(Ordering::SeqCst);
         task.shutdown().await;
-        assert_eq!(sink.sends.load(Ordering::SeqCst), before + 1, "one final export");
+        assert_eq!(
+            sink.sends.load(Ordering::SeqCst),
+            before + 1,
+            "one final export"
+        );
 
         let sink = Arc::new(Counting::default());
         sink.fail.store(true, Ordering::SeqCst);

@@ -112,7 +112,13 @@ fn every_feature_uses_rustls_with_ring_and_no_other_tls_stack() {
         for present in ["reqwest", "rustls", "ring", "prost", "opentelemetry_proto"] {
             assert!(names.contains(&present.to_owned()), "{present}: {names:?}");
         }
-        for absent in ["aws_lc_rs", "aws_lc_sys", "openssl", "openssl_sys", "native_tls"] {
+        for absent in [
+            "aws_lc_rs",
+            "aws_lc_sys",
+            "openssl",
+            "openssl_sys",
+            "native_tls",
+        ] {
             assert!(
                 !names.contains(&absent.to_owned()),
                 "{absent} with {flags:?}: {names:?}"
@@ -125,5 +131,9 @@ fn every_feature_uses_rustls_with_ring_and_no_other_tls_stack() {
 fn the_tracing_pipeline_leaves_the_facade_features_alone() {
     let flags = ["--no-default-features", "--features", "telemetry-grpc"];
     let facade = features_of(&flags, "mcp-metrics");
-    assert_eq!(facade, ["metrics"], "the exporter must not enable otel or trace");
+    assert_eq!(
+        facade,
+        ["metrics"],
+        "the exporter must not enable otel or trace"
+    );
 }

@@ -2,7 +2,7 @@
 //! `prometheus-pushgateway`, started here on a free 127.0.0.1 port with a temporary persistence
 //! file) at the same time, each with its own `instance`. Each group holds exactly the tool calls
 //! made on its replica; after a graceful shutdown (SIGTERM) with deletion on, that replica's
-//! group is gone and the other one stays.
+//! group is gone and the other one stays. One replica pushes gzip-compressed bodies.
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -112,7 +112,7 @@ impl Drop for Pushgateway {
     }
 }
 
-fn replica(gateway: &Pushgateway, instance: &str) -> ExampleServer {
+fn replica(gateway: &Pushgateway, instance: &str, compression: &str) -> ExampleServer {
     ExampleServer::start(
         "http-server",
         &[
@@ -122,6 +122,7 @@ fn replica(gateway: &Pushgateway, instance: &str) -> ExampleServer {
             ("MCP_METRICS_PUSH_INSTANCE", instance),
             ("MCP_METRICS_PUSH_INTERVAL", "200ms"),
             ("MCP_METRICS_PUSH_DELETE_ON_SHUTDOWN", "true"),
+            ("MCP_METRICS_PUSH_COMPRESSION", compression),
         ],
     )
 }
@@ -142,8 +143,9 @@ fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 #[test]
 fn replicas_keep_their_own_groups_and_a_stopped_one_deletes_its_group() {
     let gateway = Pushgateway::start();
-    let mut a = replica(&gateway, "replica-a");
-    let b = replica(&gateway, "replica-b");
+    let mut a = replica(&gateway, "replica-a", "none");
+    // The gateway takes gzip-compressed pushes as well.
+    let b = replica(&gateway, "replica-b", "gzip");
 
     let add = json!({"a": 1, "b": 2});
     let lookup = json!({"key": "alpha"});
@@ -156,12 +158,22 @@ fn replicas_keep_their_own_groups_and_a_stopped_one_deletes_its_group() {
             ("lookup", lookup.clone()),
         ],
     );
-    call(&b, &[("add", add.clone()), ("lookup", lookup.clone()), ("lookup", lookup)]);
+    call(
+        &b,
+        &[
+            ("add", add.clone()),
+            ("lookup", lookup.clone()),
+            ("lookup", lookup),
+        ],
+    );
 
     let want_a = counts(&[("add", 3), ("lookup", 1)]);
     let want_b = counts(&[("add", 1), ("lookup", 2)]);
     let both = eventually(Duration::from_secs(20), || {
-        let (ga, gb) = (gateway.calls_of("replica-a")?, gateway.calls_of("replica-b")?);
+        let (ga, gb) = (
+            gateway.calls_of("replica-a")?,
+            gateway.calls_of("replica-b")?,
+        );
         (ga == want_a && gb == want_b).then_some(())
     });
     assert!(
@@ -178,7 +190,11 @@ fn replicas_keep_their_own_groups_and_a_stopped_one_deletes_its_group() {
     let gone = eventually(Duration::from_secs(10), || {
         gateway.calls_of("replica-a").is_none().then_some(())
     });
-    assert!(gone.is_some(), "replica A's group is still there: {:?}", gateway.groups());
+    assert!(
+        gone.is_some(),
+        "replica A's group is still there: {:?}",
+        gateway.groups()
+    );
     assert_eq!(gateway.calls_of("replica-b"), Some(want_b));
     drop(b);
 }

@@ -78,9 +78,15 @@ async fn push_over_https_arrives_with_headers_basic_auth_and_gzip() {
     let exporter = ExporterBuilder::new()
         .env(&env(&[
             ("MCP_METRICS_EXPORTER", "push".into()),
-            ("MCP_METRICS_PUSH_URL", format!("https://127.0.0.1:{}", addr.port())),
+            (
+                "MCP_METRICS_PUSH_URL",
+                format!("https://127.0.0.1:{}", addr.port()),
+            ),
             ("MCP_METRICS_PUSH_CA_CERTIFICATE", path(&pki.ca_path)),
-            ("MCP_METRICS_PUSH_HEADERS", "x-tenant=team%20a,x-trace=on".into()),
+            (
+                "MCP_METRICS_PUSH_HEADERS",
+                "x-tenant=team%20a,x-trace=on".into(),
+            ),
             ("MCP_METRICS_PUSH_BASIC_AUTH", "prom:s3cret".into()),
             ("MCP_METRICS_PUSH_COMPRESSION", "gzip".into()),
             ("MCP_METRICS_PUSH_JOB", "mcp".into()),
@@ -122,7 +128,10 @@ async fn otlp_metrics_over_https_arrive_with_headers_and_gzip() {
         .env(&env(&[
             ("MCP_METRICS_EXPORTER", "otlp".into()),
             // `localhost` resolves; the certificate names it too.
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("https://localhost:{}", addr.port())),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("https://localhost:{}", addr.port()),
+            ),
             ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.ca_path)),
             ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=generic".into()),
             ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=k%3D1".into()),
@@ -140,8 +149,15 @@ async fn otlp_metrics_over_https_arrive_with_headers_and_gzip() {
 
     let export = wait_for(&seen, |r| r.method == "POST").await;
     assert_eq!(export.uri.path(), "/v1/metrics");
-    assert_eq!(export.header("api-key"), Some("k=1"), "the metrics variable wins");
-    assert_eq!(export.header("content-type"), Some("application/x-protobuf"));
+    assert_eq!(
+        export.header("api-key"),
+        Some("k=1"),
+        "the metrics variable wins"
+    );
+    assert_eq!(
+        export.header("content-type"),
+        Some("application/x-protobuf")
+    );
     assert_eq!(export.header("content-encoding"), Some("gzip"));
     let request = ExportMetricsServiceRequest::decode(export.body().as_slice())
         .expect("a gzip-compressed ExportMetricsServiceRequest");
@@ -186,16 +202,24 @@ async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_confi
 
     // Trusting the server is not enough: the server asks for a client certificate.
     let without = push_to(&url, Outbound::new().tls(trust.clone())).await;
-    eventually("a refused handshake", || !seen.failed_handshakes().is_empty()).await;
+    eventually("a refused handshake", || {
+        !seen.failed_handshakes().is_empty()
+    })
+    .await;
     eventually("the client's log line", || {
         lines_naming(&url).iter().any(|l| l.contains("failed ("))
     })
     .await;
     without.shutdown().await;
-    assert!(seen.requests().is_empty(), "no request without a certificate");
+    assert!(
+        seen.requests().is_empty(),
+        "no request without a certificate"
+    );
     let refused = seen.failed_handshakes();
     assert!(
-        refused.iter().any(|e| e.to_lowercase().contains("certificate")),
+        refused
+            .iter()
+            .any(|e| e.to_lowercase().contains("certificate")),
         "{refused:?}"
     );
     let line = lines_naming(&url)
@@ -210,7 +234,10 @@ async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_confi
     let with = push_to(&url, Outbound::new().tls(identity)).await;
     let push = wait_for(&seen, |r| r.method == "PUT").await;
     // No job set and no build info: the job is the default service name.
-    assert_eq!(push.uri.path(), "/metrics/job/unknown_service/instance/mtls");
+    assert_eq!(
+        push.uri.path(),
+        "/metrics/job/unknown_service/instance/mtls"
+    );
     with.shutdown().await;
 }
 
@@ -253,8 +280,14 @@ async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
     handle.shutdown().await;
 
     let text = registry.render_prometheus();
-    assert!(text.contains(&format!("\ncalls_total {recorded}\n")), "{text}");
-    assert!(text.contains(&format!("\nwork_seconds_count {recorded}\n")), "{text}");
+    assert!(
+        text.contains(&format!("\ncalls_total {recorded}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\nwork_seconds_count {recorded}\n")),
+        "{text}"
+    );
     assert!(
         slowest < Duration::from_millis(500),
         "recording 1000 values took {slowest:?} while exports failed"
@@ -277,15 +310,22 @@ async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
         let expected = format!(
             "metrics export to {endpoint} failed (certificate not trusted); retrying in {retry}"
         );
-        assert!(line.contains(&expected), "step {step}: {line}\nexpected: {expected}");
+        assert!(
+            line.contains(&expected),
+            "step {step}: {line}\nexpected: {expected}"
+        );
     }
     let finals: Vec<&String> = lines.iter().filter(|l| l.contains("final")).collect();
     assert_eq!(finals.len(), 1, "{lines:#?}");
-    assert!(finals[0].contains("certificate not trusted"), "{}", finals[0]);
+    assert!(
+        finals[0].contains("certificate not trusted"),
+        "{}",
+        finals[0]
+    );
     assert!(!lines.iter().any(|l| l.contains("recovered")));
     // One line per attempt: every refused handshake was logged once.
     eventually("the server to count every handshake", || {
-        seen.failed_handshakes().len() >= failures.len() + 1
+        seen.failed_handshakes().len() > failures.len()
     })
     .await;
     assert_eq!(seen.failed_handshakes().len(), failures.len() + 1);
@@ -370,7 +410,10 @@ fn bad_certificate_files_and_headers_are_config_errors_naming_the_variable() {
             "OTEL_EXPORTER_OTLP_HEADERS",
         ),
         (
-            vec![("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api key=s3cret".into())],
+            vec![(
+                "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+                "api key=s3cret".into(),
+            )],
             "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
         ),
     ];

@@ -43,7 +43,10 @@ fn connection_vars(pki: &Pki) -> Vec<(&'static str, String)> {
             "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
             path(&pki.client_key_path),
         ),
-        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=tr%2Fce".into()),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            "api-key=tr%2Fce".into(),
+        ),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".into()),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "5000".into()),
     ]
@@ -93,14 +96,21 @@ async fn spans_over_https_arrive_with_headers_and_gzip_through_mutual_tls() {
     let export = &requests[0];
     assert_eq!(export.uri.path(), "/v1/traces");
     assert_eq!(export.header("api-key"), Some("tr/ce"));
-    assert_eq!(export.header("content-type"), Some("application/x-protobuf"));
+    assert_eq!(
+        export.header("content-type"),
+        Some("application/x-protobuf")
+    );
     assert_eq!(export.header("content-encoding"), Some("gzip"));
     let request = ExportTraceServiceRequest::decode(export.body().as_slice())
         .expect("a gzip-compressed ExportTraceServiceRequest");
     let mut names = span_names(&request);
     names.sort();
     assert_eq!(names, ["tls inner", "tls outer"]);
-    assert!(seen.failed_handshakes().is_empty(), "{:?}", seen.failed_handshakes());
+    assert!(
+        seen.failed_handshakes().is_empty(),
+        "{:?}",
+        seen.failed_handshakes()
+    );
 }
 
 /// A collector's trace service: keeps the requests and the headers they came with.
@@ -163,5 +173,9 @@ async fn spans_over_grpc_with_tls_arrive_with_metadata_and_gzip() {
     assert_eq!(header("content-type"), Some("application/grpc"));
     // The message went gzip-compressed, and the server decoded it.
     assert_eq!(header("grpc-encoding"), Some("gzip"));
-    assert!(seen.failed_handshakes().is_empty(), "{:?}", seen.failed_handshakes());
+    assert!(
+        seen.failed_handshakes().is_empty(),
+        "{:?}",
+        seen.failed_handshakes()
+    );
 }

@@ -384,8 +384,7 @@ async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
     client.cancel().await.unwrap();
     server.await.unwrap();
     telemetry.shutdown();
-    let spans = receiver.spans.lock().unwrap().clone();
-    spans
+    receiver.spans.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -398,8 +397,15 @@ async fn sampling_follows_otel_traces_sampler() {
     ])
     .await;
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names.len(), 2, "request and tool span of the traced call: {names:?}");
-    assert!(spans.iter().all(|s| hex(&s.trace_id) == TRACE_ID), "{names:?}");
+    assert_eq!(
+        names.len(),
+        2,
+        "request and tool span of the traced call: {names:?}"
+    );
+    assert!(
+        spans.iter().all(|s| hex(&s.trace_id) == TRACE_ID),
+        "{names:?}"
+    );
 
     // The same ratio without the parent rule drops the client's trace too.
     let spans = spans_with_sampler(&[
@@ -407,10 +413,22 @@ async fn sampling_follows_otel_traces_sampler() {
         ("OTEL_TRACES_SAMPLER_ARG", "0"),
     ])
     .await;
-    assert!(spans.is_empty(), "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
+    assert!(
+        spans.is_empty(),
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
 
     // always_on records both calls (and the session's other requests).
     let spans = spans_with_sampler(&[("OTEL_TRACES_SAMPLER", "always_on")]).await;
-    let calls = spans.iter().filter(|s| s.name == "tools/call divide").count();
-    assert_eq!(calls, 4, "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
+    let calls = spans
+        .iter()
+        .filter(|s| s.name == "tools/call divide")
+        .count();
+    assert_eq!(
+        calls,
+        4,
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
 }

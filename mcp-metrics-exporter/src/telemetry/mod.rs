@@ -111,9 +111,7 @@ impl Sampler {
             Self::TraceIdRatio(r) => S::TraceIdRatioBased(r),
             Self::ParentBasedAlwaysOn => S::ParentBased(Box::new(S::AlwaysOn)),
             Self::ParentBasedAlwaysOff => S::ParentBased(Box::new(S::AlwaysOff)),
-            Self::ParentBasedTraceIdRatio(r) => {
-                S::ParentBased(Box::new(S::TraceIdRatioBased(r)))
-            }
+            Self::ParentBasedTraceIdRatio(r) => S::ParentBased(Box::new(S::TraceIdRatioBased(r))),
         }
     }
 
@@ -657,7 +655,11 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"),
         ])
         .unwrap();
-        assert_eq!(grpc_base.protocol, OtlpProtocol::Grpc, "the specific one wins");
+        assert_eq!(
+            grpc_base.protocol,
+            OtlpProtocol::Grpc,
+            "the specific one wins"
+        );
         assert_eq!(
             grpc_base.endpoint.as_deref(),
             Some("https://collector:4317")
@@ -668,7 +670,10 @@ mod tests {
     fn connection_variables_are_read_and_the_traces_ones_win() {
         let b = from(&[
             ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=generic"),
-            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=a%3Db,x-team=obs"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                "api-key=a%3Db,x-team=obs",
+            ),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
             ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
         ])
@@ -709,7 +714,10 @@ mod tests {
     #[test]
     fn bad_values_name_the_variable() {
         let cases: [(&[(&str, &str)], &str); 10] = [
-            (&[("OTEL_TRACES_EXPORTER", "jaeger")], "OTEL_TRACES_EXPORTER"),
+            (
+                &[("OTEL_TRACES_EXPORTER", "jaeger")],
+                "OTEL_TRACES_EXPORTER",
+            ),
             (
                 &[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318")],
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -723,7 +731,10 @@ mod tests {
                 "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
             ),
             (&[("MCP_LOG_FORMAT", "xml")], "MCP_LOG_FORMAT"),
-            (&[("OTEL_TRACES_SAMPLER", "sometimes")], "OTEL_TRACES_SAMPLER"),
+            (
+                &[("OTEL_TRACES_SAMPLER", "sometimes")],
+                "OTEL_TRACES_SAMPLER",
+            ),
             (
                 &[
                     ("OTEL_TRACES_SAMPLER", "traceidratio"),

@@ -134,7 +134,11 @@ impl Received {
     /// body is not gzip.
     pub fn body(&self) -> Vec<u8> {
         if self.header("content-encoding") == Some("gzip") {
-            assert_eq!(&self.raw[..2], b"\x1f\x8b", "a gzip body starts with the gzip magic");
+            assert_eq!(
+                &self.raw[..2],
+                b"\x1f\x8b",
+                "a gzip body starts with the gzip magic"
+            );
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(&self.raw[..])
                 .read_to_end(&mut out)

@@ -7,15 +7,16 @@ use axum::Router;
 
 use crate::auth::Auth;
 use crate::build_info::BuildInfo;
-use crate::client::parse_http_url;
+#[cfg(any(feature = "push", feature = "otlp"))]
+use crate::client::Outbound;
+#[cfg(any(feature = "push", feature = "otlp"))]
+use crate::config::parse_url;
 use crate::config::{ExporterKind, Settings};
 use crate::error::{ConfigError, Error};
-use crate::http::{MetricsServer, router};
-use crate::otlp::OtlpTarget;
-use crate::push::PushTarget;
+use crate::http::router;
 use crate::registry::Registry;
 use crate::rules::MetricMatcher;
-use crate::task::BackgroundTask;
+use crate::task::{BackgroundTask, spawn_export};
 
 /// Collects settings from code and from the environment.
 ///
@@ -85,47 +86,79 @@ impl ExporterBuilder {
         self
     }
 
-    /// Pushgateway base URL (`http://host:port`).
+    /// Pushes to the Pushgateway at `url` (`http://host:port` or `https://host:port`): selects
+    /// [`ExporterKind::Push`].
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] when the URL is not a plain `http://` URL with a host.
+    /// A [`ConfigError`] when the URL is not an `http://` or `https://` URL with a host.
+    #[cfg(feature = "push")]
     pub fn push_gateway(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.settings.push_url = Some(parse_http_url("push_gateway", url)?);
+        self.settings.push.url = Some(parse_url("push_gateway", url)?);
+        self.settings.kind = ExporterKind::Push;
         Ok(self)
     }
 
     /// Time between two pushes.
+    #[cfg(feature = "push")]
     pub fn push_interval(mut self, interval: Duration) -> Self {
-        self.settings.push_interval = interval;
+        self.settings.push.interval = interval;
         self
     }
 
-    /// Pushgateway `job` grouping label.
+    /// Pushgateway `job` grouping label (default: the service name).
+    #[cfg(feature = "push")]
     pub fn push_job(mut self, job: impl Into<String>) -> Self {
-        self.settings.push_job = Some(job.into());
+        self.settings.push.job = Some(job.into());
         self
     }
 
-    /// Pushgateway `instance` grouping label.
+    /// Pushgateway `instance` grouping label (default: the host name).
+    #[cfg(feature = "push")]
     pub fn push_instance(mut self, instance: impl Into<String>) -> Self {
-        self.settings.push_instance = Some(instance.into());
+        self.settings.push.instance = Some(instance.into());
         self
     }
 
-    /// Full OTLP/HTTP metrics URL, such as `http://localhost:4318/v1/metrics`.
+    /// Whether [`ExporterHandle::shutdown`] deletes this instance's group from the Pushgateway
+    /// instead of pushing a last time (default `false`).
+    #[cfg(feature = "push")]
+    pub fn push_delete_on_shutdown(mut self, delete: bool) -> Self {
+        self.settings.push.delete_on_shutdown = delete;
+        self
+    }
+
+    /// TLS, headers (e.g. [`Outbound::basic_auth`]), timeout and compression of pushes.
+    #[cfg(feature = "push")]
+    pub fn push_outbound(mut self, outbound: Outbound) -> Self {
+        self.settings.push.outbound = outbound;
+        self
+    }
+
+    /// Sends OTLP metrics to the full URL `url`, such as `https://collector:4318/v1/metrics`:
+    /// selects [`ExporterKind::Otlp`].
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] when the URL is not a plain `http://` URL with a host.
+    /// A [`ConfigError`] when the URL is not an `http://` or `https://` URL with a host.
+    #[cfg(feature = "otlp")]
     pub fn otlp_endpoint(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.settings.otlp_endpoint = parse_http_url("otlp_endpoint", url)?;
+        self.settings.otlp.endpoint = parse_url("otlp_endpoint", url)?;
+        self.settings.kind = ExporterKind::Otlp;
         Ok(self)
     }
 
     /// Time between two OTLP exports.
+    #[cfg(feature = "otlp")]
     pub fn otlp_interval(mut self, interval: Duration) -> Self {
-        self.settings.otlp_interval = interval;
+        self.settings.otlp.interval = interval;
+        self
+    }
+
+    /// TLS, headers, timeout and compression of OTLP exports.
+    #[cfg(feature = "otlp")]
+    pub fn otlp_outbound(mut self, outbound: Outbound) -> Self {
+        self.settings.otlp.outbound = outbound;
         self
     }
 
@@ -182,14 +215,17 @@ impl ExporterBuilder {
         self
     }
 
-    /// Checks the settings and creates the registry, with the HELP text and units of the
-    /// `mcp-metrics` names (`mcp_metrics::describe`) and the build info; starts nothing.
+    /// Checks the settings, reads certificate files and builds the HTTP client of push or
+    /// OTLP, and creates the registry, with the HELP text and units of the `mcp-metrics`
+    /// names (`mcp_metrics::describe`) and the build info; starts nothing.
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] for a missing or inconsistent setting.
+    /// A [`ConfigError`] for a missing or inconsistent setting, or a TLS configuration that
+    /// cannot be used.
     pub fn build(self) -> Result<Exporter, Error> {
         self.settings.validate()?;
+        let plan = Plan::new(&self.settings)?;
         let registry = Registry::new(self.settings.registry.clone());
         describe_facade_metrics(&registry);
         if let Some(info) = &self.settings.build_info {
@@ -198,6 +234,7 @@ impl ExporterBuilder {
         Ok(Exporter {
             registry,
             settings: self.settings,
+            plan,
         })
     }
 
@@ -211,11 +248,53 @@ impl ExporterBuilder {
     }
 }
 
+/// What [`Exporter::start`] will run, prepared (clients built) at build time.
+#[derive(Debug)]
+enum Plan {
+    Nothing,
+    Listen(SocketAddr),
+    #[cfg(feature = "push")]
+    Push(Box<crate::push::PushSink>, Duration),
+    #[cfg(feature = "otlp")]
+    Otlp(Box<crate::otlp::OtlpSink>, Duration),
+    Stdout(Duration),
+}
+
+impl Plan {
+    fn new(s: &Settings) -> Result<Self, ConfigError> {
+        Ok(match s.kind {
+            ExporterKind::None => Self::Nothing,
+            ExporterKind::Prometheus => s.listen.map_or(Self::Nothing, Self::Listen),
+            #[cfg(feature = "push")]
+            ExporterKind::Push => Self::Push(
+                Box::new(crate::push::PushSink::new(&s.push, s.service())?),
+                s.push.interval,
+            ),
+            #[cfg(feature = "otlp")]
+            ExporterKind::Otlp => {
+                let mut resource = vec![("service.name".to_owned(), s.service())];
+                if let Some(info) = &s.build_info {
+                    resource.push(("service.version".to_owned(), info.version.clone()));
+                }
+                Self::Otlp(
+                    Box::new(crate::otlp::OtlpSink::new(&s.otlp, resource)?),
+                    s.otlp.interval,
+                )
+            }
+            ExporterKind::Stdout => Self::Stdout(s.stdout_interval),
+            // Refused by `Settings::validate` when the feature is off.
+            #[allow(unreachable_patterns)]
+            _ => Self::Nothing,
+        })
+    }
+}
+
 /// A configured registry whose exporter has not started yet.
 #[derive(Debug)]
 pub struct Exporter {
     registry: Registry,
     settings: Settings,
+    plan: Plan,
 }
 
 impl Exporter {
@@ -234,67 +313,53 @@ impl Exporter {
         router(self.registry.clone(), self.settings.auth.clone())
     }
 
-    /// Starts the exporter (listener or background task) without touching the global
-    /// recorder: record through [`Exporter::registry`], e.g. with `metrics::with_local_recorder`.
+    /// Starts the exporter (listener or export loop) without touching the global recorder:
+    /// record through [`Exporter::registry`], e.g. with `metrics::with_local_recorder`.
     ///
     /// # Errors
     ///
     /// [`Error::NoRuntime`] outside a Tokio runtime (except for `none`, and Prometheus without
     /// a listener), [`Error::Bind`] when the listener cannot bind.
     pub fn start(self) -> Result<ExporterHandle, Error> {
-        let s = &self.settings;
-        let registry = self.registry.clone();
         let runtime = || tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime);
-        let mut handle = ExporterHandle {
-            registry: self.registry.clone(),
-            auth: s.auth.clone(),
-            server: None,
-            task: None,
+        let router = self.router();
+        let registry = self.registry.clone();
+        let task = match self.plan {
+            Plan::Nothing => None,
+            Plan::Listen(addr) => Some(BackgroundTask::serve(router, addr)?),
+            #[cfg(feature = "push")]
+            Plan::Push(sink, interval) => {
+                let runtime = runtime()?;
+                tracing::info!(
+                    url = %crate::task::Sink::destination(&*sink),
+                    "pushing metrics every {}",
+                    crate::task::human(interval)
+                );
+                Some(spawn_export(&runtime, "push", registry, *sink, interval))
+            }
+            #[cfg(feature = "otlp")]
+            Plan::Otlp(sink, interval) => {
+                let runtime = runtime()?;
+                tracing::info!(
+                    endpoint = %crate::task::Sink::destination(&*sink),
+                    "exporting metrics over OTLP every {}",
+                    crate::task::human(interval)
+                );
+                Some(spawn_export(&runtime, "otlp", registry, *sink, interval))
+            }
+            Plan::Stdout(interval) => Some(spawn_export(
+                &runtime()?,
+                "stdout",
+                registry,
+                crate::stdout::StdoutSink,
+                interval,
+            )),
         };
-        match s.kind {
-            ExporterKind::None => {}
-            ExporterKind::Prometheus => {
-                if let Some(addr) = s.listen {
-                    handle.server = Some(MetricsServer::start(self.router(), addr)?);
-                }
-            }
-            ExporterKind::Push => {
-                let url = s
-                    .push_url
-                    .clone()
-                    .ok_or_else(|| ConfigError::new("push_gateway", "", "no URL set"))?;
-                let job = s.push_job.clone().unwrap_or_else(|| s.service());
-                let target = PushTarget {
-                    url,
-                    interval: s.push_interval,
-                    job,
-                    instance: s.push_instance.clone(),
-                };
-                let task = crate::push::spawn(&runtime()?, registry, target)
-                    .map_err(|reason| ConfigError::new(crate::vars::PUSH_URL, "", reason))?;
-                handle.task = Some(task);
-            }
-            ExporterKind::Otlp => {
-                let mut resource = vec![("service.name".to_owned(), s.service())];
-                if let Some(info) = &s.build_info {
-                    resource.push(("service.version".to_owned(), info.version.clone()));
-                }
-                let target = OtlpTarget {
-                    endpoint: s.otlp_endpoint.clone(),
-                    interval: s.otlp_interval,
-                    resource,
-                };
-                handle.task = Some(crate::otlp::spawn(&runtime()?, registry, target));
-            }
-            ExporterKind::Stdout => {
-                handle.task = Some(crate::stdout::spawn(
-                    &runtime()?,
-                    registry,
-                    s.stdout_interval,
-                ));
-            }
-        }
-        Ok(handle)
+        Ok(ExporterHandle {
+            registry: self.registry,
+            auth: self.settings.auth,
+            task,
+        })
     }
 
     /// Starts the exporter and makes the registry (described with `mcp_metrics::describe`
@@ -327,15 +392,15 @@ fn describe_facade_metrics(registry: &Registry) {
     metrics::with_local_recorder(registry, mcp_metrics::describe);
 }
 
-/// A running exporter. Dropping it stops the listener or background task at once;
-/// [`ExporterHandle::shutdown`] stops gracefully (with a last push or OTLP export), and
-/// [`ExporterHandle::detach`] lets it run for the life of the runtime.
+/// A running exporter. Dropping it stops the listener or export loop at once;
+/// [`ExporterHandle::shutdown`] stops gracefully (with a last push or OTLP export, or the
+/// deletion of the Pushgateway group when configured), and [`ExporterHandle::detach`] lets it
+/// run for the life of the runtime.
 #[derive(Debug)]
 #[must_use = "dropping the handle stops the exporter; keep it, or call `.detach()`"]
 pub struct ExporterHandle {
     registry: Registry,
     auth: Option<Auth>,
-    server: Option<MetricsServer>,
     task: Option<BackgroundTask>,
 }
 
@@ -353,32 +418,26 @@ impl ExporterHandle {
 
     /// The address the standalone listener bound, if there is one.
     pub fn listen_addr(&self) -> Option<SocketAddr> {
-        self.server.as_ref().map(MetricsServer::local_addr)
+        self.task.as_ref().and_then(BackgroundTask::local_addr)
     }
 
-    /// Whether the listener or background task is alive; `true` for exporters that run
-    /// nothing (`none`, Prometheus without a listener). A background task only ends on
-    /// shutdown, so `false` here means it failed.
+    /// Whether the listener or export loop is alive; `true` for exporters that run nothing
+    /// (`none`, Prometheus without a listener). An export loop only ends on shutdown, so
+    /// `false` here means it failed.
     pub fn is_running(&self) -> bool {
-        self.server.as_ref().is_none_or(MetricsServer::is_running)
-            && self.task.as_ref().is_none_or(BackgroundTask::is_running)
+        self.task.as_ref().is_none_or(BackgroundTask::is_running)
     }
 
-    /// Lets the listener or background task run for as long as the Tokio runtime does.
+    /// Lets the listener or export loop run for as long as the Tokio runtime does.
     pub fn detach(mut self) {
-        if let Some(server) = self.server.take() {
-            server.detach();
-        }
         if let Some(task) = self.task.take() {
             task.detach();
         }
     }
 
-    /// Stops the listener or background task, after a last export for push and OTLP.
+    /// Stops the listener or export loop: the listener finishes its scrapes; push and OTLP
+    /// export once more (or the push group is deleted, when configured).
     pub async fn shutdown(mut self) {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
         if let Some(task) = self.task.take() {
             task.shutdown().await;
         }
@@ -428,6 +487,7 @@ mod tests {
         assert!(matches!(stdout.start(), Err(Error::NoRuntime)));
     }
 
+    #[cfg(feature = "push")]
     #[test]
     fn zero_intervals_are_refused_at_build() {
         let err = ExporterBuilder::new()
@@ -435,5 +495,45 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("push_interval"), "{err}");
+    }
+
+    #[cfg(feature = "push")]
+    #[test]
+    fn the_push_gateway_setter_selects_push() {
+        let exporter = ExporterBuilder::new()
+            .push_gateway("https://gw.example:9091")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(exporter.kind(), ExporterKind::Push);
+        // Code that chooses after the URL wins, as every setter applies in call order.
+        let exporter = ExporterBuilder::new()
+            .push_gateway("http://gw:9091")
+            .unwrap()
+            .exporter(ExporterKind::None)
+            .build()
+            .unwrap();
+        assert_eq!(exporter.kind(), ExporterKind::None);
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn the_otlp_endpoint_setter_selects_otlp() {
+        let exporter = ExporterBuilder::new()
+            .otlp_endpoint("https://collector:4318/v1/metrics")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(exporter.kind(), ExporterKind::Otlp);
+    }
+
+    #[cfg(not(feature = "push"))]
+    #[test]
+    fn push_in_a_pull_only_build_is_a_config_error() {
+        let err = ExporterBuilder::new()
+            .exporter(ExporterKind::Push)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("`push` feature"), "{err}");
     }
 }

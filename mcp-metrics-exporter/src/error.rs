@@ -24,6 +24,11 @@ impl ConfigError {
     }
 }
 
+/// Shows a secret by its length only, for errors and logs.
+pub(crate) fn hidden(secret: &str) -> String {
+    format!("<hidden, {} characters>", secret.chars().count())
+}
+
 /// Everything that can go wrong while building or installing an exporter.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,4 +1,5 @@
-//! Prometheus pull: an `axum` router serving `GET /metrics`, and a standalone listener.
+//! Prometheus pull: an `axum` router serving `GET /metrics` behind optional auth, and the
+//! standalone listener that serves it ([`BackgroundTask::serve`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,15 +8,15 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, StatusCode};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::auth::Auth;
 use crate::error::Error;
 use crate::registry::Registry;
 use crate::render::Format;
+use crate::task::BackgroundTask;
 
 /// The path scrapes are served on.
 pub const METRICS_PATH: &str = "/metrics";
@@ -54,24 +55,16 @@ async fn scrape(State(scrape): State<Arc<Scrape>>, headers: HeaderMap) -> Respon
     }
 }
 
-/// A standalone HTTP listener serving a router, stopped by [`MetricsServer::shutdown`] or
-/// when dropped (see [`MetricsServer::detach`] to keep it running).
-#[derive(Debug)]
-#[must_use = "dropping the server stops it; keep it, or call `.detach()`"]
-pub struct MetricsServer {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl MetricsServer {
-    /// Binds `addr` and serves `router` on a Tokio task.
+impl BackgroundTask {
+    /// Binds `addr` and serves `router` on a Tokio task: the standalone scrape listener.
+    /// Accepted connections have `TCP_NODELAY` set, so a response's small writes are not held
+    /// back until the scraper acknowledges the previous ones.
     ///
     /// # Errors
     ///
     /// [`Error::NoRuntime`] outside a Tokio runtime, [`Error::Bind`] when the address cannot
     /// be bound.
-    pub fn start(router: Router, addr: SocketAddr) -> Result<Self, Error> {
+    pub fn serve(router: Router, addr: SocketAddr) -> Result<Self, Error> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let bind_error = |source| Error::Bind { addr, source };
         let std_listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
@@ -81,58 +74,19 @@ impl MetricsServer {
             let _entered = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener).map_err(bind_error)?
         };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = runtime.spawn(async move {
-            let served = axum::serve(listener, router).with_graceful_shutdown(async {
-                // A dropped sender means the server was detached: serve forever.
-                if stopped.await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            });
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a scrape connection");
+            }
+        });
+        let task = Self::spawn(&runtime, "listener", Some(local), move |stop| async move {
+            let served = axum::serve(listener, router).with_graceful_shutdown(stop);
             if let Err(error) = served.await {
                 tracing::error!(%error, "metrics listener stopped");
             }
         });
         tracing::info!(addr = %local, "serving metrics on http://{local}{METRICS_PATH}");
-        Ok(Self {
-            addr: local,
-            stop: Some(stop),
-            task: Some(task),
-        })
-    }
-
-    /// The address actually bound (useful after binding port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Whether the listener task is still serving.
-    pub fn is_running(&self) -> bool {
-        self.task.as_ref().is_some_and(|t| !t.is_finished())
-    }
-
-    /// Lets the listener run for as long as the Tokio runtime does, without a handle.
-    pub fn detach(mut self) {
-        self.stop.take();
-        self.task.take();
-    }
-
-    /// Stops accepting connections, lets in-flight scrapes finish, and waits for the task.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        Ok(task)
     }
 }
 
@@ -308,7 +262,7 @@ mod tests {
     async fn bind_errors_name_the_address() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = taken.local_addr().unwrap();
-        let err = MetricsServer::start(router(registry(), None), addr).expect_err("port is taken");
+        let err = BackgroundTask::serve(router(registry(), None), addr).expect_err("port is taken");
         assert!(matches!(err, Error::Bind { .. }));
         assert!(err.to_string().contains(&addr.to_string()), "{err}");
     }
@@ -316,7 +270,50 @@ mod tests {
     #[test]
     fn starting_outside_a_runtime_is_an_error() {
         let addr = "127.0.0.1:0".parse().unwrap();
-        let err = MetricsServer::start(router(registry(), None), addr).expect_err("no runtime");
+        let err = BackgroundTask::serve(router(registry(), None), addr).expect_err("no runtime");
         assert!(matches!(err, Error::NoRuntime));
+    }
+
+    /// The `TCP_NODELAY` flag of this process's socket connected from `client` to `server`.
+    #[cfg(target_os = "linux")]
+    fn nodelay_of_accepted(server: SocketAddr, client: SocketAddr) -> Option<bool> {
+        use std::os::fd::BorrowedFd;
+        for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
+            let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            // SAFETY: only queried while this test holds every socket it opened; an fd closed
+            // meanwhile makes the calls below fail, nothing worse.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            let socket = socket2::SockRef::from(&fd);
+            let local = socket.local_addr().ok().and_then(|a| a.as_socket());
+            let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
+            if local == Some(server) && peer == Some(client) {
+                return socket.tcp_nodelay().ok();
+            }
+        }
+        None
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn accepted_scrape_connections_have_nodelay() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let server =
+            BackgroundTask::serve(router(registry(), None), "127.0.0.1:0".parse().unwrap())
+                .unwrap();
+        let addr = server.local_addr().unwrap();
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let client_addr = client.local_addr().unwrap();
+        // One full request makes sure the connection was accepted (and tapped).
+        client
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 12];
+        client.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        assert_eq!(nodelay_of_accepted(addr, client_addr), Some(true));
+        server.shutdown().await;
     }
 }

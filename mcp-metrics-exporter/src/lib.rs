@@ -1,5 +1,6 @@
 //! Exporters for `mcp-metrics`: a [`metrics::Recorder`] of its own and the ways out of it —
-//! Prometheus pull, Pushgateway, OTLP/HTTP, stdout.
+//! Prometheus pull, Pushgateway, OTLP/HTTP, stdout — plus, with the `telemetry` feature, the
+//! tracing pipeline.
 //!
 //! # The backend
 //!
@@ -17,22 +18,60 @@
 //!
 //! # Choosing an exporter
 //!
-//! | `MCP_METRICS_EXPORTER` | what happens |
-//! |---|---|
-//! | `prometheus` (default) | `GET /metrics` on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`, `off` for none), and [`ExporterHandle::router`] to merge into your own app |
-//! | `push` | PUT to `MCP_METRICS_PUSH_URL`/metrics/job/`MCP_METRICS_PUSH_JOB`\[/instance/`MCP_METRICS_PUSH_INSTANCE`\] every `MCP_METRICS_PUSH_INTERVAL` (default `15s`) |
-//! | `otlp` | POST protobuf to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`) every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000) |
-//! | `stdout` | prints the text format every `MCP_METRICS_STDOUT_INTERVAL`; for development only |
-//! | `none` | installs nothing; recording stays a no-op |
+//! | `MCP_METRICS_EXPORTER` | what happens | feature |
+//! |---|---|---|
+//! | `prometheus` (default) | `GET /metrics` on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`, `off` for none), and [`ExporterHandle::router`] to merge into your own app | always |
+//! | `push` | PUT to `MCP_METRICS_PUSH_URL`/metrics/job/`MCP_METRICS_PUSH_JOB`/instance/`MCP_METRICS_PUSH_INSTANCE` every `MCP_METRICS_PUSH_INTERVAL` (default `15s`); the instance defaults to the host name | `push` |
+//! | `otlp` | POST protobuf to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`) every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000) | `otlp` |
+//! | `stdout` | prints the text format every `MCP_METRICS_STDOUT_INTERVAL`; for development only | always |
+//! | `none` | installs nothing; recording stays a no-op | always |
 //!
 //! Scrapes can require `MCP_METRICS_BASIC_AUTH=user:password` or `MCP_METRICS_BEARER_TOKEN`;
 //! `MCP_METRICS_SERIES_LIMIT` sets the series limit. A bad value is an [`Error::Config`] that
-//! names the variable and the value (secrets are shown by length only). [`vars`] lists them.
+//! names the variable and the value (secrets are shown by length only). [`vars`] lists every
+//! variable.
 //!
 //! **Do not use `stdout` in an MCP server on the stdio transport:** standard output is that
-//! server's JSON-RPC channel. Push and OTLP run on a background task with capped exponential
-//! backoff; an unreachable destination never blocks or fails a tool call. They speak plain
-//! HTTP only (no TLS): point them at a local collector or gateway.
+//! server's JSON-RPC channel.
+//!
+//! # Push and OTLP: HTTPS, headers, timeout, gzip
+//!
+//! Push and OTLP run one export loop on a background task: render off the async workers, send,
+//! wait the interval; while sends fail, back off exponentially up to 5 minutes with one log line
+//! per failed attempt (`metrics export to https://… failed (certificate not trusted); retrying
+//! in 30s`) and one line on recovery. An unreachable destination never blocks or fails a tool
+//! call. [`ExporterHandle::shutdown`] exports once more, or, for push with
+//! `MCP_METRICS_PUSH_DELETE_ON_SHUTDOWN=true`, deletes this instance's group.
+//!
+//! Both speak HTTP and HTTPS (reqwest on rustls with the ring provider). [`Outbound`] holds
+//! what surrounds the URL, one [`TlsConfig`] type for every exporter, the OTLP trace exporter
+//! of the `telemetry` module included:
+//!
+//! | setting | OTLP (`OTEL_EXPORTER_OTLP_[METRICS_]…`) | Pushgateway (`MCP_METRICS_PUSH_…`) |
+//! |---|---|---|
+//! | CA bundle (PEM; replaces the system roots) | `CERTIFICATE` | `CA_CERTIFICATE` |
+//! | client certificate and key (mutual TLS) | `CLIENT_CERTIFICATE`, `CLIENT_KEY` | `CLIENT_CERTIFICATE`, `CLIENT_KEY` |
+//! | extra headers, `k=v,k2=v2`, percent-decoded | `HEADERS` | `HEADERS`, and `BASIC_AUTH=user:password` |
+//! | timeout per request | `TIMEOUT` (milliseconds, default 10000) | `TIMEOUT` (e.g. `10s`, the default) |
+//! | body compression | `COMPRESSION=gzip` or `none` | `COMPRESSION=gzip` or `none` |
+//!
+//! Without a CA bundle the platform's trust store is used. Certificate and key files are read
+//! when the exporter is built: a missing file, a file without a certificate or key, a key that
+//! does not fit its certificate, or a malformed header list is a [`ConfigError`] naming the
+//! variable, never a failure at the first export.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `push` | yes | the Pushgateway exporter |
+//! | `otlp` | yes | OTLP metrics over HTTP/protobuf |
+//! | `telemetry` | no | the `telemetry` module: spans over OTLP/HTTP, text or JSON logs with trace ids |
+//! | `telemetry-grpc` | no | OTLP spans over gRPC as well |
+//!
+//! With `default-features = false` the crate is pull-only: it compiles no HTTP client, no TLS
+//! and no protobuf code. No feature of this crate changes what `#[mcp_tool]` emits; to continue
+//! a client's trace from `_meta.traceparent`, enable `mcp-metrics/otel` in your own crate.
 //!
 //! # Usage
 //!
@@ -90,12 +129,15 @@
 mod auth;
 mod build_info;
 mod builder;
+#[cfg(feature = "_client")]
 mod client;
 mod config;
 mod error;
 mod histogram;
 mod http;
+#[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "push")]
 mod push;
 mod registry;
 mod render;
@@ -103,19 +145,22 @@ mod rules;
 mod sanitize;
 mod stdout;
 mod task;
-#[cfg(feature = "otel")]
+#[cfg(feature = "telemetry")]
 pub mod telemetry;
 
 pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;
 pub use crate::builder::{Exporter, ExporterBuilder, ExporterHandle};
+#[cfg(feature = "_client")]
+pub use crate::client::{Compression, DEFAULT_TIMEOUT, Outbound, TlsConfig};
 pub use crate::config::{DEFAULT_LISTEN, ExporterKind, vars};
 pub use crate::error::{ConfigError, Error};
 pub use crate::histogram::Buckets;
-pub use crate::http::{METRICS_PATH, MetricsServer, router};
+pub use crate::http::{METRICS_PATH, router};
 pub use crate::registry::Registry;
 pub use crate::render::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 pub use crate::rules::{DEFAULT_SERIES_LIMIT, MetricMatcher, RegistryConfig};
+pub use crate::task::BackgroundTask;
 
 /// Installs the exporter the environment chooses (see [`vars`]) with `build_info` exported as
 /// `mcp_build_info`: `install(build_info!())`.

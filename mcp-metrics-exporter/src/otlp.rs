@@ -1,12 +1,11 @@
 //! OTLP metrics over HTTP/protobuf: a snapshot of the registry as an
-//! `ExportMetricsServiceRequest` (cumulative temporality, explicit-bounds histograms) POSTed
-//! to `/v1/metrics` every interval.
+//! `ExportMetricsServiceRequest` (cumulative temporality, explicit-bounds histograms), POSTed
+//! to `/v1/metrics` every interval over HTTP or HTTPS, gzip-compressed if configured.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use http::{Method, Uri};
+use http::Method;
 use metrics::Unit;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -18,17 +17,10 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message as _;
 
 use crate::client::HttpClient;
+use crate::config::{OtlpSettings, vars};
+use crate::error::ConfigError;
 use crate::registry::{Family, Kind, Labels, Registry, Value};
-use crate::task::BackgroundTask;
-
-/// Where and how often to export, and the resource to describe.
-#[derive(Clone, Debug)]
-pub(crate) struct OtlpTarget {
-    pub(crate) endpoint: Uri,
-    pub(crate) interval: Duration,
-    /// Resource attributes, `service.name` first.
-    pub(crate) resource: Vec<(String, String)>,
-}
+use crate::task::Sink;
 
 fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
@@ -186,39 +178,54 @@ pub(crate) fn snapshot(
     }
 }
 
-/// Starts exporting `registry` to `target` on the current runtime.
-pub(crate) fn spawn(
-    runtime: &tokio::runtime::Handle,
-    registry: Registry,
-    target: OtlpTarget,
-) -> BackgroundTask {
-    let client = HttpClient::new();
-    let OtlpTarget {
-        endpoint,
-        interval,
-        resource,
-    } = target;
-    tracing::info!(%endpoint, interval_secs = interval.as_secs_f64(), "exporting metrics over OTLP/HTTP");
-    BackgroundTask::spawn(runtime, "otlp", interval, true, move || {
-        let registry = registry.clone();
-        let client = client.clone();
-        let endpoint = endpoint.clone();
-        let resource = resource.clone();
-        async move {
-            let body =
-                tokio::task::spawn_blocking(move || snapshot(&registry, &resource).encode_to_vec())
-                    .await
-                    .map_err(|e| format!("encoding failed: {e}"))?;
-            client
-                .send(
-                    Method::POST,
-                    &endpoint,
-                    "application/x-protobuf",
-                    Bytes::from(body),
-                )
-                .await
-        }
-    })
+/// The OTLP loop's destination: a collector's `/v1/metrics` endpoint.
+#[derive(Debug)]
+pub(crate) struct OtlpSink {
+    endpoint: reqwest::Url,
+    client: HttpClient,
+    /// Resource attributes, `service.name` first.
+    resource: Vec<(String, String)>,
+}
+
+impl OtlpSink {
+    /// Checks the settings and builds the client.
+    pub(crate) fn new(
+        settings: &OtlpSettings,
+        resource: Vec<(String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let shown = settings.endpoint.to_string();
+        let endpoint = reqwest::Url::parse(&shown)
+            .map_err(|e| ConfigError::new(vars::OTLP_METRICS_ENDPOINT, &shown, e.to_string()))?;
+        let client = HttpClient::new(vars::OTLP_METRICS_ENDPOINT, &settings.outbound)?;
+        Ok(Self {
+            endpoint,
+            client,
+            resource,
+        })
+    }
+}
+
+impl Sink for OtlpSink {
+    fn destination(&self) -> String {
+        self.endpoint.to_string()
+    }
+
+    fn render(&self, registry: &Registry) -> Vec<u8> {
+        self.client
+            .encode(snapshot(registry, &self.resource).encode_to_vec())
+    }
+
+    async fn send(&self, body: Vec<u8>) -> Result<(), String> {
+        self.client
+            .send(
+                Method::POST,
+                &self.endpoint,
+                Some("application/x-protobuf"),
+                body,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -1,18 +1,25 @@
-//! The periodic background loop shared by push, OTLP and stdout: fixed interval while
-//! exports succeed, capped exponential backoff while they fail, failures logged at a bounded
-//! rate. The loop owns nothing that recording touches, so a slow or dead destination never
+//! Background work of the exporter: [`BackgroundTask`], the one lifecycle of everything that
+//! runs beside the server (the scrape listener and the export loop: a stop signal, a join
+//! handle, detach, graceful shutdown, abort on drop), and the one export loop that push, OTLP
+//! and stdout share: render off the async workers, send, then wait the interval, or back off
+//! exponentially up to a cap while sends fail, with one log line per failed attempt and one on
+//! recovery. The loop owns nothing that recording touches, so a slow or dead destination never
 //! delays a tool call.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::registry::Registry;
+
 /// Longest wait between two attempts while the destination keeps failing.
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(300);
-/// Shortest time between two failure log lines of one exporter.
-const LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// Delay before the next attempt: the interval after a success, doubling per failure up to
 /// the cap (or the interval itself when it is longer than the cap).
@@ -50,118 +57,96 @@ impl Backoff {
     }
 }
 
-/// Logs export failures at most once per period, counting the ones it held back.
+/// Completes when [`BackgroundTask::shutdown`] asks the task to stop. After
+/// [`BackgroundTask::detach`] it never completes.
 #[derive(Debug)]
-struct FailureLog {
-    last: Option<Instant>,
-    held_back: u64,
+pub(crate) struct StopSignal {
+    receiver: oneshot::Receiver<()>,
+    detached: bool,
 }
 
-impl FailureLog {
-    fn failed(&mut self, exporter: &'static str, error: &str, retry_in: Duration) {
-        let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|last| now.duration_since(last) < LOG_EVERY)
-        {
-            self.held_back += 1;
-            return;
+impl Future for StopSignal {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.detached {
+            return Poll::Pending;
         }
-        tracing::warn!(
-            exporter,
-            error,
-            retry_in_secs = retry_in.as_secs_f64(),
-            failures_not_logged = self.held_back,
-            "metrics export failed; recording goes on and the export will be retried"
-        );
-        self.last = Some(now);
-        self.held_back = 0;
+        match Pin::new(&mut self.receiver).poll(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(()),
+            // The sender was dropped without a word: detached, so run on.
+            Poll::Ready(Err(_)) => {
+                self.detached = true;
+                Poll::Pending
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
-/// A background exporter task, stopped by [`BackgroundTask::shutdown`] or on drop.
+/// A running piece of the exporter: the standalone scrape listener or the export loop.
+///
+/// [`BackgroundTask::shutdown`] stops it gracefully (the listener finishes its scrapes, the
+/// export loop makes its last export or deletes its Pushgateway group), dropping it stops it at
+/// once, and [`BackgroundTask::detach`] lets it run for as long as the Tokio runtime does.
 #[derive(Debug)]
-pub(crate) struct BackgroundTask {
+#[must_use = "dropping the task stops it; keep it, or call `.detach()`"]
+pub struct BackgroundTask {
+    name: &'static str,
+    addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl BackgroundTask {
-    /// Spawns the loop that calls `export` every `interval` on the current runtime. When
-    /// `flush_on_stop` is set, a graceful shutdown makes one last attempt.
+    /// Spawns `body` on `runtime`; the body ends when its [`StopSignal`] completes.
     pub(crate) fn spawn<F, Fut>(
         runtime: &tokio::runtime::Handle,
-        exporter: &'static str,
-        interval: Duration,
-        flush_on_stop: bool,
-        mut export: F,
+        name: &'static str,
+        addr: Option<SocketAddr>,
+        body: F,
     ) -> Self
     where
-        F: FnMut() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), String>> + Send,
+        F: FnOnce(StopSignal) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
     {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = runtime.spawn(async move {
-            // Completes on a stop request; a dropped sender means detached, so never.
-            let stop_requested = async {
-                if stopped.await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
-            tokio::pin!(stop_requested);
-            let mut backoff = Backoff::new(interval, BACKOFF_CAP);
-            let mut log = FailureLog {
-                last: None,
-                held_back: 0,
-            };
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep(backoff.delay()) => {}
-                    () = &mut stop_requested => {
-                        if flush_on_stop && let Err(error) = export().await {
-                            tracing::warn!(exporter, %error, "final metrics export failed");
-                        }
-                        return;
-                    }
-                }
-                match export().await {
-                    Ok(()) => {
-                        if backoff.failures() > 0 {
-                            tracing::info!(
-                                exporter,
-                                failures = backoff.failures(),
-                                "metrics export recovered"
-                            );
-                        }
-                        backoff.succeeded();
-                    }
-                    Err(error) => {
-                        backoff.failed();
-                        log.failed(exporter, &error, backoff.delay());
-                    }
-                }
-            }
-        });
+        let (stop, receiver) = oneshot::channel();
+        let task = runtime.spawn(body(StopSignal {
+            receiver,
+            detached: false,
+        }));
         Self {
+            name,
+            addr,
             stop: Some(stop),
             task: Some(task),
         }
     }
 
-    /// Whether the loop is still going (it only ends on shutdown, or if it panicked).
-    pub(crate) fn is_running(&self) -> bool {
+    /// What runs: `listener`, `push`, `otlp` or `stdout`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The address a listener bound (useful after binding port 0); `None` for export loops.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// Whether the task is still going (it only ends on shutdown, or if it failed).
+    pub fn is_running(&self) -> bool {
         self.task.as_ref().is_some_and(|t| !t.is_finished())
     }
 
-    /// Lets the loop run for as long as the Tokio runtime does, without a handle.
-    pub(crate) fn detach(mut self) {
-        // Dropping the sender without sending never completes `stop_requested`.
+    /// Lets the task run for as long as the Tokio runtime does, without a handle.
+    pub fn detach(mut self) {
+        // Dropping the sender without sending never completes the stop signal.
         self.stop.take();
         self.task.take();
     }
 
-    /// Asks the loop to stop (after a last export when configured) and waits for it.
-    pub(crate) async fn shutdown(mut self) {
+    /// Asks the task to stop, lets it finish its last step, and waits for it.
+    pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -179,10 +164,137 @@ impl Drop for BackgroundTask {
     }
 }
 
+/// `500ms`, `1.6s`, `30s`, `2m30s`, `1h`: a delay for a log line.
+pub(crate) fn human(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    if ms < 60_000 && !ms.is_multiple_of(1000) {
+        return format!("{}s", ms as f64 / 1000.0);
+    }
+    let secs = d.as_secs();
+    match (secs / 3600, secs % 3600 / 60, secs % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+/// What an export loop does on a graceful shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnStop {
+    /// One last export, so that the final counts get out.
+    Export,
+    /// Remove what was exported (the Pushgateway group of this instance).
+    #[cfg_attr(not(feature = "push"), allow(dead_code))]
+    Remove,
+    /// Nothing.
+    Nothing,
+}
+
+/// One destination of the export loop.
+pub(crate) trait Sink: Send + Sync + 'static {
+    /// Where data goes, for log lines: a URL or `standard output`.
+    fn destination(&self) -> String;
+
+    /// Renders the registry into one request body, compressed if configured. CPU work: the
+    /// loop runs it on a blocking thread.
+    fn render(&self, registry: &Registry) -> Vec<u8>;
+
+    /// Sends one rendered body.
+    fn send(&self, body: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// The last step on a graceful shutdown.
+    fn on_stop(&self) -> OnStop {
+        OnStop::Export
+    }
+
+    /// Removes what was exported; called on shutdown when [`Sink::on_stop`] says so.
+    fn remove(&self) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// Renders on a blocking thread, then sends.
+async fn export_once<S: Sink>(sink: &Arc<S>, registry: &Registry) -> Result<(), String> {
+    let (render_sink, registry) = (sink.clone(), registry.clone());
+    let body = tokio::task::spawn_blocking(move || render_sink.render(&registry))
+        .await
+        .map_err(|e| format!("rendering failed: {e}"))?;
+    sink.send(body).await
+}
+
+/// Starts the export loop of `sink` on `runtime`.
+pub(crate) fn spawn_export<S: Sink>(
+    runtime: &tokio::runtime::Handle,
+    name: &'static str,
+    registry: Registry,
+    sink: S,
+    interval: Duration,
+) -> BackgroundTask {
+    let sink = Arc::new(sink);
+    BackgroundTask::spawn(runtime, name, None, move |stop| {
+        export_loop(stop, sink, registry, interval)
+    })
+}
+
+async fn export_loop<S: Sink>(
+    mut stop: StopSignal,
+    sink: Arc<S>,
+    registry: Registry,
+    interval: Duration,
+) {
+    let destination = sink.destination();
+    let mut backoff = Backoff::new(interval, BACKOFF_CAP);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break,
+            () = tokio::time::sleep(backoff.delay()) => {}
+        }
+        match export_once(&sink, &registry).await {
+            Ok(()) => {
+                if backoff.failures() > 0 {
+                    tracing::info!(
+                        destination = %destination,
+                        failures = backoff.failures(),
+                        "metrics export to {destination} recovered after {} failed attempts",
+                        backoff.failures()
+                    );
+                }
+                backoff.succeeded();
+            }
+            Err(cause) => {
+                backoff.failed();
+                let retry_in = human(backoff.delay());
+                tracing::warn!(
+                    destination = %destination,
+                    failures = backoff.failures(),
+                    "metrics export to {destination} failed ({cause}); retrying in {retry_in}"
+                );
+            }
+        }
+    }
+    let last = match sink.on_stop() {
+        OnStop::Export => export_once(&sink, &registry).await,
+        OnStop::Remove => sink.remove().await,
+        OnStop::Nothing => Ok(()),
+    };
+    if let Err(cause) = last {
+        tracing::warn!(
+            destination = %destination,
+            "final metrics export to {destination} failed ({cause})"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
@@ -203,54 +315,19 @@ mod tests {
         assert_eq!(b.delay(), Duration::from_secs(15));
     }
 
-    fn counting_task(flush_on_stop: bool, fail: bool) -> (BackgroundTask, Arc<AtomicUsize>) {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let seen = calls.clone();
-        let runtime = tokio::runtime::Handle::current();
-        let task = BackgroundTask::spawn(
-            &runtime,
-            "test",
-            Duration::from_millis(5),
-            flush_on_stop,
-            move || {
-                seen.fetch_add(1, Ordering::SeqCst);
-                async move { if fail { Err("down".to_owned()) } else { Ok(()) } }
-            },
-        );
-        (task, calls)
-    }
-
-    #[tokio::test]
-    async fn a_detached_task_keeps_exporting() {
-        let (task, calls) = counting_task(false, false);
-        task.detach();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let before = calls.load(Ordering::SeqCst);
-        assert!(before >= 2, "{before}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(calls.load(Ordering::SeqCst) > before);
-    }
-
-    #[tokio::test]
-    async fn shutdown_flushes_once_and_drop_stops() {
-        let (task, calls) = counting_task(true, false);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(task.is_running());
-        let before = calls.load(Ordering::SeqCst);
-        task.shutdown().await;
-        assert_eq!(calls.load(Ordering::SeqCst), before + 1, "one final export");
-
-        let (task, calls) = counting_task(false, true);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        drop(task);
-        tokio::task::yield_now().await;
-        let after_drop = calls.load(Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(
-            calls.load(Ordering::SeqCst),
-            after_drop,
-            "no export after drop"
-        );
+    #[test]
+    fn delays_read_well() {
+        let cases = [
+            (Duration::from_millis(250), "250ms"),
+            (Duration::from_millis(1600), "1.6s"),
+            (Duration::from_secs(30), "30s"),
+            (Duration::from_secs(120), "2m"),
+            (Duration::from_secs(150), "2m30s"),
+            (Duration::from_secs(3600), "1h"),
+        ];
+        for (d, text) in cases {
+            assert_eq!(human(d), text);
+        }
     }
 
     #[test]
@@ -258,5 +335,99 @@ mod tests {
         let mut b = Backoff::new(Duration::from_secs(600), Duration::from_secs(300));
         b.failed();
         assert_eq!(b.delay(), Duration::from_secs(600));
+    }
+
+    /// Counts sends and removals; fails while `fail` is set.
+    #[derive(Default)]
+    struct Counting {
+        sends: AtomicUsize,
+        removals: AtomicUsize,
+        fail: std::sync::atomic::AtomicBool,
+        on_stop: Mutex<Option<OnStop>>,
+    }
+
+    impl Sink for Arc<Counting> {
+        fn destination(&self) -> String {
+            "test://sink".into()
+        }
+        fn render(&self, _: &Registry) -> Vec<u8> {
+            Vec::new()
+        }
+        fn send(&self, _: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send {
+            self.sends.fetch_add(1, Ordering::SeqCst);
+            let fail = self.fail.load(Ordering::SeqCst);
+            async move { if fail { Err("down".to_owned()) } else { Ok(()) } }
+        }
+        fn on_stop(&self) -> OnStop {
+            self.on_stop.lock().unwrap().unwrap_or(OnStop::Export)
+        }
+        fn remove(&self) -> impl Future<Output = Result<(), String>> + Send {
+            self.removals.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        }
+    }
+
+    fn start(sink: &Arc<Counting>) -> BackgroundTask {
+        spawn_export(
+            &tokio::runtime::Handle::current(),
+            "test",
+            Registry::default(),
+            sink.clone(),
+            Duration::from_millis(5),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_detached_task_keeps_exporting() {
+        let sink = Arc::new(Counting::default());
+        start(&sink).detach();
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        let before = sink.sends.load(Ordering::SeqCst);
+        assert!(before >= 2, "{before}");
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(sink.sends.load(Ordering::SeqCst) > before);
+    }
+
+    #[tokio::test]
+    async fn shutdown_exports_once_more_and_drop_stops() {
+        let sink = Arc::new(Counting::default());
+        let task = start(&sink);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(task.is_running());
+        assert_eq!(task.name(), "test");
+        assert_eq!(task.local_addr(), None);
+        let before = sink.sends.load(Ordering::SeqCst);
+        task.shutdown().await;
+        assert_eq!(
+            sink.sends.load(Ordering::SeqCst),
+            before + 1,
+            "one final export"
+        );
+
+        let sink = Arc::new(Counting::default());
+        sink.fail.store(true, Ordering::SeqCst);
+        let task = start(&sink);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        drop(task);
+        tokio::task::yield_now().await;
+        let after_drop = sink.sends.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            sink.sends.load(Ordering::SeqCst),
+            after_drop,
+            "no export after drop"
+        );
+    }
+
+    #[tokio::test]
+    async fn shutdown_removes_instead_of_exporting_when_asked() {
+        let sink = Arc::new(Counting::default());
+        *sink.on_stop.lock().unwrap() = Some(OnStop::Remove);
+        let task = start(&sink);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let before = sink.sends.load(Ordering::SeqCst);
+        task.shutdown().await;
+        assert_eq!(sink.sends.load(Ordering::SeqCst), before);
+        assert_eq!(sink.removals.load(Ordering::SeqCst), 1);
     }
 }

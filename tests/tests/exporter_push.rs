@@ -10,6 +10,30 @@ use mcp_metrics_exporter::{ExporterBuilder, ExporterKind};
 use metrics::{counter, histogram, with_local_recorder};
 use tokio::sync::mpsc;
 
+/// Log lines captured by the global subscriber of this test binary.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn lines_naming(&self, needle: &str) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 /// A port that was bound and released, so nothing listens there.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -27,6 +51,17 @@ struct Received {
 /// Accepts any request on 127.0.0.1 and forwards it to the returned channel; stops when the
 /// returned sender is dropped or sent to.
 async fn receiver() -> (
+    std::net::SocketAddr,
+    mpsc::UnboundedReceiver<Received>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    receiver_on(0).await
+}
+
+/// [`receiver`] on a given port.
+async fn receiver_on(
+    port: u16,
+) -> (
     std::net::SocketAddr,
     mpsc::UnboundedReceiver<Received>,
     tokio::sync::oneshot::Sender<()>,
@@ -53,7 +88,7 @@ async fn receiver() -> (
             ""
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind receiver");
     let addr = listener.local_addr().expect("addr");
@@ -180,4 +215,61 @@ async fn pushes_reach_the_grouping_key_path() {
     assert!(handle.is_running());
     handle.shutdown().await;
     let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_logged_once_per_attempt_and_recovery_once() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish(),
+    )
+    .expect("the only global subscriber of this binary");
+    let port = closed_port();
+    let exporter = ExporterBuilder::new()
+        .push_gateway(&format!("http://127.0.0.1:{port}"))
+        .expect("valid url")
+        .push_instance("late")
+        .push_interval(Duration::from_millis(50))
+        .build()
+        .expect("valid settings");
+    let url = format!("http://127.0.0.1:{port}/metrics/job/unknown_service/instance/late");
+    let handle = exporter.start().expect("push task starts");
+    // Attempts at about 50, 150 and 350 ms fail; the gateway comes up at 500 ms.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, mut received, stop) = receiver_on(port).await;
+    tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a push arrives once the gateway is up")
+        .expect("receiver is open");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while logs.lines_naming("recovered").is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.shutdown().await;
+    let _ = stop.send(());
+
+    let lines = logs.lines_naming(&url);
+    let failures: Vec<&String> = lines.iter().filter(|l| l.contains("WARN")).collect();
+    assert!(failures.len() >= 2, "{lines:#?}");
+    for (step, line) in failures.iter().enumerate() {
+        let expected = format!(
+            "metrics export to {url} failed (connection refused); retrying in {}ms",
+            100 << step
+        );
+        assert!(line.contains(&expected), "{line}\nexpected: {expected}");
+    }
+    let recovered: Vec<&String> = lines.iter().filter(|l| l.contains("recovered")).collect();
+    assert_eq!(recovered.len(), 1, "{lines:#?}");
+    assert!(
+        recovered[0].contains(&format!(
+            "metrics export to {url} recovered after {} failed attempts",
+            failures.len()
+        )),
+        "{}",
+        recovered[0]
+    );
 }

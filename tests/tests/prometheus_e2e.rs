@@ -2,7 +2,7 @@
 //! with and without basic auth, and its HTTP API returns exactly the counts the calls produced.
 
 use mcp_metrics::{ErrorKind, mcp_tool};
-use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, MetricsServer, build_info, router};
+use mcp_metrics_exporter::{BackgroundTask, ExporterBuilder, ExporterKind, build_info, router};
 use mcp_metrics_tests::harness::Prometheus;
 use std::time::Duration;
 
@@ -72,12 +72,12 @@ async fn prometheus_scrapes_exact_counts_with_and_without_auth() {
         .expect("install the exporter");
     let with_auth = exporter.listen_addr().expect("listener");
     // The same registry, served without auth on a second listener.
-    let open = MetricsServer::start(
+    let open = BackgroundTask::serve(
         router(exporter.registry().clone(), None),
         "127.0.0.1:0".parse().unwrap(),
     )
     .expect("second listener");
-    let without_auth = open.local_addr();
+    let without_auth = open.local_addr().expect("a listener has an address");
 
     make_calls();
     for _ in 0..2 {

@@ -362,3 +362,88 @@ async fn collector_down_never_blocks_tool_calls() {
     // Shutting down tries the export once more and gives up; it returns.
     telemetry.shutdown();
 }
+
+/// Serves `Calc` under a pipeline configured from `vars`, makes one call with a sampled
+/// `traceparent` and one without, and returns the spans the receiver got.
+async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
+    let receiver = Receiver::start();
+    let endpoint = format!("http://{}/v1/traces", receiver.addr);
+    let lookup = |name: &str| {
+        if name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" {
+            return Some(endpoint.clone());
+        }
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let (subscriber, telemetry) = TelemetryBuilder::from_lookup("sampling", &lookup)
+        .unwrap()
+        .log_format(LogFormat::Off)
+        .build()
+        .unwrap();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let s = Instrumented::new(Calc {
+            tool_router: Calc::tool_router(),
+        })
+        .serve(server_io)
+        .await
+        .unwrap();
+        s.waiting().await.unwrap();
+    });
+    let client = Client.serve(client_io).await.unwrap();
+    let traceparent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
+    assert!(call(&client, 2, Some(&traceparent)).await);
+    assert!(call(&client, 5, None).await);
+    client.cancel().await.unwrap();
+    server.await.unwrap();
+    telemetry.shutdown();
+    receiver.spans.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sampling_follows_otel_traces_sampler() {
+    // 1 %-style sampling with a ratio of 0: new traces are dropped, but a client's sampled
+    // trace is continued (parent-based).
+    let spans = spans_with_sampler(&[
+        ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0"),
+    ])
+    .await;
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "request and tool span of the traced call: {names:?}"
+    );
+    assert!(
+        spans.iter().all(|s| hex(&s.trace_id) == TRACE_ID),
+        "{names:?}"
+    );
+
+    // The same ratio without the parent rule drops the client's trace too.
+    let spans = spans_with_sampler(&[
+        ("OTEL_TRACES_SAMPLER", "traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0"),
+    ])
+    .await;
+    assert!(
+        spans.is_empty(),
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+
+    // always_on records both calls (and the session's other requests).
+    let spans = spans_with_sampler(&[("OTEL_TRACES_SAMPLER", "always_on")]).await;
+    let calls = spans
+        .iter()
+        .filter(|s| s.name == "tools/call divide")
+        .count();
+    assert_eq!(
+        calls,
+        4,
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+}

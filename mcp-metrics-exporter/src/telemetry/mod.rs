@@ -1,16 +1,27 @@
 //! The tracing pipeline of an MCP server, chosen at startup: spans exported over OTLP (or printed,
-//! or only used for ids), and logs as text or as JSON lines that carry the current `trace_id` and
-//! `span_id`.
+//! or only used for ids), sampled as the OpenTelemetry specification defines, and logs as text or
+//! as JSON lines that carry the current `trace_id` and `span_id`.
 //!
 //! | variable | values |
 //! |---|---|
-//! | `OTEL_TRACES_EXPORTER` | `otlp` (default when an OTLP endpoint is set), `stdout`, `none` (default otherwise) |
+//! | `OTEL_TRACES_EXPORTER` | `otlp` (default when an OTLP endpoint is set), `console`/`stdout`, `none` (default otherwise) |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | the full URL of the traces endpoint |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is appended for HTTP |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (default) or `grpc` (feature `otel-grpc`) |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is appended for HTTP, used as is for gRPC |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf` (default; endpoint `http://localhost:4318/v1/traces`) or `grpc` (feature `telemetry-grpc`; endpoint `http://localhost:4317`) |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` | PEM CA bundle that replaces the system roots |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`, `…_CLIENT_KEY` | PEM client certificate and key (mutual TLS) |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | `key=value,key2=value2`, percent-decoded |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | milliseconds per export (default 10000) |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip` or `none` (default) |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default), `parentbased_always_off`, `parentbased_traceidratio`; the ratio (default 1) |
 //! | `OTEL_SERVICE_NAME` | the `service.name` resource attribute |
 //! | `MCP_LOG_FORMAT` | `text` (default), `json` or `off` |
 //! | `RUST_LOG` | the log and span filter (default `info`) |
+//! | `NO_COLOR` | no colours in text logs (they are only used when standard error is a terminal) |
+//!
+//! The signal-specific `…_TRACES_…` variable wins over the generic one. HTTPS, the CA bundle,
+//! the client certificate, headers, timeout and gzip apply to HTTP/protobuf and to gRPC alike,
+//! through the same [`TlsConfig`](crate::TlsConfig) as the metrics exporters.
 //!
 //! Spans leave through a batch processor with a bounded queue: when the collector is down, spans
 //! are dropped past the queue and tool calls never wait for the exporter.
@@ -18,16 +29,23 @@
 //! ```no_run
 //! # fn main() -> Result<(), mcp_metrics_exporter::Error> {
 //! let telemetry = mcp_metrics_exporter::telemetry::TelemetryBuilder::from_env("my-server")?.init()?;
-//! // ... serve MCP; request spans continue the client's trace from `_meta.traceparent` ...
+//! // ... serve MCP; with `mcp-metrics/otel`, request spans continue the client's trace from
+//! // `_meta.traceparent` ...
 //! telemetry.shutdown(); // flushes the spans still queued
 //! # Ok(()) }
 //! ```
 //!
-//! Logs go to standard error, which keeps standard output free for stdio MCP servers.
+//! Logs go to standard error, which keeps standard output free for stdio MCP servers. They carry
+//! no colour escapes unless standard error is a terminal: MCP hosts write a stdio server's
+//! standard error into log files.
 
 mod json;
 
-use crate::{ConfigError, Error};
+use std::io::IsTerminal as _;
+
+use crate::client::Outbound;
+use crate::config::{OTLP_TRACES, apply_otlp_outbound, pick, vars};
+use crate::{Compression, ConfigError, Error};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
@@ -53,8 +71,80 @@ pub enum TracesExporter {
 pub enum OtlpProtocol {
     /// Protobuf over HTTP, to `/v1/traces`.
     HttpProtobuf,
-    /// gRPC (feature `otel-grpc`).
+    /// gRPC (feature `telemetry-grpc`).
     Grpc,
+}
+
+impl OtlpProtocol {
+    /// The OpenTelemetry default endpoint of the traces signal over this protocol.
+    pub fn default_endpoint(self) -> &'static str {
+        match self {
+            Self::HttpProtobuf => "http://localhost:4318/v1/traces",
+            Self::Grpc => "http://localhost:4317",
+        }
+    }
+}
+
+/// Which spans are recorded and exported, as `OTEL_TRACES_SAMPLER` names them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampler {
+    /// Every span.
+    AlwaysOn,
+    /// No span.
+    AlwaysOff,
+    /// This share (0 to 1) of traces, decided from the trace id.
+    TraceIdRatio(f64),
+    /// The parent's decision; root spans always.
+    ParentBasedAlwaysOn,
+    /// The parent's decision; root spans never.
+    ParentBasedAlwaysOff,
+    /// The parent's decision; root spans at this ratio (e.g. `0.01` for 1 %).
+    ParentBasedTraceIdRatio(f64),
+}
+
+impl Sampler {
+    fn to_sdk(self) -> opentelemetry_sdk::trace::Sampler {
+        use opentelemetry_sdk::trace::Sampler as S;
+        match self {
+            Self::AlwaysOn => S::AlwaysOn,
+            Self::AlwaysOff => S::AlwaysOff,
+            Self::TraceIdRatio(r) => S::TraceIdRatioBased(r),
+            Self::ParentBasedAlwaysOn => S::ParentBased(Box::new(S::AlwaysOn)),
+            Self::ParentBasedAlwaysOff => S::ParentBased(Box::new(S::AlwaysOff)),
+            Self::ParentBasedTraceIdRatio(r) => S::ParentBased(Box::new(S::TraceIdRatioBased(r))),
+        }
+    }
+
+    /// Reads `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
+    fn from_vars(name: &str, arg: Option<&str>) -> Result<Self, ConfigError> {
+        let ratio = || -> Result<f64, ConfigError> {
+            let Some(arg) = arg else { return Ok(1.0) };
+            match arg.trim().parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+                _ => Err(ConfigError::new(
+                    vars::OTEL_TRACES_SAMPLER_ARG,
+                    arg,
+                    "expected a ratio from 0 to 1, such as 0.01",
+                )),
+            }
+        };
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "always_on" => Self::AlwaysOn,
+            "always_off" => Self::AlwaysOff,
+            "traceidratio" => Self::TraceIdRatio(ratio()?),
+            "parentbased_always_on" => Self::ParentBasedAlwaysOn,
+            "parentbased_always_off" => Self::ParentBasedAlwaysOff,
+            "parentbased_traceidratio" => Self::ParentBasedTraceIdRatio(ratio()?),
+            _ => {
+                return Err(ConfigError::new(
+                    vars::OTEL_TRACES_SAMPLER,
+                    name,
+                    "expected always_on, always_off, traceidratio, parentbased_always_on, \
+                     parentbased_always_off or parentbased_traceidratio",
+                ));
+            }
+        })
+    }
 }
 
 /// How logs are written to standard error.
@@ -78,63 +168,83 @@ pub struct TelemetryBuilder {
     exporter: TracesExporter,
     endpoint: Option<String>,
     protocol: OtlpProtocol,
+    outbound: Outbound,
+    sampler: Sampler,
     log_format: LogFormat,
     filter: String,
     max_queue_size: usize,
+    no_color: bool,
+    ansi: Option<bool>,
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    std::env::var(name).ok()
+}
+
+/// Whether text logs use colour: when forced, else only on a terminal without `NO_COLOR`.
+fn use_colour(forced: Option<bool>, no_color: bool, is_terminal: bool) -> bool {
+    forced.unwrap_or(!no_color && is_terminal)
 }
 
 impl TelemetryBuilder {
-    /// Defaults: no span export, text logs, filter `info`.
+    /// Defaults: no span export, parent-based sampling that records every root span, text
+    /// logs, filter `info`.
     pub fn new(service_name: impl Into<String>) -> Self {
         TelemetryBuilder {
             service_name: service_name.into(),
             exporter: TracesExporter::None,
             endpoint: None,
             protocol: OtlpProtocol::HttpProtobuf,
+            outbound: Outbound::new(),
+            sampler: Sampler::ParentBasedAlwaysOn,
             log_format: LogFormat::Text,
             filter: "info".into(),
             max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
+            no_color: false,
+            ansi: None,
         }
     }
 
     /// Reads the variables in the [module docs](self); `service_name` applies when
     /// `OTEL_SERVICE_NAME` is unset.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first variable with a bad value, an unreadable certificate
+    /// or key file, or a malformed header list.
     pub fn from_env(service_name: impl Into<String>) -> Result<Self, ConfigError> {
         Self::from_lookup(service_name, &env)
     }
 
-    /// As [`from_env`](Self::from_env), reading variables through `lookup`.
+    /// As [`from_env`](Self::from_env), reading variables through `lookup`. Empty values
+    /// count as unset.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
     pub fn from_lookup(
         service_name: impl Into<String>,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let mut b = Self::new(lookup("OTEL_SERVICE_NAME").unwrap_or_else(|| service_name.into()));
-        let protocol = lookup("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            .or_else(|| lookup("OTEL_EXPORTER_OTLP_PROTOCOL"));
-        if let Some(p) = protocol {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut b = Self::new(get(vars::OTEL_SERVICE_NAME).unwrap_or_else(|| service_name.into()));
+        if let Some((var, p)) = pick(&get, vars::OTLP_TRACES_PROTOCOL, vars::OTLP_PROTOCOL) {
             b.protocol = match p.trim() {
                 "http/protobuf" => OtlpProtocol::HttpProtobuf,
                 "grpc" => OtlpProtocol::Grpc,
-                other => {
+                _ => {
                     return Err(ConfigError::new(
-                        "OTEL_EXPORTER_OTLP_PROTOCOL",
-                        other,
+                        var,
+                        &p,
                         "expected `http/protobuf` or `grpc`",
                     ));
                 }
             };
         }
-        b.endpoint = match (
-            lookup("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-            lookup("OTEL_EXPORTER_OTLP_ENDPOINT"),
-        ) {
-            (Some(full), _) => Some(check_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &full)?),
+        b.endpoint = match (get(vars::OTLP_TRACES_ENDPOINT), get(vars::OTLP_ENDPOINT)) {
+            (Some(full), _) => Some(check_url(vars::OTLP_TRACES_ENDPOINT, &full)?),
             (None, Some(base)) => {
-                let base = check_url("OTEL_EXPORTER_OTLP_ENDPOINT", &base)?;
+                let base = check_url(vars::OTLP_ENDPOINT, &base)?;
                 Some(match b.protocol {
                     OtlpProtocol::HttpProtobuf => {
                         format!("{}/v1/traces", base.trim_end_matches('/'))
@@ -144,48 +254,57 @@ impl TelemetryBuilder {
             }
             (None, None) => None,
         };
-        b.exporter = match lookup("OTEL_TRACES_EXPORTER").as_deref().map(str::trim) {
-            Some("otlp") => {
-                if b.endpoint.is_none() {
-                    b.endpoint = Some("http://127.0.0.1:4318/v1/traces".into());
-                }
-                TracesExporter::Otlp
-            }
+        b.outbound = apply_otlp_outbound(&get, &OTLP_TRACES, Outbound::new())?;
+        b.exporter = match get(vars::OTEL_TRACES_EXPORTER).as_deref().map(str::trim) {
+            Some("otlp") => TracesExporter::Otlp,
             Some("stdout" | "console") => TracesExporter::Stdout,
             Some("none") => TracesExporter::None,
             None if b.endpoint.is_some() => TracesExporter::Otlp,
             None => TracesExporter::None,
             Some(other) => {
                 return Err(ConfigError::new(
-                    "OTEL_TRACES_EXPORTER",
+                    vars::OTEL_TRACES_EXPORTER,
                     other,
-                    "expected `otlp`, `stdout` or `none`",
+                    "expected `otlp`, `console`, `stdout` or `none`",
                 ));
             }
         };
-        if let Some(f) = lookup("MCP_LOG_FORMAT") {
+        if b.exporter == TracesExporter::Otlp && b.endpoint.is_none() {
+            b.endpoint = Some(b.protocol.default_endpoint().to_owned());
+        }
+        if let Some(name) = get(vars::OTEL_TRACES_SAMPLER) {
+            let arg = get(vars::OTEL_TRACES_SAMPLER_ARG);
+            b.sampler = Sampler::from_vars(&name, arg.as_deref())?;
+        }
+        if let Some(f) = get(vars::LOG_FORMAT) {
             b.log_format = match f.trim() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
                 "off" => LogFormat::Off,
                 other => {
                     return Err(ConfigError::new(
-                        "MCP_LOG_FORMAT",
+                        vars::LOG_FORMAT,
                         other,
                         "expected `text`, `json` or `off`",
                     ));
                 }
             };
         }
-        if let Some(filter) = lookup("RUST_LOG") {
-            EnvFilter::try_new(&filter)
-                .map_err(|e| ConfigError::new("RUST_LOG", &filter, format!("not a filter: {e}")))?;
+        if let Some(filter) = get(vars::RUST_LOG) {
+            EnvFilter::try_new(&filter).map_err(|e| {
+                ConfigError::new(vars::RUST_LOG, &filter, format!("not a filter: {e}"))
+            })?;
             b.filter = filter;
         }
+        b.no_color = get(vars::NO_COLOR).is_some();
         Ok(b)
     }
 
     /// Exports spans over OTLP to the full traces URL `endpoint`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when `endpoint` is not an `http://` or `https://` URL with a host.
     pub fn otlp(mut self, endpoint: &str, protocol: OtlpProtocol) -> Result<Self, ConfigError> {
         self.endpoint = Some(check_url("otlp endpoint", endpoint)?);
         self.protocol = protocol;
@@ -193,9 +312,21 @@ impl TelemetryBuilder {
         Ok(self)
     }
 
+    /// TLS, headers, timeout and compression of the OTLP span export.
+    pub fn outbound(mut self, outbound: Outbound) -> Self {
+        self.outbound = outbound;
+        self
+    }
+
     /// Chooses where spans go.
     pub fn exporter(mut self, exporter: TracesExporter) -> Self {
         self.exporter = exporter;
+        self
+    }
+
+    /// Chooses which spans are recorded.
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = sampler;
         self
     }
 
@@ -205,7 +336,18 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Forces colours in text logs on or off (by default: only when standard error is a
+    /// terminal and `NO_COLOR` is unset; never for [`build_with_writer`](Self::build_with_writer)).
+    pub fn ansi(mut self, ansi: bool) -> Self {
+        self.ansi = Some(ansi);
+        self
+    }
+
     /// Sets the filter, in `RUST_LOG` syntax.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when `filter` is not a valid filter.
     pub fn filter(mut self, filter: &str) -> Result<Self, ConfigError> {
         EnvFilter::try_new(filter)
             .map_err(|e| ConfigError::new("filter", filter, format!("not a filter: {e}")))?;
@@ -219,15 +361,39 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Builds the subscriber, with logs written to standard error.
+    /// Builds the subscriber, with logs written to standard error (in colour only when it is
+    /// a terminal and `NO_COLOR` is unset).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] for a span exporter that cannot be set up; [`Error::NoRuntime`] for
+    /// gRPC outside a Tokio runtime.
     pub fn build(self) -> Result<(impl tracing::Subscriber + Send + Sync, Telemetry), Error> {
-        self.build_with_writer(std::io::stderr)
+        let ansi = use_colour(self.ansi, self.no_color, std::io::stderr().is_terminal());
+        self.build_inner(std::io::stderr, ansi)
     }
 
-    /// Builds the subscriber, with logs written to `writer`.
+    /// Builds the subscriber, with logs written to `writer` (without colours unless forced
+    /// with [`ansi`](Self::ansi)).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
     pub fn build_with_writer<W>(
         self,
         writer: W,
+    ) -> Result<(impl tracing::Subscriber + Send + Sync, Telemetry), Error>
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        let ansi = use_colour(self.ansi, self.no_color, false);
+        self.build_inner(writer, ansi)
+    }
+
+    fn build_inner<W>(
+        self,
+        writer: W,
+        ansi: bool,
     ) -> Result<(impl tracing::Subscriber + Send + Sync, Telemetry), Error>
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
@@ -238,11 +404,14 @@ impl TelemetryBuilder {
         // that the JSON layer needs to find the OpenTelemetry ids.
         let logs: Box<dyn Layer<Registry> + Send + Sync> = match self.log_format {
             LogFormat::Off => tracing_subscriber::layer::Identity::new().boxed(),
-            LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
+            LogFormat::Text => tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(ansi)
+                .boxed(),
             LogFormat::Json => JsonLogLayer::new(writer).boxed(),
         };
         let filter = EnvFilter::try_new(&self.filter).map_err(|e| {
-            ConfigError::new("RUST_LOG", &self.filter, format!("not a filter: {e}"))
+            ConfigError::new(vars::RUST_LOG, &self.filter, format!("not a filter: {e}"))
         })?;
         let subscriber = Registry::default()
             .with(logs)
@@ -257,6 +426,10 @@ impl TelemetryBuilder {
     }
 
     /// Builds the pipeline and installs it as the global `tracing` subscriber.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build), and [`Error::SubscriberAlreadySet`].
     pub fn init(self) -> Result<Telemetry, Error> {
         let (subscriber, telemetry) = self.build()?;
         tracing::subscriber::set_global_default(subscriber)
@@ -268,7 +441,9 @@ impl TelemetryBuilder {
         let resource = Resource::builder()
             .with_service_name(self.service_name.clone())
             .build();
-        let builder = SdkTracerProvider::builder().with_resource(resource);
+        let builder = SdkTracerProvider::builder()
+            .with_resource(resource)
+            .with_sampler(self.sampler.to_sdk());
         let batch = || {
             BatchConfigBuilder::default()
                 .with_max_queue_size(self.max_queue_size)
@@ -298,37 +473,70 @@ impl TelemetryBuilder {
         let endpoint = self
             .endpoint
             .clone()
-            .unwrap_or_else(|| "http://127.0.0.1:4318/v1/traces".into());
+            .unwrap_or_else(|| self.protocol.default_endpoint().to_owned());
+        let gzip = self.outbound.compression == Compression::Gzip;
         let built = match self.protocol {
-            OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(endpoint.clone())
-                .with_timeout(std::time::Duration::from_secs(5))
-                .build(),
-            #[cfg(feature = "otel-grpc")]
-            OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint.clone())
-                .with_timeout(std::time::Duration::from_secs(5))
-                .build(),
-            #[cfg(not(feature = "otel-grpc"))]
+            OtlpProtocol::HttpProtobuf => {
+                use opentelemetry_otlp::WithHttpConfig as _;
+                let client =
+                    crate::client::blocking_client(vars::OTLP_TRACES_ENDPOINT, &self.outbound)?;
+                let headers = self
+                    .outbound
+                    .headers
+                    .iter()
+                    .filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_owned())))
+                    .collect();
+                let builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_http_client(client)
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(endpoint.clone())
+                    .with_timeout(self.outbound.timeout)
+                    .with_headers(headers);
+                if gzip {
+                    builder
+                        .with_compression(opentelemetry_otlp::Compression::Gzip)
+                        .build()
+                } else {
+                    builder.build()
+                }
+            }
+            #[cfg(feature = "telemetry-grpc")]
+            OtlpProtocol::Grpc => {
+                use opentelemetry_otlp::WithTonicConfig as _;
+                // The gRPC channel runs its connection on the Tokio runtime.
+                tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+                let channel = crate::client::grpc_channel(
+                    vars::OTLP_TRACES_ENDPOINT,
+                    &endpoint,
+                    &self.outbound,
+                )?;
+                let headers: http::HeaderMap = self.outbound.headers.iter().cloned().collect();
+                let builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_channel(channel)
+                    .with_metadata(tonic::metadata::MetadataMap::from_headers(headers))
+                    .with_timeout(self.outbound.timeout);
+                if gzip {
+                    builder
+                        .with_compression(opentelemetry_otlp::Compression::Gzip)
+                        .build()
+                } else {
+                    builder.build()
+                }
+            }
+            #[cfg(not(feature = "telemetry-grpc"))]
             OtlpProtocol::Grpc => {
                 return Err(ConfigError::new(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL",
+                    vars::OTLP_PROTOCOL,
                     "grpc",
-                    "this build has no gRPC transport: enable the `otel-grpc` feature",
+                    "this build has no gRPC transport: enable the `telemetry-grpc` feature",
                 )
                 .into());
             }
         };
         built.map_err(|e| {
-            ConfigError::new(
-                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                &endpoint,
-                e.to_string(),
-            )
-            .into()
+            ConfigError::new(vars::OTLP_TRACES_ENDPOINT, &endpoint, e.to_string()).into()
         })
     }
 }
@@ -391,8 +599,9 @@ impl std::fmt::Debug for Telemetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
-    fn lookup(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {
             vars.iter()
                 .find(|(n, _)| *n == k)
@@ -400,27 +609,25 @@ mod tests {
         }
     }
 
+    fn from(vars: &[(&str, &str)]) -> Result<TelemetryBuilder, ConfigError> {
+        TelemetryBuilder::from_lookup("svc", &lookup(vars))
+    }
+
     #[test]
     fn environment() {
-        let b = TelemetryBuilder::from_lookup(
-            "svc",
-            &lookup(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/")]),
-        )
-        .unwrap();
+        let b = from(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/")]).unwrap();
         assert_eq!(b.exporter, TracesExporter::Otlp);
         assert_eq!(
             b.endpoint.as_deref(),
             Some("http://127.0.0.1:4318/v1/traces")
         );
         assert_eq!(b.service_name, "svc");
-        let b = TelemetryBuilder::from_lookup(
-            "svc",
-            &lookup(&[
-                ("OTEL_SERVICE_NAME", "named"),
-                ("MCP_LOG_FORMAT", "json"),
-                ("OTEL_TRACES_EXPORTER", "none"),
-            ]),
-        )
+        assert_eq!(b.sampler, Sampler::ParentBasedAlwaysOn);
+        let b = from(&[
+            ("OTEL_SERVICE_NAME", "named"),
+            ("MCP_LOG_FORMAT", "json"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ])
         .unwrap();
         assert_eq!(
             (b.exporter, b.log_format, b.service_name.as_str()),
@@ -429,27 +636,169 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_name_the_variable() {
-        for (vars, variable) in [
+    fn default_endpoints_follow_the_protocol() {
+        let http = from(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap();
+        assert_eq!(
+            http.endpoint.as_deref(),
+            Some("http://localhost:4318/v1/traces")
+        );
+        let grpc = from(&[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ])
+        .unwrap();
+        assert_eq!(grpc.protocol, OtlpProtocol::Grpc);
+        assert_eq!(grpc.endpoint.as_deref(), Some("http://localhost:4317"));
+        let grpc_base = from(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"),
+        ])
+        .unwrap();
+        assert_eq!(
+            grpc_base.protocol,
+            OtlpProtocol::Grpc,
+            "the specific one wins"
+        );
+        assert_eq!(
+            grpc_base.endpoint.as_deref(),
+            Some("https://collector:4317")
+        );
+    }
+
+    #[test]
+    fn connection_variables_are_read_and_the_traces_ones_win() {
+        let b = from(&[
+            ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=generic"),
             (
-                &[("OTEL_TRACES_EXPORTER", "jaeger")][..],
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                "api-key=a%3Db,x-team=obs",
+            ),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
+        ])
+        .unwrap();
+        assert_eq!(b.outbound.header_names(), ["api-key", "x-team"]);
+        assert_eq!(b.outbound.headers[0].1, "a=b");
+        assert_eq!(b.outbound.timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(b.outbound.compression, Compression::Gzip);
+    }
+
+    #[test]
+    fn samplers_follow_the_specification() {
+        let cases: [(&[(&str, &str)], Sampler); 6] = [
+            (&[], Sampler::ParentBasedAlwaysOn),
+            (&[("OTEL_TRACES_SAMPLER", "always_off")], Sampler::AlwaysOff),
+            (&[("OTEL_TRACES_SAMPLER", "ALWAYS_ON")], Sampler::AlwaysOn),
+            (
+                &[("OTEL_TRACES_SAMPLER", "traceidratio")],
+                Sampler::TraceIdRatio(1.0),
+            ),
+            (
+                &[
+                    ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+                    ("OTEL_TRACES_SAMPLER_ARG", "0.01"),
+                ],
+                Sampler::ParentBasedTraceIdRatio(0.01),
+            ),
+            (
+                &[("OTEL_TRACES_SAMPLER", "parentbased_always_off")],
+                Sampler::ParentBasedAlwaysOff,
+            ),
+        ];
+        for (vars, sampler) in cases {
+            assert_eq!(from(vars).unwrap().sampler, sampler, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases: [(&[(&str, &str)], &str); 10] = [
+            (
+                &[("OTEL_TRACES_EXPORTER", "jaeger")],
                 "OTEL_TRACES_EXPORTER",
             ),
             (
-                &[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318")][..],
+                &[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318")],
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
             ),
             (
-                &[("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")][..],
+                &[("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")],
                 "OTEL_EXPORTER_OTLP_PROTOCOL",
             ),
-            (&[("MCP_LOG_FORMAT", "xml")][..], "MCP_LOG_FORMAT"),
-        ] {
-            let vars: &'static [(&'static str, &'static str)] =
-                Box::leak(vars.to_vec().into_boxed_slice());
-            let err = TelemetryBuilder::from_lookup("svc", &lookup(vars)).unwrap_err();
+            (
+                &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")],
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            ),
+            (&[("MCP_LOG_FORMAT", "xml")], "MCP_LOG_FORMAT"),
+            (
+                &[("OTEL_TRACES_SAMPLER", "sometimes")],
+                "OTEL_TRACES_SAMPLER",
+            ),
+            (
+                &[
+                    ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                    ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+                ],
+                "OTEL_TRACES_SAMPLER_ARG",
+            ),
+            (
+                &[("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "no-equals-sign")],
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            ),
+            (
+                &[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")],
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            ),
+            (
+                &[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "5s")],
+                "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            ),
+        ];
+        for (vars, variable) in cases {
+            let err = from(vars).unwrap_err();
             assert_eq!(err.variable, variable, "{err}");
             assert!(err.to_string().contains(variable));
         }
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(None, false, true));
+        assert!(!use_colour(None, false, false), "not a terminal");
+        assert!(!use_colour(None, true, true), "NO_COLOR");
+        assert!(use_colour(Some(true), true, false), "forced");
+        assert!(from(&[("NO_COLOR", "1")]).unwrap().no_color);
+        assert!(!from(&[]).unwrap().no_color);
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn text_logs_to_a_file_carry_no_escape_codes() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let (subscriber, telemetry) = TelemetryBuilder::new("svc")
+            .build_with_writer(move || writer.clone())
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(attempt = 3, "export failed");
+        });
+        telemetry.shutdown();
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("export failed"), "{text}");
+        assert!(text.contains("attempt=3"), "{text}");
+        assert!(!text.contains('\x1b'), "ANSI escapes in {text:?}");
     }
 }

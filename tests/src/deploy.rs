@@ -71,7 +71,12 @@ pub fn yaml_documents(path: &Path) -> Vec<Yaml> {
 /// The single YAML document of the file at `path`.
 pub fn yaml_document(path: &Path) -> Yaml {
     let mut docs = yaml_documents(path);
-    assert_eq!(docs.len(), 1, "{} must hold one YAML document", path.display());
+    assert_eq!(
+        docs.len(),
+        1,
+        "{} must hold one YAML document",
+        path.display()
+    );
     docs.remove(0)
 }
 
@@ -140,12 +145,16 @@ pub fn duration_seconds(text: &str) -> f64 {
     let mut total = 0.0;
     let mut rest = text.trim();
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let value: f64 = rest[..digits]
             .parse()
             .unwrap_or_else(|_| panic!("bad duration {text:?}"));
         rest = &rest[digits..];
-        let unit = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         total += value
             * match &rest[..unit] {
                 "ms" => 0.001,
@@ -263,9 +272,30 @@ const LABEL_LIST_KEYWORDS: &[&str] = &[
 ];
 /// Other words that are not series names.
 const NOT_SELECTORS: &[&str] = &[
-    "and", "or", "unless", "bool", "offset", "atan2", "Inf", "NaN", "inf", "nan", "sum", "min",
-    "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values",
-    "group", "limitk", "limit_ratio",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "atan2",
+    "Inf",
+    "NaN",
+    "inf",
+    "nan",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "count",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
+    "group",
+    "limitk",
+    "limit_ratio",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,7 +417,8 @@ fn selectors_of(expr: &str) -> Vec<Selector> {
             }
             Tok::Ident if NOT_SELECTORS.contains(&&expr[s..e]) || next == Some(Tok::Open) => {}
             Tok::Ident => {
-                let matchers = (next == Some(Tok::Matchers)).then(|| (toks[i + 1].1, toks[i + 1].2));
+                let matchers =
+                    (next == Some(Tok::Matchers)).then(|| (toks[i + 1].1, toks[i + 1].2));
                 out.push(Selector {
                     name: Some((s, e)),
                     matchers,
@@ -445,18 +476,15 @@ pub fn cumulative(expr: &str) -> Result<String, NotRewritable> {
                 _ => {}
             }
         }
-        let close = close.ok_or_else(|| NotRewritable(format!("unbalanced parentheses in {expr}")))?;
+        let close =
+            close.ok_or_else(|| NotRewritable(format!("unbalanced parentheses in {expr}")))?;
         let inner = &toks[at + 2..close];
         let range = inner
             .iter()
             .rposition(|t| t.0 == Tok::Range)
             .ok_or_else(|| NotRewritable(format!("no range in a rate of {expr}")))?;
         let (rs, re) = (inner[range].1, inner[range].2);
-        let arg = format!(
-            "{}{}",
-            &out[toks[at + 1].2..rs],
-            &out[re..toks[close].1]
-        );
+        let arg = format!("{}{}", &out[toks[at + 1].2..rs], &out[re..toks[close].1]);
         out = format!(
             "{}{}{}",
             &out[..toks[at].1],
@@ -496,7 +524,9 @@ pub fn inline_recorded(
         let body = cumulative(&recorded[&out[a..b]])?;
         out = format!("{}({}){}", &out[..a], body.trim(), &out[b..]);
     }
-    Err(NotRewritable(format!("recorded series nest too deep in {expr}")))
+    Err(NotRewritable(format!(
+        "recorded series nest too deep in {expr}"
+    )))
 }
 
 /// `expr` with the matcher `label="value"` added to every series selector.
@@ -545,7 +575,10 @@ mod tests {
     #[test]
     fn recorded_series_are_inlined() {
         let recorded = HashMap::from([
-            ("a:rate5m".to_owned(), "sum by (job) (rate(a[5m]))".to_owned()),
+            (
+                "a:rate5m".to_owned(),
+                "sum by (job) (rate(a[5m]))".to_owned(),
+            ),
             ("b:ratio".to_owned(), "a:rate5m / 2".to_owned()),
         ]);
         assert_eq!(

@@ -4,8 +4,8 @@
 //! extracted from it.
 
 use mcp_metrics_tests::deploy::{
-    PROMETHEUS_RULE_FILE, REGENERATE_PROMETHEUS_RULE, deploy_dir, kubernetes_dir,
-    prometheus_rule, rule_file_names, rules, yaml_document,
+    PROMETHEUS_RULE_FILE, REGENERATE_PROMETHEUS_RULE, deploy_dir, kubernetes_dir, prometheus_rule,
+    rule_file_names, rules, yaml_document,
 };
 use mcp_metrics_tests::harness::which;
 use std::collections::HashSet;
@@ -43,7 +43,10 @@ fn committed_rule() -> Yaml {
 #[test]
 fn prometheus_rule_holds_exactly_the_rule_files_groups() {
     let rule = committed_rule();
-    assert_eq!(rule["apiVersion"].as_str(), Some("monitoring.coreos.com/v1"));
+    assert_eq!(
+        rule["apiVersion"].as_str(),
+        Some("monitoring.coreos.com/v1")
+    );
     assert_eq!(rule["kind"].as_str(), Some("PrometheusRule"));
     assert!(rule["metadata"]["name"].as_str().is_some());
     let embedded = rule["spec"]["groups"].as_vec().expect("spec.groups");
@@ -81,12 +84,14 @@ fn prometheus_rule_holds_exactly_the_rule_files_groups() {
 
 #[test]
 fn rules_extracted_from_the_prometheus_rule_pass_promtool() {
-    let promtool = which("promtool").expect(
-        "`promtool` is not installed: `apt-get install -y prometheus` (.ci/run does it)",
-    );
+    let promtool = which("promtool")
+        .expect("`promtool` is not installed: `apt-get install -y prometheus` (.ci/run does it)");
     let rule = committed_rule();
     let mut file = Hash::new();
-    file.insert(Yaml::String("groups".into()), rule["spec"]["groups"].clone());
+    file.insert(
+        Yaml::String("groups".into()),
+        rule["spec"]["groups"].clone(),
+    );
     let mut text = String::new();
     YamlEmitter::new(&mut text)
         .dump(&Yaml::Hash(file))
@@ -104,7 +109,10 @@ fn rules_extracted_from_the_prometheus_rule_pass_promtool() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "promtool check rules failed:\n{report}");
+    assert!(
+        out.status.success(),
+        "promtool check rules failed:\n{report}"
+    );
     assert!(
         report.contains(&format!("SUCCESS: {} rules found", rules().len())),
         "{report}"

@@ -406,16 +406,17 @@ fn selectors_of(expr: &str) -> Vec<Selector> {
         let (kind, s, e) = toks[i];
         let next = toks.get(i + 1).map(|t| t.0);
         match kind {
-            Tok::Ident if LABEL_LIST_KEYWORDS.contains(&&expr[s..e]) => {
-                if next == Some(Tok::Open) {
-                    // Skip the label list.
-                    i += 2;
-                    while i < toks.len() && toks[i].0 != Tok::Close {
-                        i += 1;
-                    }
+            Tok::Ident if LABEL_LIST_KEYWORDS.contains(&&expr[s..e]) && next == Some(Tok::Open) => {
+                // Skip the label list.
+                i += 2;
+                while i < toks.len() && toks[i].0 != Tok::Close {
+                    i += 1;
                 }
             }
-            Tok::Ident if NOT_SELECTORS.contains(&&expr[s..e]) || next == Some(Tok::Open) => {}
+            Tok::Ident
+                if LABEL_LIST_KEYWORDS.contains(&&expr[s..e])
+                    || NOT_SELECTORS.contains(&&expr[s..e])
+                    || next == Some(Tok::Open) => {}
             Tok::Ident => {
                 let matchers =
                     (next == Some(Tok::Matchers)).then(|| (toks[i + 1].1, toks[i + 1].2));

@@ -134,7 +134,7 @@ const PLAN: [[u32; 8]; 3] = [
 ];
 
 /// The full label set of a case's tool-layer series, sorted.
-fn series_key(case: &Case) -> Vec<(String, String)> {
+fn series_key(case: &Case) -> Labels {
     let mut key: Vec<(String, String)> = case
         .labels
         .iter()
@@ -260,6 +260,9 @@ impl Drop for Snapshots {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// Sorted label pairs of a series.
+type Labels = Vec<(String, String)>;
 
 /// A query result as label set (JSON, sorted) → value.
 type Vector = BTreeMap<String, f64>;
@@ -463,13 +466,13 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     for (addr, counts) in addrs.iter().zip(PLAN) {
         let text =
             eventually(WAIT, || Some(scrape(addr)).filter(settled)).expect("the session is closed");
-        let mut expected: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
+        let mut expected: BTreeMap<Labels, f64> = BTreeMap::new();
         let mut per_tool: BTreeMap<&str, f64> = BTreeMap::new();
         for (case, n) in cases.iter().zip(counts) {
             *expected.entry(series_key(case)).or_default() += f64::from(n);
             *per_tool.entry(case.tool).or_default() += f64::from(n);
         }
-        let mut found: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
+        let mut found: BTreeMap<Labels, f64> = BTreeMap::new();
         let mut requests: BTreeMap<(String, String), f64> = BTreeMap::new();
         for (name, labels, value) in series(&text) {
             match name.as_str() {
@@ -702,7 +705,7 @@ fn wait_for(prom: &Prometheus, expr: &str, want: f64) -> bool {
 }
 
 /// Every sample of a text exposition: name, sorted labels, value.
-fn series(text: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
+fn series(text: &str) -> Vec<(String, Labels, f64)> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|line| {

@@ -79,6 +79,14 @@ impl Proc {
     }
 }
 
+impl Proc {
+    /// Kills the process with SIGKILL, as a crash or an OOM kill would, and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         if self.is_running() {

@@ -7,6 +7,7 @@
 //! Listens on `MCP_BIND` (default `127.0.0.1:8080`; port 0 picks a free port) and prints
 //! `listening on http://ADDR` first. The exporter is configured from the environment
 //! (`MCP_METRICS_*`, see `mcp-metrics-exporter`); `/metrics` is served on the same router.
+//! `MCP_ALLOWED_HOSTS` (comma-separated) replaces the loopback names accepted in `Host` headers.
 
 use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_examples::Tools;
@@ -38,6 +39,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     // Client-name allow-list and audit trail from MCP_METRICS_CLIENT_NAMES / MCP_METRICS_AUDIT.
     let options = mcp_metrics::rmcp::Options::from_env();
+    let mut config =
+        StreamableHttpServerConfig::default().with_cancellation_token(shutdown.child_token());
+    // rmcp answers only requests whose Host is a loopback name; behind a load balancer or a
+    // Kubernetes Service, list the names clients use: `MCP_ALLOWED_HOSTS=mcp-server,mcp-server.mcp.svc`.
+    let allowed_hosts: Vec<String> = std::env::var("MCP_ALLOWED_HOSTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !allowed_hosts.is_empty() {
+        config = config.with_allowed_hosts(allowed_hosts);
+    }
     let mcp = StreamableHttpService::new(
         move || {
             Ok(Instrumented::with_options(
@@ -46,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ))
         },
         Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default().with_cancellation_token(shutdown.child_token()),
+        config,
     );
     let app = axum::Router::new()
         .nest_service("/mcp", mcp)

@@ -156,10 +156,12 @@ impl Tools {
         let words: Vec<&str> = text.split_whitespace().collect();
         let summary = words.iter().take(5).copied().collect::<Vec<_>>().join(" ");
         // A real server would take these from the LLM's response.
+        #[cfg(feature = "instrumented")]
         let (prompt_tokens, completion_tokens) = (
             words.len() as u64 * 4 / 3 + 20,
             summary.len() as u64 / 4 + 1,
         );
+        #[cfg(feature = "instrumented")]
         prices().record("small-1", prompt_tokens, completion_tokens);
         summary
     }

@@ -1,0 +1,294 @@
+//! The report: medians over rounds as a markdown table, the ratios to the bare server, the
+//! targets met or missed, and flags for results that point at a problem rather than a cost.
+
+use crate::load::Style;
+use crate::servers::Config;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// For a tool that does no work, a latency above this is a stall (Nagle's algorithm and delayed
+/// acknowledgements, a lock, a timer), not instrumentation cost: flagged for the p99 of one
+/// connection, and for the p50 of any number of connections when the server was not busy (with
+/// many connections a closed loop's latency is connections / throughput, and a busy server
+/// explains it by queueing).
+const STALL: Duration = Duration::from_millis(10);
+
+/// Fewer connections than this measure latency rather than throughput: no target verdict.
+const LOADED: usize = 8;
+
+/// One configuration measured once in one cell (style and connections) of one round.
+pub(crate) struct Measurement {
+    pub(crate) round: usize,
+    pub(crate) style: Style,
+    pub(crate) connections: usize,
+    pub(crate) config: Config,
+    pub(crate) window: Duration,
+    pub(crate) ok: u64,
+    pub(crate) errors: u64,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
+    pub(crate) server_cpu: Duration,
+    pub(crate) loadgen_cpu: Duration,
+    pub(crate) sink_cpu: Duration,
+    pub(crate) spans: Option<u64>,
+}
+
+impl Measurement {
+    pub(crate) fn per_second(&self) -> f64 {
+        self.ok as f64 / self.window.as_secs_f64()
+    }
+
+    fn share_of_core(&self, cpu: Duration) -> f64 {
+        cpu.as_secs_f64() / self.window.as_secs_f64()
+    }
+}
+
+/// Run parameters printed above the table.
+pub(crate) struct Context {
+    pub(crate) cores: usize,
+    pub(crate) load_before: String,
+    pub(crate) load_after: String,
+    pub(crate) nodelay: bool,
+    pub(crate) rust_log: String,
+    pub(crate) warm_up: Duration,
+    pub(crate) measure: Duration,
+    pub(crate) rounds: usize,
+    pub(crate) checks: Vec<String>,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+fn millis(seconds: f64) -> String {
+    let ms = seconds * 1e3;
+    if ms >= 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
+
+/// The medians of one configuration in one cell, and its ratios to bare from the same rounds.
+struct Row {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+    server_cpu: f64,
+    cpu_per_request: f64,
+    loadgen_cpu: f64,
+    sink_cpu: f64,
+    spans_per_request: Option<f64>,
+    errors: u64,
+    vs_bare: Option<(f64, f64)>,
+}
+
+fn row(all: &[Measurement], style: Style, connections: usize, config: Config) -> Option<Row> {
+    let mine: Vec<&Measurement> = all
+        .iter()
+        .filter(|m| m.style == style && m.connections == connections && m.config == config)
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let of = |f: &dyn Fn(&Measurement) -> f64| median(mine.iter().map(|m| f(m)).collect());
+    let ratios: Vec<(f64, f64)> = mine
+        .iter()
+        .filter_map(|m| {
+            let bare = all.iter().find(|b| {
+                b.round == m.round
+                    && b.style == style
+                    && b.connections == connections
+                    && b.config == Config::Bare
+            })?;
+            Some((
+                m.per_second() / bare.per_second(),
+                m.p99.as_secs_f64() / bare.p99.as_secs_f64(),
+            ))
+        })
+        .collect();
+    let vs_bare = (!ratios.is_empty() && config != Config::Bare).then(|| {
+        (
+            median(ratios.iter().map(|r| r.0).collect()),
+            median(ratios.iter().map(|r| r.1).collect()),
+        )
+    });
+    Some(Row {
+        per_second: of(&|m| m.per_second()),
+        p50: of(&|m| m.p50.as_secs_f64()),
+        p99: of(&|m| m.p99.as_secs_f64()),
+        server_cpu: of(&|m| m.share_of_core(m.server_cpu)),
+        cpu_per_request: of(&|m| m.server_cpu.as_secs_f64() / m.ok.max(1) as f64),
+        loadgen_cpu: of(&|m| m.share_of_core(m.loadgen_cpu)),
+        sink_cpu: of(&|m| m.share_of_core(m.sink_cpu)),
+        spans_per_request: mine[0]
+            .spans
+            .map(|_| of(&|m| m.spans.unwrap_or(0) as f64 / m.ok.max(1) as f64)),
+        errors: mine.iter().map(|m| m.errors).sum(),
+        vs_bare,
+    })
+}
+
+/// The markdown report.
+pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
+    let mut out = String::new();
+    let mut cells: Vec<(Style, usize)> = Vec::new();
+    for m in all {
+        if !cells.contains(&(m.style, m.connections)) {
+            cells.push((m.style, m.connections));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Machine: {} cores; load average before `{}`, after `{}`. TCP_NODELAY on the server's \
+         accepted sockets: {}. `RUST_LOG` of the instrumented servers: `{}`. Per cell: {} s warm-up, {} s measured; {} round(s), configurations \
+         in a rotating order; medians over rounds, ratios are medians of the per-round ratios to \
+         bare. CPU is a share of one core over the measured time (the server and the load \
+         generator share the machine).\n",
+        context.cores,
+        context.load_before,
+        context.load_after,
+        if context.nodelay { "on" } else { "OFF" },
+        context.rust_log,
+        context.warm_up.as_secs_f64(),
+        context.measure.as_secs_f64(),
+        context.rounds,
+    );
+    let _ = writeln!(
+        out,
+        "| requests | conns | server | req/s | × bare | p50 | p99 | p99 × bare | server CPU | server CPU per request | load generator CPU | OTLP sink CPU | spans per request | errors |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut verdicts = Vec::new();
+    let mut flags = Vec::new();
+    for &(style, connections) in &cells {
+        for config in Config::ALL {
+            let Some(r) = row(all, style, connections, config) else {
+                continue;
+            };
+            let (ratio, p99_ratio) = match r.vs_bare {
+                Some((t, p)) => (format!("{t:.3}"), format!("{p:.2}")),
+                None => (String::new(), String::new()),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} µs | {} | {} | {} | {} |",
+                style.name(),
+                connections,
+                config.name(),
+                r.per_second,
+                ratio,
+                millis(r.p50),
+                millis(r.p99),
+                p99_ratio,
+                percent(r.server_cpu),
+                r.cpu_per_request * 1e6,
+                percent(r.loadgen_cpu),
+                if config.exports_traces() {
+                    percent(r.sink_cpu)
+                } else {
+                    String::new()
+                },
+                r.spans_per_request
+                    .map(|s| format!("{s:.2}"))
+                    .unwrap_or_default(),
+                r.errors,
+            );
+            let cell = format!("{}, {connections} connections", style.name());
+            if let Some((t, p)) = r.vs_bare.filter(|_| connections >= LOADED) {
+                match config {
+                    Config::Metrics => verdicts.push(format!(
+                        "- {cell}, metrics only: throughput {:.1} % of bare (target ≥ 98 %: {}), \
+                         p99 {p:.2} × bare (target ≤ 1.05: {})",
+                        t * 100.0,
+                        met(t >= 0.98),
+                        met(p <= 1.05),
+                    )),
+                    Config::TracesOnePercent => verdicts.push(format!(
+                        "- {cell}, metrics + 1 % traces: throughput {:.1} % of bare (target ≥ 95 %: {})",
+                        t * 100.0,
+                        met(t >= 0.95),
+                    )),
+                    _ => {}
+                }
+            }
+            let stall = STALL.as_secs_f64();
+            let waiting = if connections == 1 && r.p99 > stall {
+                Some(format!("p99 {} on one connection", millis(r.p99)))
+            } else if r.p50 > stall && r.server_cpu < 0.5 {
+                Some(format!(
+                    "p50 {} while the server used {} of a core",
+                    millis(r.p50),
+                    percent(r.server_cpu)
+                ))
+            } else {
+                None
+            };
+            if let Some(waiting) = waiting {
+                flags.push(format!(
+                    "- **{cell}, {}: {waiting}, for a tool that does no work.** Clients wait while \
+                     the server idles: look for a stall such as Nagle's algorithm holding small \
+                     writes until the client's delayed ACK (is TCP_NODELAY set on accepted \
+                     sockets?), a lock or a timer.",
+                    config.name(),
+                ));
+            }
+            if r.loadgen_cpu > 0.8 {
+                flags.push(format!(
+                    "- {cell}, {}: the load generator used {} of a core and may be the bottleneck.",
+                    config.name(),
+                    percent(r.loadgen_cpu),
+                ));
+            }
+            if r.errors > 0 {
+                flags.push(format!(
+                    "- {cell}, {}: {} failed requests.",
+                    config.name(),
+                    r.errors
+                ));
+            }
+        }
+    }
+    if !verdicts.is_empty() {
+        let _ = writeln!(out, "\nTargets:\n{}", verdicts.join("\n"));
+    }
+    if !context.checks.is_empty() {
+        let _ = writeln!(out, "\nChecks:\n{}", context.checks.join("\n"));
+    }
+    if !all.iter().any(|m| m.connections == 1) {
+        flags.push(
+            "- No one-connection cell was run: the unloaded stall check did not run (`--connections 1,..`)."
+                .to_owned(),
+        );
+    }
+    if flags.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nFlags: none (no stall above {} ms, no errors, load generator below 80 % of a core).",
+            STALL.as_millis()
+        );
+    } else {
+        let _ = writeln!(out, "\nFlags:\n{}", flags.join("\n"));
+    }
+    out
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}

@@ -93,7 +93,8 @@ struct Row {
     sink_cpu: f64,
     spans_per_request: Option<f64>,
     errors: u64,
-    vs_bare: Option<(f64, f64)>,
+    /// Throughput, p99 and server CPU per request, each over bare's.
+    vs_bare: Option<(f64, f64, f64)>,
 }
 
 fn row(all: &[Measurement], style: Style, connections: usize, config: Config) -> Option<Row> {
@@ -105,7 +106,8 @@ fn row(all: &[Measurement], style: Style, connections: usize, config: Config) ->
         return None;
     }
     let of = |f: &dyn Fn(&Measurement) -> f64| median(mine.iter().map(|m| f(m)).collect());
-    let ratios: Vec<(f64, f64)> = mine
+    let cpu_per_request = |m: &Measurement| m.server_cpu.as_secs_f64() / m.ok.max(1) as f64;
+    let ratios: Vec<(f64, f64, f64)> = mine
         .iter()
         .filter_map(|m| {
             let bare = all.iter().find(|b| {
@@ -117,6 +119,7 @@ fn row(all: &[Measurement], style: Style, connections: usize, config: Config) ->
             Some((
                 m.per_second() / bare.per_second(),
                 m.p99.as_secs_f64() / bare.p99.as_secs_f64(),
+                cpu_per_request(m) / cpu_per_request(bare),
             ))
         })
         .collect();
@@ -124,6 +127,7 @@ fn row(all: &[Measurement], style: Style, connections: usize, config: Config) ->
         (
             median(ratios.iter().map(|r| r.0).collect()),
             median(ratios.iter().map(|r| r.1).collect()),
+            median(ratios.iter().map(|r| r.2).collect()),
         )
     });
     Some(Row {
@@ -131,7 +135,7 @@ fn row(all: &[Measurement], style: Style, connections: usize, config: Config) ->
         p50: of(&|m| m.p50.as_secs_f64()),
         p99: of(&|m| m.p99.as_secs_f64()),
         server_cpu: of(&|m| m.share_of_core(m.server_cpu)),
-        cpu_per_request: of(&|m| m.server_cpu.as_secs_f64() / m.ok.max(1) as f64),
+        cpu_per_request: of(&|m| cpu_per_request(m)),
         loadgen_cpu: of(&|m| m.share_of_core(m.loadgen_cpu)),
         sink_cpu: of(&|m| m.share_of_core(m.sink_cpu)),
         spans_per_request: mine[0]
@@ -169,11 +173,11 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
     );
     let _ = writeln!(
         out,
-        "| requests | conns | server | req/s | × bare | p50 | p99 | p99 × bare | server CPU | server CPU per request | load generator CPU | OTLP sink CPU | spans per request | errors |"
+        "| requests | conns | server | req/s | × bare | p50 | p99 | p99 × bare | server CPU | server CPU per request | × bare | load generator CPU | OTLP sink CPU | spans per request | errors |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let mut verdicts = Vec::new();
     let mut flags = Vec::new();
@@ -182,13 +186,13 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
             let Some(r) = row(all, style, connections, config) else {
                 continue;
             };
-            let (ratio, p99_ratio) = match r.vs_bare {
-                Some((t, p)) => (format!("{t:.3}"), format!("{p:.2}")),
-                None => (String::new(), String::new()),
+            let (ratio, p99_ratio, cpu_ratio) = match r.vs_bare {
+                Some((t, p, c)) => (format!("{t:.3}"), format!("{p:.2}"), format!("{c:.2}")),
+                None => (String::new(), String::new(), String::new()),
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} µs | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} µs | {} | {} | {} | {} | {} |",
                 style.name(),
                 connections,
                 config.name(),
@@ -199,6 +203,7 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
                 p99_ratio,
                 percent(r.server_cpu),
                 r.cpu_per_request * 1e6,
+                cpu_ratio,
                 percent(r.loadgen_cpu),
                 if config.exports_traces() {
                     percent(r.sink_cpu)
@@ -211,7 +216,7 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
                 r.errors,
             );
             let cell = format!("{}, {connections} connections", style.name());
-            if let Some((t, p)) = r.vs_bare.filter(|_| connections >= LOADED) {
+            if let Some((t, p, _)) = r.vs_bare.filter(|_| connections >= LOADED) {
                 match config {
                     Config::Metrics => verdicts.push(format!(
                         "- {cell}, metrics only: throughput {:.1} % of bare (target ≥ 98 %: {}), \

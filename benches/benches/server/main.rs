@@ -16,7 +16,8 @@
 //! (default 3), `--connections A,B,..` (default 1,32,256; one connection measures unloaded
 //! latency), `--styles stateless,session`, `--configs bare,metrics,traces-100,traces-1`, `--nagle`,
 //! `--rust-log FILTER` (the instrumented servers' `RUST_LOG`, default `info,rmcp=warn`: rmcp logs
-//! three INFO lines per stateless request, and the bare server has no logger to compare with).
+//! three INFO lines per stateless request, and the bare server has no logger to compare with),
+//! `--env NAME=VALUE` (more environment for every server, to try a setting; repeatable).
 
 mod histogram;
 mod load;
@@ -39,6 +40,7 @@ struct Options {
     configs: Vec<Config>,
     nodelay: bool,
     rust_log: String,
+    env: Vec<(String, String)>,
 }
 
 fn options() -> Options {
@@ -51,6 +53,7 @@ fn options() -> Options {
         configs: Config::ALL.to_vec(),
         nodelay: true,
         rust_log: "info,rmcp=warn".to_owned(),
+        env: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     let seconds = |v: Option<String>, name: &str| {
@@ -108,6 +111,11 @@ fn options() -> Options {
             }
             "--nagle" => o.nodelay = false,
             "--rust-log" => o.rust_log = args.next().expect("--rust-log takes a filter"),
+            "--env" => {
+                let pair = args.next().expect("--env takes NAME=VALUE");
+                let (name, value) = pair.split_once('=').expect("--env takes NAME=VALUE");
+                o.env.push((name.to_owned(), value.to_owned()));
+            }
             other => {
                 panic!("unknown option {other}; see the doc comment of benches/server/main.rs")
             }
@@ -166,6 +174,7 @@ fn main() {
             sink.as_ref().map(|s| s.addr),
             o.nodelay,
             &o.rust_log,
+            &o.env,
             &log_dir,
         );
         eprintln!(
@@ -294,6 +303,7 @@ fn main() {
         load_after,
         nodelay: o.nodelay,
         rust_log: o.rust_log.clone(),
+        env: o.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         warm_up: o.warm_up,
         measure: o.measure,
         rounds: o.rounds,

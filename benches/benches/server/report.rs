@@ -50,6 +50,7 @@ pub(crate) struct Context {
     pub(crate) load_after: String,
     pub(crate) nodelay: bool,
     pub(crate) rust_log: String,
+    pub(crate) env: Vec<String>,
     pub(crate) warm_up: Duration,
     pub(crate) measure: Duration,
     pub(crate) rounds: usize,
@@ -158,7 +159,7 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
     let _ = writeln!(
         out,
         "Machine: {} cores; load average before `{}`, after `{}`. TCP_NODELAY on the server's \
-         accepted sockets: {}. `RUST_LOG` of the instrumented servers: `{}`. Per cell: {} s warm-up, {} s measured; {} round(s), configurations \
+         accepted sockets: {}. `RUST_LOG` of the instrumented servers: `{}`.{} Per cell: {} s warm-up, {} s measured; {} round(s), configurations \
          in a rotating order; medians over rounds, ratios are medians of the per-round ratios to \
          bare. CPU is a share of one core over the measured time (the server and the load \
          generator share the machine).\n",
@@ -167,6 +168,11 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
         context.load_after,
         if context.nodelay { "on" } else { "OFF" },
         context.rust_log,
+        if context.env.is_empty() {
+            String::new()
+        } else {
+            format!(" Extra environment: `{}`.", context.env.join(" "))
+        },
         context.warm_up.as_secs_f64(),
         context.measure.as_secs_f64(),
         context.rounds,
@@ -215,7 +221,10 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
                     .unwrap_or_default(),
                 r.errors,
             );
-            let cell = format!("{}, {connections} connections", style.name());
+            let cell = match connections {
+                1 => format!("{}, 1 connection", style.name()),
+                n => format!("{}, {n} connections", style.name()),
+            };
             if let Some((t, p, _)) = r.vs_bare.filter(|_| connections >= LOADED) {
                 match config {
                     Config::Metrics => verdicts.push(format!(

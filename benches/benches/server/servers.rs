@@ -136,6 +136,7 @@ impl Server {
         sink: Option<SocketAddr>,
         nodelay: bool,
         rust_log: &str,
+        extra_env: &[(String, String)],
         log_dir: &Path,
     ) -> Server {
         let log = log_dir.join(format!("{}.log", config.key()));
@@ -152,6 +153,7 @@ impl Server {
             .env("MCP_TCP_NODELAY", if nodelay { "1" } else { "0" })
             .env("RUST_LOG", rust_log)
             .envs(config.env(sink))
+            .envs(extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr);

@@ -215,11 +215,16 @@ fn main() {
                                 std::time::Instant::now(),
                                 server.cpu(),
                                 servers::own_cpu(),
+                                servers::machine_cpu(),
                                 sink.as_ref().map(|s| (s.cpu(), s.received())),
                             ))
                         },
                     ));
-                    let [(t0, server0, own0, sink0), (t1, server1, own1, sink1)] = marks[..] else {
+                    let [
+                        (t0, server0, own0, machine0, sink0),
+                        (t1, server1, own1, machine1, sink1),
+                    ] = marks[..]
+                    else {
                         unreachable!("two marks: start and end of the measured time")
                     };
                     let (sink_cpu, spans) = match (sink0, sink1) {
@@ -247,10 +252,17 @@ fn main() {
                         server_cpu: server1 - server0,
                         loadgen_cpu: (own1 - own0).saturating_sub(sink_cpu),
                         sink_cpu,
+                        others_cpu: (machine1.busy - machine0.busy)
+                            .saturating_sub(server1 - server0)
+                            .saturating_sub(own1 - own0),
+                        machine_idle: (machine1.idle - machine0.idle).as_secs_f64()
+                            / ((machine1.idle - machine0.idle) + (machine1.busy - machine0.busy))
+                                .as_secs_f64()
+                                .max(1e-9),
                         spans,
                     };
                     eprintln!(
-                        "round {} {} {:>3} conns {:<24} {:>8.0} req/s  p50 {:>8.3} ms  p99 {:>8.3} ms  server CPU {:>4.0} %  load gen CPU {:>3.0} %  errors {}",
+                        "round {} {} {:>3} conns {:<24} {:>8.0} req/s  p50 {:>8.3} ms  p99 {:>8.3} ms  server CPU {:>4.0} %  load gen CPU {:>3.0} %  others {:>3.0} %  errors {}",
                         round + 1,
                         style.name(),
                         connections,
@@ -260,6 +272,7 @@ fn main() {
                         m.p99.as_secs_f64() * 1e3,
                         m.server_cpu.as_secs_f64() / m.window.as_secs_f64() * 100.0,
                         m.loadgen_cpu.as_secs_f64() / m.window.as_secs_f64() * 100.0,
+                        m.others_cpu.as_secs_f64() / m.window.as_secs_f64() * 100.0,
                         m.errors,
                     );
                     measurements.push(m);

@@ -13,6 +13,13 @@ use std::time::Duration;
 /// explains it by queueing).
 const STALL: Duration = Duration::from_millis(10);
 
+/// A machine idle for more than this share could have run the server: a slow answer then is a
+/// stall, not contention.
+const IDLE: f64 = 0.25;
+
+/// Other processes using more than this share of a core make a cell's numbers unreliable.
+const CONTENDED: f64 = 0.25;
+
 /// Fewer connections than this measure latency rather than throughput: no target verdict.
 const LOADED: usize = 8;
 
@@ -30,6 +37,10 @@ pub(crate) struct Measurement {
     pub(crate) server_cpu: Duration,
     pub(crate) loadgen_cpu: Duration,
     pub(crate) sink_cpu: Duration,
+    /// CPU that processes other than the server and this one used meanwhile.
+    pub(crate) others_cpu: Duration,
+    /// Share of the machine's CPU time that was idle.
+    pub(crate) machine_idle: f64,
     pub(crate) spans: Option<u64>,
 }
 
@@ -92,6 +103,8 @@ struct Row {
     cpu_per_request: f64,
     loadgen_cpu: f64,
     sink_cpu: f64,
+    others_cpu: f64,
+    machine_idle: f64,
     spans_per_request: Option<f64>,
     errors: u64,
     /// Throughput, p99 and server CPU per request, each over bare's.
@@ -139,6 +152,8 @@ fn row(all: &[Measurement], style: Style, connections: usize, config: Config) ->
         cpu_per_request: of(&|m| cpu_per_request(m)),
         loadgen_cpu: of(&|m| m.share_of_core(m.loadgen_cpu)),
         sink_cpu: of(&|m| m.share_of_core(m.sink_cpu)),
+        others_cpu: of(&|m| m.share_of_core(m.others_cpu)),
+        machine_idle: of(&|m| m.machine_idle),
         spans_per_request: mine[0]
             .spans
             .map(|_| of(&|m| m.spans.unwrap_or(0) as f64 / m.ok.max(1) as f64)),
@@ -162,7 +177,8 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
          accepted sockets: {}. `RUST_LOG` of the instrumented servers: `{}`.{} Per cell: {} s warm-up, {} s measured; {} round(s), configurations \
          in a rotating order; medians over rounds, ratios are medians of the per-round ratios to \
          bare. CPU is a share of one core over the measured time (the server and the load \
-         generator share the machine).\n",
+         generator share the machine); other processes' CPU is what the rest of the machine \
+         used meanwhile, and where it is high the row measured contention.\n",
         context.cores,
         context.load_before,
         context.load_after,
@@ -179,26 +195,29 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
     );
     let _ = writeln!(
         out,
-        "| requests | conns | server | req/s | × bare | p50 | p99 | p99 × bare | server CPU | server CPU per request | × bare | load generator CPU | OTLP sink CPU | spans per request | errors |"
+        "| requests | conns | server | req/s | × bare | p50 | p99 | p99 × bare | server CPU | server CPU per request | × bare | load generator CPU | OTLP sink CPU | other processes' CPU | machine idle | spans per request | errors |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let mut verdicts = Vec::new();
     let mut flags = Vec::new();
+    let mut contended = Vec::new();
+    let mut rows = 0;
     for &(style, connections) in &cells {
         for config in Config::ALL {
             let Some(r) = row(all, style, connections, config) else {
                 continue;
             };
+            rows += 1;
             let (ratio, p99_ratio, cpu_ratio) = match r.vs_bare {
                 Some((t, p, c)) => (format!("{t:.3}"), format!("{p:.2}"), format!("{c:.2}")),
                 None => (String::new(), String::new(), String::new()),
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} µs | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {:.1} µs | {} | {} | {} | {} | {} | {} | {} |",
                 style.name(),
                 connections,
                 config.name(),
@@ -216,6 +235,8 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
                 } else {
                     String::new()
                 },
+                percent(r.others_cpu),
+                percent(r.machine_idle),
                 r.spans_per_request
                     .map(|s| format!("{s:.2}"))
                     .unwrap_or_default(),
@@ -245,11 +266,12 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
             let stall = STALL.as_secs_f64();
             let waiting = if connections == 1 && r.p99 > stall {
                 Some(format!("p99 {} on one connection", millis(r.p99)))
-            } else if r.p50 > stall && r.server_cpu < 0.5 {
+            } else if r.p50 > stall && r.server_cpu < 0.5 && r.machine_idle > IDLE {
                 Some(format!(
-                    "p50 {} while the server used {} of a core",
+                    "p50 {} while the server used {} of a core and {} of the machine was idle",
                     millis(r.p50),
-                    percent(r.server_cpu)
+                    percent(r.server_cpu),
+                    percent(r.machine_idle)
                 ))
             } else {
                 None
@@ -270,6 +292,9 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
                     percent(r.loadgen_cpu),
                 ));
             }
+            if r.others_cpu > CONTENDED {
+                contended.push(format!("{cell}, {}", config.name()));
+            }
             if r.errors > 0 {
                 flags.push(format!(
                     "- {cell}, {}: {} failed requests.",
@@ -284,6 +309,16 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
     }
     if !context.checks.is_empty() {
         let _ = writeln!(out, "\nChecks:\n{}", context.checks.join("\n"));
+    }
+    if !contended.is_empty() {
+        flags.push(format!(
+            "- Other processes used more than {} of a core (median) while measuring {} of {} rows: \
+             those numbers are contended; rerun on a quiet machine. ({})",
+            percent(CONTENDED),
+            contended.len(),
+            rows,
+            contended.join("; ")
+        ));
     }
     if !all.iter().any(|m| m.connections == 1) {
         flags.push(

@@ -212,9 +212,40 @@ pub(crate) fn proc_stat_cpu(path: &str) -> Duration {
     // Fields 14 and 15 of the line are the 12th and 13th after the command name.
     let ticks: u64 =
         fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    Duration::from_nanos(ticks * 1_000_000_000 / clock_ticks_per_second())
+}
+
+/// CPU time of the whole machine so far, from `/proc/stat`: busy (everything but idle and I/O
+/// wait) and idle, summed over all cores.
+#[derive(Clone, Copy)]
+pub(crate) struct MachineCpu {
+    pub(crate) busy: Duration,
+    pub(crate) idle: Duration,
+}
+
+pub(crate) fn machine_cpu() -> MachineCpu {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .expect("the cpu line")
+        .split_whitespace()
+        .skip(1)
+        .map(|t| t.parse().expect("a tick count"))
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already)
+    let idle = ticks[3] + ticks[4];
+    let busy: u64 = ticks.iter().take(8).sum::<u64>() - idle;
+    let per_second = clock_ticks_per_second();
+    MachineCpu {
+        busy: Duration::from_nanos(busy * 1_000_000_000 / per_second),
+        idle: Duration::from_nanos(idle * 1_000_000_000 / per_second),
+    }
+}
+
+fn clock_ticks_per_second() -> u64 {
     // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64
 }
 
 /// User plus system CPU time of this whole process so far.

@@ -313,11 +313,15 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
     if !contended.is_empty() {
         flags.push(format!(
             "- Other processes used more than {} of a core (median) while measuring {} of {} rows: \
-             those numbers are contended; rerun on a quiet machine. ({})",
+             those numbers are contended; rerun on a quiet machine.{}",
             percent(CONTENDED),
             contended.len(),
             rows,
-            contended.join("; ")
+            if contended.len() == rows {
+                String::new()
+            } else {
+                format!(" ({})", contended.join("; "))
+            }
         ));
     }
     if !all.iter().any(|m| m.connections == 1) {

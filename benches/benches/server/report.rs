@@ -17,6 +17,9 @@ const STALL: Duration = Duration::from_millis(10);
 /// stall, not contention.
 const IDLE: f64 = 0.25;
 
+/// A server using less than this share of a core is nearly idle, even on a busy machine.
+const NEARLY_IDLE: f64 = 0.25;
+
 /// Other processes using more than this share of a core make a cell's numbers unreliable.
 const CONTENDED: f64 = 0.25;
 
@@ -266,9 +269,11 @@ pub(crate) fn render(all: &[Measurement], context: &Context) -> String {
             let stall = STALL.as_secs_f64();
             let waiting = if connections == 1 && r.p99 > stall {
                 Some(format!("p99 {} on one connection", millis(r.p99)))
-            } else if r.p50 > stall && r.server_cpu < 0.5 && r.machine_idle > IDLE {
+            } else if r.p50 > stall
+                && (r.server_cpu < NEARLY_IDLE || (r.server_cpu < 0.5 && r.machine_idle > IDLE))
+            {
                 Some(format!(
-                    "p50 {} while the server used {} of a core and {} of the machine was idle",
+                    "p50 {} while the server used {} of a core ({} of the machine idle)",
                     millis(r.p50),
                     percent(r.server_cpu),
                     percent(r.machine_idle)

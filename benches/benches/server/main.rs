@@ -8,7 +8,7 @@
 //! ```
 //!
 //! It builds the example server twice in release mode (`--no-default-features` for bare), starts
-//! one process per configuration and an OTLP/HTTP trace sink, then for each protocol style and
+//! one process per configuration (and an OTLP/HTTP trace sink for each tracing one), then for each protocol style and
 //! number of connections runs each configuration in turn: warm-up, then a fixed time measured.
 //! The markdown report goes to standard output, progress to standard error.
 //!

@@ -97,6 +97,11 @@ impl Buckets {
     pub fn default_bytes() -> Self {
         Self::from_valid(mcp_metrics::names::DEFAULT_BYTE_BUCKETS)
     }
+
+    /// The default buckets for small counts: [`mcp_metrics::names::DEFAULT_COUNT_BUCKETS`].
+    pub fn default_counts() -> Self {
+        Self::from_valid(mcp_metrics::names::DEFAULT_COUNT_BUCKETS)
+    }
 }
 
 #[cfg(test)]

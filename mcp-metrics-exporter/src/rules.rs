@@ -53,8 +53,10 @@ impl Default for RegistryConfig {
 
 impl RegistryConfig {
     /// Default settings: [`DEFAULT_SERIES_LIMIT`] series per metric; byte buckets
-    /// ([`mcp_metrics::names::DEFAULT_BYTE_BUCKETS`]) for histograms whose name ends in `_bytes`, duration
-    /// buckets ([`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`]) for the others.
+    /// ([`mcp_metrics::names::DEFAULT_BYTE_BUCKETS`]) for histograms whose name ends in `_bytes`,
+    /// count buckets ([`mcp_metrics::names::DEFAULT_COUNT_BUCKETS`]) for names ending in
+    /// `_blocks`, duration buckets ([`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`]) for the
+    /// others.
     pub fn new() -> Self {
         Self::default()
     }
@@ -82,8 +84,8 @@ impl RegistryConfig {
         Ok(self)
     }
 
-    /// Sets the buckets of histograms that no matcher selects and whose name does not end in
-    /// `_bytes`.
+    /// Sets the buckets of histograms that no matcher selects and whose name ends neither in
+    /// `_bytes` nor in `_blocks`.
     ///
     /// # Errors
     ///
@@ -103,6 +105,7 @@ impl RegistryConfig {
         match self.buckets.get(name) {
             Some(buckets) => buckets.clone(),
             None if name.ends_with("_bytes") => Buckets::default_bytes(),
+            None if name.ends_with("_blocks") => Buckets::default_counts(),
             None => self.default_buckets.clone(),
         }
     }
@@ -155,5 +158,20 @@ mod tests {
         assert_eq!(rules.get("db_bytes"), Some(&1), "the earlier rule wins");
         assert_eq!(rules.get("body_bytes"), Some(&3));
         assert_eq!(rules.get("other"), None);
+    }
+
+    #[test]
+    fn sizes_and_counts_get_their_own_default_buckets() {
+        let config = RegistryConfig::default();
+        let bounds = |name: &str| config.buckets_for_name(name).bounds().to_vec();
+        assert_eq!(bounds("mcp_tool_result_bytes"), mcp_metrics::names::DEFAULT_BYTE_BUCKETS);
+        assert_eq!(
+            bounds(mcp_metrics::names::TOOL_RESULT_CONTENT_BLOCKS),
+            mcp_metrics::names::DEFAULT_COUNT_BUCKETS
+        );
+        assert_eq!(
+            bounds("mcp_tool_duration_seconds"),
+            mcp_metrics::names::DEFAULT_DURATION_BUCKETS
+        );
     }
 }

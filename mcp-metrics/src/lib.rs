@@ -33,6 +33,8 @@
 //! - `rmcp` (default): understand rmcp's `CallToolResult` and `ErrorData` return values, and the
 //!   [`rmcp`](mod@rmcp) integration module.
 //! - `rmcp-client`: the [`rmcp::client`] instrumentation of rmcp's client side.
+//! - `axum`: read the peer address axum records (`ConnectInfo<SocketAddr>`, from
+//!   `into_make_service_with_connect_info`) for the server span's `client.address`.
 //! - `otel`: continue a client's trace from the request's `_meta.traceparent`, through
 //!   `tracing-opentelemetry`.
 //!

@@ -100,3 +100,7 @@ pub const DEFAULT_DURATION_BUCKETS: &[f64] = &[
 pub const DEFAULT_BYTE_BUCKETS: &[f64] = &[
     64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
 ];
+
+/// Default histogram buckets for small counts (metric names ending in `_blocks`, such as
+/// [`TOOL_RESULT_CONTENT_BLOCKS`]): powers of 2 from 1 to 128.
+pub const DEFAULT_COUNT_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];

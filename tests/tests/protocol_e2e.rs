@@ -375,6 +375,21 @@ async fn both_protocol_styles_are_counted_exactly() {
         "2026-07-28 is stateless: no session"
     );
 
+    // The tool layer (`#[mcp_tool]`) sees the same rounds as the request layer: an input
+    // request and a created task are outcomes of their own, never errors.
+    let calls = |tool: &str, outcome: &str| {
+        m.total(
+            "mcp_tool_duration_seconds_count",
+            &[("tool", tool), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(calls("confirm", "input_required"), 2.0);
+    assert_eq!(calls("confirm", "success"), 1.0);
+    assert_eq!(calls("confirm", "tool_error"), 1.0, "the legacy session");
+    assert_eq!(calls("report", "task_created"), 3.0);
+    assert_eq!(calls("report", "success"), 1.0, "the legacy session");
+    assert_eq!(calls("confirm", "error") + calls("report", "error"), 0.0);
+
     // Context cost: one size per completed result, the catalogue's size.
     assert_eq!(
         m.get("mcp_tool_result_bytes_count", &[("tool", "add")]),

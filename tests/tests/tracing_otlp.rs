@@ -3,20 +3,16 @@
 //! span nested under the request span, error status; JSON log lines with the same ids; and a
 //! collector that is down.
 
-use axum::body::Bytes;
 use mcp_metrics::mcp_tool;
 use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, TelemetryBuilder};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use mcp_metrics_tests::otlp::{Captured, Receiver, attr_str, hex};
 use opentelemetry_proto::tonic::trace::v1::Span;
-use prost::Message as _;
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{CallToolRequestParams, ClientConfig, RequestMetaObject};
 use rmcp::{ClientHandler, ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use std::sync::{Arc, Mutex};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
@@ -54,114 +50,6 @@ struct Client;
 impl ClientHandler for Client {
     fn get_info(&self) -> ClientConfig {
         ClientConfig::default()
-    }
-}
-
-/// An OTLP/HTTP traces receiver on its own runtime thread.
-struct Receiver {
-    addr: std::net::SocketAddr,
-    spans: Arc<Mutex<Vec<Span>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let spans: Arc<Mutex<Vec<Span>>> = Arc::default();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let sink = spans.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let app = axum::Router::new().route(
-                    "/v1/traces",
-                    axum::routing::post(move |body: Bytes| async move {
-                        let request = ExportTraceServiceRequest::decode(body)
-                            .expect("a valid OTLP protobuf body");
-                        for rs in request.resource_spans {
-                            for ss in rs.scope_spans {
-                                sink.lock().unwrap().extend(ss.spans);
-                            }
-                        }
-                        (
-                            [("content-type", "application/x-protobuf")],
-                            Vec::<u8>::new(),
-                        )
-                    }),
-                );
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        Receiver {
-            addr,
-            spans,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn attr<'a>(span: &'a Span, key: &str) -> Option<&'a AnyValue> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-}
-
-fn attr_str(span: &Span, key: &str) -> Option<String> {
-    match attr(span, key)? {
-        AnyValue::StringValue(s) => Some(s.clone()),
-        other => Some(format!("{other:?}")),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Log lines written by the JSON formatter, captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<serde_json::Value> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-            .collect()
     }
 }
 
@@ -230,7 +118,7 @@ async fn spans_continue_the_client_trace_and_nest() {
     server.await.unwrap();
     telemetry.shutdown();
 
-    let spans = receiver.spans.lock().unwrap().clone();
+    let spans = receiver.spans();
     let named = |name: &str| -> Vec<&Span> { spans.iter().filter(|s| s.name == name).collect() };
     let calls = named("tools/call divide");
     // per call: the request span (server) and the tool span (internal) of `#[mcp_tool]`
@@ -399,7 +287,7 @@ async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
     client.cancel().await.unwrap();
     server.await.unwrap();
     telemetry.shutdown();
-    receiver.spans.lock().unwrap().clone()
+    receiver.spans()
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -224,6 +224,8 @@ impl ExporterBuilder {
     /// A [`ConfigError`] for a missing or inconsistent setting, or a TLS configuration that
     /// cannot be used.
     pub fn build(self) -> Result<Exporter, Error> {
+        #[cfg(feature = "_client")]
+        crate::client::install_default_provider();
         self.settings.validate()?;
         let plan = Plan::new(&self.settings)?;
         let registry = Registry::new(self.settings.registry.clone());

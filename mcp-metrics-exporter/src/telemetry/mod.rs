@@ -16,7 +16,7 @@
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default), `parentbased_always_off`, `parentbased_traceidratio`; the ratio (default 1) |
 //! | `OTEL_SERVICE_NAME` | the `service.name` resource attribute |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes, `key=value,...`, values percent-decoded; `service.instance.id` defaults to a UUID drawn once per process, the same as the OTLP metrics' |
-//! | `OTEL_PROPAGATORS` | `tracecontext,baggage` (default), `tracecontext`, `baggage` or `none`: installed as the global propagator by [`init`](TelemetryBuilder::init), so that `_meta` carries trace context and baggage both ways |
+//! | `OTEL_PROPAGATORS` | `tracecontext,baggage` (default), `tracecontext`, `baggage` or `none`: installed as the global propagator by [`init`](TelemetryBuilder::init), so that `_meta` carries trace context and baggage both ways; `none` reads and writes no context; other names (`b3`, `jaeger`, …) are a configuration error |
 //! | `MCP_TRACE_BAGGAGE_KEYS` | baggage keys whose values are copied onto every span as attributes (default none) |
 //! | `MCP_LOG_FORMAT` | `text` (default), `json` or `off` |
 //! | `RUST_LOG` | the log and span filter (default `info`) |
@@ -208,6 +208,59 @@ impl Propagator {
             Self::TraceContext => Box::new(TraceContextPropagator::new()),
             Self::Baggage => Box::new(BaggagePropagator::new()),
         }
+    }
+}
+
+/// What `OTEL_PROPAGATORS=none` installs: a propagator that reads and writes nothing. It still
+/// names the W3C fields, because `mcp-metrics` takes a global propagator that names no field for
+/// "nothing configured" and then reads `traceparent` from `_meta` itself; `none` is an explicit
+/// choice, so no caller's trace is continued and no context is sent.
+#[derive(Debug)]
+struct NoPropagation {
+    fields: Vec<String>,
+}
+
+impl NoPropagation {
+    fn new() -> Self {
+        NoPropagation {
+            fields: ["traceparent", "tracestate", "baggage"]
+                .map(str::to_owned)
+                .to_vec(),
+        }
+    }
+}
+
+impl opentelemetry::propagation::TextMapPropagator for NoPropagation {
+    fn inject_context(
+        &self,
+        _cx: &opentelemetry::Context,
+        _injector: &mut dyn opentelemetry::propagation::Injector,
+    ) {
+    }
+
+    fn extract_with_context(
+        &self,
+        cx: &opentelemetry::Context,
+        _extractor: &dyn opentelemetry::propagation::Extractor,
+    ) -> opentelemetry::Context {
+        cx.clone()
+    }
+
+    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
+        opentelemetry::propagation::text_map_propagator::FieldIter::new(&self.fields)
+    }
+}
+
+/// Installs `propagators` as OpenTelemetry's global text-map propagator; an empty list installs
+/// [`NoPropagation`].
+fn install_propagators(propagators: &[Propagator]) {
+    use opentelemetry::propagation::TextMapCompositePropagator;
+    if propagators.is_empty() {
+        opentelemetry::global::set_text_map_propagator(NoPropagation::new());
+    } else {
+        opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(
+            propagators.iter().map(|p| p.to_sdk()).collect(),
+        ));
     }
 }
 
@@ -481,7 +534,8 @@ impl TelemetryBuilder {
     }
 
     /// Chooses the propagators [`init`](Self::init) installs (default `tracecontext` and
-    /// `baggage`; an empty list installs none).
+    /// `baggage`; an empty list, as `OTEL_PROPAGATORS=none`, turns propagation off: no trace
+    /// context is read from requests or written into them).
     pub fn propagators(mut self, propagators: &[Propagator]) -> Self {
         self.propagators = propagators.to_vec();
         self
@@ -513,18 +567,11 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Installs the configured propagators as OpenTelemetry's global text-map propagator (none
-    /// for an empty list, which leaves the current one). [`init`](Self::init) calls it; call it
+    /// Installs the configured propagators as OpenTelemetry's global text-map propagator (for
+    /// an empty list, one that propagates nothing). [`init`](Self::init) calls it; call it
     /// yourself when you install the subscriber of [`build`](Self::build) in another way.
     pub fn install_propagators(&self) {
-        if self.propagators.is_empty() {
-            return;
-        }
-        opentelemetry::global::set_text_map_propagator(
-            opentelemetry::propagation::TextMapCompositePropagator::new(
-                self.propagators.iter().map(|p| p.to_sdk()).collect(),
-            ),
-        );
+        install_propagators(&self.propagators);
     }
 
     /// Sets the capacity of the span queue (spans past it are dropped while the exporter lags).
@@ -607,11 +654,11 @@ impl TelemetryBuilder {
     ///
     /// As [`build`](Self::build), and [`Error::SubscriberAlreadySet`].
     pub fn init(self) -> Result<Telemetry, Error> {
-        let propagators = self.clone();
+        let propagators = self.propagators.clone();
         let (subscriber, telemetry) = self.build()?;
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error::SubscriberAlreadySet)?;
-        propagators.install_propagators();
+        install_propagators(&propagators);
         Ok(telemetry)
     }
 
@@ -976,7 +1023,12 @@ mod tests {
     #[test]
     fn propagators_follow_otel_propagators() {
         use Propagator::{Baggage, TraceContext};
-        let cases: [(&[(&str, &str)], &[Propagator]); 5] = [
+        /// The variables, and the propagators they choose.
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            &'static [Propagator],
+        );
+        let cases: [Case; 5] = [
             (&[], &[TraceContext, Baggage]),
             (&[("OTEL_PROPAGATORS", "tracecontext")], &[TraceContext]),
             (
@@ -989,6 +1041,38 @@ mod tests {
         for (vars, expected) in cases {
             assert_eq!(from(vars).unwrap().propagators, expected, "{vars:?}");
         }
+    }
+
+    #[test]
+    fn none_propagates_nothing_yet_names_the_w3c_fields() {
+        use opentelemetry::propagation::TextMapPropagator as _;
+        use opentelemetry::trace::TraceContextExt as _;
+        use std::collections::HashMap;
+        let none = NoPropagation::new();
+        // Named, so that `mcp-metrics` does not fall back to reading `traceparent` itself.
+        assert_eq!(
+            none.fields().collect::<Vec<_>>(),
+            ["traceparent", "tracestate", "baggage"]
+        );
+        let carrier: HashMap<String, String> = [
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            ("baggage", "tenant=acme"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let cx = none.extract(&carrier);
+        assert!(!cx.span().span_context().is_valid());
+        assert_eq!(cx.baggage().len(), 0);
+        let sdk = Propagator::TraceContext.to_sdk();
+        let remote = sdk.extract(&carrier);
+        assert!(remote.span().span_context().is_valid());
+        let mut written = HashMap::new();
+        none.inject_context(&remote, &mut written);
+        assert!(written.is_empty(), "{written:?}");
     }
 
     #[test]

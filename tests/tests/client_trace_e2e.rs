@@ -53,33 +53,21 @@ fn one<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> &'a Span {
     found[0]
 }
 
-/// W3C trace context and baggage, as `OTEL_PROPAGATORS` defaults to.
-fn install_propagator() {
-    use opentelemetry::propagation::TextMapCompositePropagator;
-    use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-    opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-        Box::new(TraceContextPropagator::new()),
-        Box::new(BaggagePropagator::new()),
-    ]));
-}
-
-/// The tracing pipeline of the test process (the MCP client), exporting to `receiver`.
+/// The tracing pipeline of the test process (the MCP client), exporting to `receiver`, with the
+/// default propagators (W3C trace context and baggage, as `OTEL_PROPAGATORS` defaults to)
+/// installed as `init` would.
 fn client_telemetry(
     receiver: &Receiver,
     service: &str,
 ) -> (tracing::subscriber::DefaultGuard, Telemetry) {
-    install_propagator();
-    let (subscriber, telemetry) = TelemetryBuilder::new(service)
-        .otlp(
-            &format!("{}/v1/traces", receiver.base_url()),
-            OtlpProtocol::HttpProtobuf,
-        )
+    let builder = TelemetryBuilder::new(service)
+        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Off)
         .filter("info,rmcp=warn")
-        .unwrap()
-        .build()
         .unwrap();
+    builder.install_propagators();
+    let (subscriber, telemetry) = builder.build().unwrap();
     (tracing::subscriber::set_default(subscriber), telemetry)
 }
 

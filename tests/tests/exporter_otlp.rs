@@ -1,21 +1,31 @@
 //! OTLP/HTTP metrics against the test receiver, which decodes the protobuf body: the values of a
 //! registry, and the example server driven by a real MCP client over streamable HTTP exporting
 //! its metrics under the OpenTelemetry MCP semantic-convention names, units, attribute keys and
-//! buckets, with a resource that tells replicas apart.
+//! buckets, with a resource that tells replicas apart; an rmcp client wrapped by
+//! `mcp_metrics::rmcp::client` exporting `mcp.client.*`; and resource and propagator variables
+//! that cannot be used stopping the server at start-up.
+//!
+//! The receiver (`mcp_metrics_tests::otlp`) stands in for an OpenTelemetry Collector, of which no
+//! binary is available on this machine: it decodes each body with the OTLP proto definitions, so
+//! the test sees exactly what a collector would receive.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mcp_metrics::names::DEFAULT_DURATION_BUCKETS;
+use mcp_metrics::rmcp::client::instrument;
 use mcp_metrics::semconv::ADVISORY_DURATION_BUCKETS;
 use mcp_metrics_exporter::{ExporterBuilder, build_info};
-use mcp_metrics_tests::harness::{ExampleServer, McpHttp, eventually};
+use mcp_metrics_tests::harness::{ExampleServer, McpHttp, eventually, example_bin};
 use mcp_metrics_tests::otlp::{MetricsExport, Receiver, string_value};
 use metrics::{counter, gauge, histogram, with_local_recorder};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, HistogramDataPoint, Metric, metric, number_data_point,
 };
+use rmcp::ServiceExt as _;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::json;
 
 fn find<'a>(export: &'a MetricsExport, name: &str) -> &'a Metric {
@@ -254,7 +264,6 @@ fn the_example_server_exports_semantic_convention_metrics() {
     assert_eq!(missing["result"]["isError"], true, "{missing}");
     let unknown = client.call_tool("no_such_tool", json!({}));
     assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
-    eprintln!("TIMING closing {:?}", std::time::SystemTime::now());
     assert_eq!(client.close(), 202, "the session is closed");
 
     // Cumulative exports: wait for the one that has seen the session end.
@@ -265,9 +274,7 @@ fn the_example_server_exports_semantic_convention_metrics() {
         })
     })
     .unwrap_or_else(|| panic!("no export with the session's end"));
-    eprintln!("TIMING export {:?}", std::time::SystemTime::now());
     assert!(server.proc.terminate(Duration::from_secs(10)));
-    eprintln!("TIMING terminated {:?}", std::time::SystemTime::now());
 
     let names: Vec<&str> = export.metrics().iter().map(|m| m.name.as_str()).collect();
     for name in &names {
@@ -439,5 +446,169 @@ fn replicas_report_distinct_instances() {
     for export in &exports {
         let service = string_value(&export.resource().attributes, "service.name");
         assert_eq!(service.as_deref(), Some("mcp-metrics-examples"));
+    }
+}
+
+/// The arguments of a `tools/call`.
+fn arguments(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    value.as_object().expect("an object").clone()
+}
+
+#[test]
+fn client_metrics_leave_under_the_client_convention_names() {
+    let receiver = Receiver::start();
+    let mut server = ExampleServer::start("http-server", &[]);
+    let endpoint = receiver.base_url();
+    let exporter = ExporterBuilder::new()
+        .env(&|name| match name {
+            "MCP_METRICS_EXPORTER" => Some("otlp".into()),
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
+            "OTEL_METRIC_EXPORT_INTERVAL" => Some("100".into()),
+            "OTEL_SERVICE_NAME" => Some("rust-agent".into()),
+            _ => None,
+        })
+        .expect("valid environment")
+        .build()
+        .expect("valid settings");
+    let registry = exporter.registry().clone();
+    // One thread runs the client, rmcp's tasks and the export loop, so that the client's
+    // measurements go to this exporter's registry without a global recorder.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = server.url("/mcp");
+    let addr = server.addr;
+    let export = with_local_recorder(&registry, || {
+        runtime.block_on(async {
+            let handle = exporter.start().expect("otlp task starts");
+            let transport = instrument(StreamableHttpClientTransport::from_uri(url))
+                .over_http(addr.ip().to_string(), addr.port());
+            let client = ().serve(transport).await.expect("initialize");
+            client.list_all_tools().await.expect("tools/list");
+            for _ in 0..2 {
+                let add = CallToolRequestParams::new("add")
+                    .with_arguments(arguments(json!({"a": 2, "b": 3})));
+                let sum = client.call_tool(add).await.expect("add");
+                assert_eq!(sum.content[0].as_text().unwrap().text, "5");
+            }
+            let overflow = CallToolRequestParams::new("add")
+                .with_arguments(arguments(json!({"a": i64::MAX, "b": 1})));
+            assert!(client.call_tool(overflow).await.is_err(), "-32602");
+            let missing = CallToolRequestParams::new("lookup")
+                .with_arguments(arguments(json!({"key": "missing"})));
+            let missing = client.call_tool(missing).await.expect("a tool result");
+            assert_eq!(missing.is_error, Some(true));
+            client.cancel().await.expect("the client stops");
+            let mut waited = Duration::ZERO;
+            let export = loop {
+                let ended = receiver.metric_exports().into_iter().rev().find(|e| {
+                    e.metric("mcp.client.session.duration")
+                        .is_some_and(|m| counts(m).values().sum::<u64>() == 1)
+                });
+                if let Some(export) = ended {
+                    break export;
+                }
+                assert!(
+                    waited < Duration::from_secs(20),
+                    "no export with the session's end"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                waited += Duration::from_millis(50);
+            };
+            handle.shutdown().await;
+            export
+        })
+    });
+    assert!(server.proc.terminate(Duration::from_secs(10)));
+
+    let resource = attributes(&export.resource().attributes);
+    assert_eq!(resource["service.name"], "rust-agent");
+    assert_eq!(resource["service.instance.id"].len(), 36, "{resource:?}");
+
+    let operation = find(&export, "mcp.client.operation.duration");
+    assert_eq!(operation.unit, "s");
+    for point in histogram_points(operation) {
+        assert_eq!(point.explicit_bounds, DEFAULT_DURATION_BUCKETS);
+    }
+    let call = |tool: &str, rest: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("mcp.method.name", "tools/call"),
+            ("gen_ai.operation.name", "execute_tool"),
+            ("gen_ai.tool.name", tool),
+        ];
+        pairs.extend_from_slice(rest);
+        map(&pairs)
+    };
+    let success = ("mcp.outcome", "success");
+    let expected = BTreeMap::from([
+        (map(&[("mcp.method.name", "initialize"), success]), 1),
+        (
+            map(&[("mcp.method.name", "notifications/initialized"), success]),
+            1,
+        ),
+        (map(&[("mcp.method.name", "tools/list"), success]), 1),
+        (call("add", &[success]), 2),
+        (
+            call(
+                "add",
+                &[
+                    ("mcp.outcome", "error"),
+                    ("error.type", "-32602"),
+                    ("rpc.response.status_code", "-32602"),
+                ],
+            ),
+            1,
+        ),
+        (
+            call(
+                "lookup",
+                &[("mcp.outcome", "tool_error"), ("error.type", "tool_error")],
+            ),
+            1,
+        ),
+    ]);
+    assert_eq!(counts(operation), expected);
+
+    let session = find(&export, "mcp.client.session.duration");
+    assert_eq!(session.unit, "s");
+    assert_eq!(counts(session), BTreeMap::from([(BTreeMap::new(), 1)]));
+}
+
+/// Runs the example server with `env` and returns its exit status and standard error, for a
+/// configuration it must refuse before it listens.
+fn refused_start(env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    let out = std::process::Command::new(example_bin("http-server"))
+        .env("MCP_BIND", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the example server runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("listening"),
+        "it must not listen: {stdout}"
+    );
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_resource_attributes_and_propagators_are_configuration_errors() {
+    let cases = [
+        ("OTEL_RESOURCE_ATTRIBUTES", "team=a%2"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "region"),
+        ("OTEL_PROPAGATORS", "tracecontext,b3"),
+        ("OTEL_PROPAGATORS", "none,baggage"),
+    ];
+    for (variable, value) in cases {
+        let (status, stderr) = refused_start(&[(variable, value)]);
+        assert!(!status.success(), "{variable}={value} was accepted");
+        assert!(
+            stderr.contains(variable) && stderr.contains(value),
+            "{variable}={value}: the error names the variable and its value: {stderr}"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The OTLP/HTTP receiver of the tests: a collector stand-in on 127.0.0.1 that decodes what it
 //! gets at `/v1/traces` and `/v1/metrics` with the OTLP proto definitions and keeps it for the
 //! test, plus accessors for span and data-point attributes and an in-memory writer for JSON log
-//! lines.
+//! lines. It is a mock because no OpenTelemetry Collector binary is available on this machine;
+//! it answers as a collector does (200, empty protobuf body) and keeps the decoded requests, so a
+//! test sees exactly what a collector would receive. Every OTLP test uses this one receiver.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;

@@ -273,16 +273,10 @@ impl Plan {
                 s.push.interval,
             ),
             #[cfg(feature = "otlp")]
-            ExporterKind::Otlp => {
-                let mut resource = vec![("service.name".to_owned(), s.service())];
-                if let Some(info) = &s.build_info {
-                    resource.push(("service.version".to_owned(), info.version.clone()));
-                }
-                Self::Otlp(
-                    Box::new(crate::otlp::OtlpSink::new(&s.otlp, resource)?),
-                    s.otlp.interval,
-                )
-            }
+            ExporterKind::Otlp => Self::Otlp(
+                Box::new(crate::otlp::OtlpSink::new(&s.otlp, s.otlp_resource())?),
+                s.otlp.interval,
+            ),
             ExporterKind::Stdout => Self::Stdout(s.stdout_interval),
             // Refused by `Settings::validate` when the feature is off.
             #[allow(unreachable_patterns)]

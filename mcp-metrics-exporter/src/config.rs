@@ -64,8 +64,16 @@ pub mod vars {
     /// `gzip` or `none` (default): compression of push bodies.
     pub const PUSH_COMPRESSION: &str = "MCP_METRICS_PUSH_COMPRESSION";
 
-    /// `service.name` of the OTLP resource.
+    /// `service.name` of the OTLP resource (wins over a `service.name` in
+    /// [`OTEL_RESOURCE_ATTRIBUTES`]).
     pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+    /// More attributes of the OTLP resource of metrics and spans, `key=value,key2=value2`,
+    /// values percent-decoded, such as `deployment.environment.name=prod,service.instance.id=pod-1`.
+    /// `service.instance.id` defaults to a UUID drawn once per process.
+    pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+    /// Propagators installed by the tracing pipeline, comma-separated: `tracecontext`,
+    /// `baggage` (default: both) or `none`.
+    pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
     /// OTLP metrics export interval in milliseconds (default 60000).
     pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 
@@ -136,6 +144,10 @@ pub mod vars {
     /// Any non-empty value turns colours off in text logs (they are also off whenever
     /// standard error is not a terminal).
     pub const NO_COLOR: &str = "NO_COLOR";
+    /// Baggage keys, comma-separated, whose values the tracing pipeline copies onto every span
+    /// as attributes of the same name (default: none; baggage comes from the caller, so only the
+    /// keys listed are recorded).
+    pub const TRACE_BAGGAGE_KEYS: &str = "MCP_TRACE_BAGGAGE_KEYS";
 }
 
 /// The variables of one OTLP signal, as the OpenTelemetry specification names them.
@@ -337,6 +349,8 @@ pub(crate) struct OtlpSettings {
     pub(crate) outbound: Outbound,
     /// The protocol variable and its value, checked once the exporter kind is known.
     pub(crate) protocol: Option<(&'static str, String)>,
+    /// The attributes of `OTEL_RESOURCE_ATTRIBUTES`.
+    pub(crate) resource_attributes: Vec<(String, String)>,
 }
 
 /// Everything the builder collects.
@@ -376,6 +390,7 @@ impl Default for Settings {
                 interval: Duration::from_secs(60),
                 outbound: Outbound::default(),
                 protocol: None,
+                resource_attributes: Vec::new(),
             },
             service_name: None,
             stdout_interval: Duration::from_secs(15),
@@ -614,7 +629,27 @@ impl Settings {
         }
         otlp.outbound =
             apply_otlp_outbound(get, &OTLP_METRICS, std::mem::take(&mut otlp.outbound))?;
+        if let Some(v) = get(vars::OTEL_RESOURCE_ATTRIBUTES) {
+            otlp.resource_attributes = crate::resource::parse_attributes(&v)?;
+        }
         Ok(())
+    }
+
+    /// The OTLP resource of the metrics: `service.name` (`OTEL_SERVICE_NAME` or code, else
+    /// `OTEL_RESOURCE_ATTRIBUTES`, else the build info's service), `service.version`,
+    /// `service.instance.id` and the other resource attributes.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn otlp_resource(&self) -> Vec<(String, String)> {
+        let default = self
+            .build_info
+            .as_ref()
+            .map_or("unknown_service", |b| b.service.as_str());
+        crate::resource::attributes(
+            self.service_name.as_deref(),
+            default,
+            self.build_info.as_ref().map(|b| b.version.as_str()),
+            &self.otlp.resource_attributes,
+        )
     }
 
     /// Checks what only makes sense once every setting is known.
@@ -691,7 +726,7 @@ impl Settings {
     }
 
     /// The service name: `OTEL_SERVICE_NAME`, else the build info's, else `unknown_service`.
-    #[cfg(any(feature = "push", feature = "otlp"))]
+    #[cfg(feature = "push")]
     pub(crate) fn service(&self) -> String {
         self.service_name
             .clone()
@@ -905,6 +940,8 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "brotli"),
             #[cfg(feature = "otlp")]
             ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"),
+            #[cfg(feature = "otlp")]
+            ("OTEL_RESOURCE_ATTRIBUTES", "team=a,b"),
         ];
         for (variable, value) in cases {
             let err = error(&[(variable, value)]);

@@ -141,6 +141,8 @@ mod otlp;
 mod push;
 mod registry;
 mod render;
+#[cfg(any(feature = "otlp", feature = "telemetry"))]
+mod resource;
 mod rules;
 mod sanitize;
 mod stdout;

@@ -1,11 +1,17 @@
 //! OTLP metrics over HTTP/protobuf: a snapshot of the registry as an
 //! `ExportMetricsServiceRequest` (cumulative temporality, explicit-bounds histograms), POSTed
 //! to `/v1/metrics` every interval over HTTP or HTTPS, gzip-compressed if configured.
+//!
+//! Metrics leave under their OpenTelemetry names: the names, units and attribute keys of
+//! [`mcp_metrics::semconv`] (the MCP semantic conventions where they define the metric), so that
+//! a backend aggregates them with the metrics of other MCP SDKs. The Prometheus exposition keeps
+//! the names of [`mcp_metrics::names`].
 
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::Method;
+use mcp_metrics::semconv::{self, OtlpMetric};
 use metrics::Unit;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -37,8 +43,28 @@ fn string_kv(key: &str, value: &str) -> KeyValue {
     }
 }
 
-fn attributes(labels: &Labels) -> Vec<KeyValue> {
-    labels.iter().map(|(k, v)| string_kv(k, v)).collect()
+/// The attributes of a data point: label keys renamed as `naming` says, plus the attributes the
+/// conventions derive from them. Metrics outside the table keep their labels.
+fn attributes(naming: Option<&OtlpMetric>, labels: &Labels) -> Vec<KeyValue> {
+    let Some(naming) = naming else {
+        return labels.iter().map(|(k, v)| string_kv(k, v)).collect();
+    };
+    let get = |key: &str| {
+        labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    labels
+        .iter()
+        .map(|(k, v)| string_kv(naming.attribute(k), v))
+        .chain(
+            naming
+                .derived_attributes(&get)
+                .into_iter()
+                .map(|(k, v)| string_kv(k, v)),
+        )
+        .collect()
 }
 
 /// The UCUM unit OTLP expects for a `metrics` unit.
@@ -64,9 +90,9 @@ fn ucum(unit: Unit) -> &'static str {
     }
 }
 
-fn data(family: &Family, start: u64, now: u64) -> metric::Data {
+fn data(family: &Family, naming: Option<&OtlpMetric>, start: u64, now: u64) -> metric::Data {
     let number = |labels: &Labels, value| NumberDataPoint {
-        attributes: attributes(labels),
+        attributes: attributes(naming, labels),
         start_time_unix_nano: start,
         time_unix_nano: now,
         value: Some(value),
@@ -110,7 +136,7 @@ fn data(family: &Family, start: u64, now: u64) -> metric::Data {
                     Value::Histogram(h) => {
                         let bucket_counts: Vec<u64> = h.bucket_counts().collect();
                         Some(HistogramDataPoint {
-                            attributes: attributes(labels),
+                            attributes: attributes(naming, labels),
                             start_time_unix_nano: start,
                             time_unix_nano: now,
                             count: bucket_counts.iter().sum(),
@@ -143,15 +169,20 @@ pub(crate) fn snapshot(
             .filter(|f| !f.series.is_empty())
             .map(|family| {
                 let description = state.descriptions.get(&family.raw_name);
-                Metric {
-                    name: family.raw_name.clone(),
-                    description: description.map(|d| d.help.to_string()).unwrap_or_default(),
-                    unit: description
+                let naming = semconv::metric(&family.raw_name);
+                let unit = match naming {
+                    Some(n) => n.unit,
+                    None => description
                         .and_then(|d| d.unit)
                         .map(ucum)
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                };
+                Metric {
+                    name: semconv::otlp_name(&family.raw_name, family.kind == Kind::Counter)
                         .to_owned(),
-                    data: Some(data(family, start, now)),
+                    description: description.map(|d| d.help.to_string()).unwrap_or_default(),
+                    unit: unit.to_owned(),
+                    data: Some(data(family, naming, start, now)),
                     ..Default::default()
                 }
             })
@@ -252,7 +283,8 @@ mod tests {
         );
         let metrics = &rm.scope_metrics[0].metrics;
         let names: Vec<_> = metrics.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["busy", "calls_total", "lat_seconds"]);
+        // Outside the table, names stay, but OTLP names do not end in `_total`.
+        assert_eq!(names, ["busy", "calls", "lat_seconds"]);
         let Some(metric::Data::Sum(sum)) = &metrics[1].data else {
             panic!("counter must be a Sum")
         };
@@ -279,5 +311,82 @@ mod tests {
         );
         assert_eq!(point.bucket_counts.len(), point.explicit_bounds.len() + 1);
         assert_eq!(point.bucket_counts[1], 1, "0.003 falls in (0.001, 0.005]");
+    }
+
+    fn keys(attributes: &[KeyValue]) -> Vec<(&str, &str)> {
+        attributes
+            .iter()
+            .map(
+                |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                    Some(any_value::Value::StringValue(s)) => (kv.key.as_str(), s.as_str()),
+                    other => panic!("not a string: {other:?}"),
+                },
+            )
+            .collect()
+    }
+
+    #[test]
+    fn our_metrics_leave_under_their_semantic_convention_names() {
+        use mcp_metrics::names;
+        let registry = Registry::default();
+        metrics::with_local_recorder(&registry, || {
+            mcp_metrics::describe();
+            metrics::histogram!(
+                names::SERVER_OPERATION_DURATION_SECONDS,
+                "method" => "tools/call",
+                "tool" => "search",
+                "outcome" => "error",
+                "error_type" => "-32602",
+                "fault" => "client",
+                "client_name" => "_OTHER"
+            )
+            .record(0.2);
+            metrics::counter!(names::LLM_TOKENS_TOTAL, "model" => "m", "type" => "prompt")
+                .increment(5);
+            metrics::gauge!(names::TOOL_CALLS_IN_FLIGHT, "tool" => "search").set(1.0);
+        });
+        let request = snapshot(&registry, &[]);
+        let metrics = &request.resource_metrics[0].scope_metrics[0].metrics;
+        let named = |name: &str| {
+            metrics
+                .iter()
+                .find(|m| m.name == name)
+                .unwrap_or_else(|| panic!("{name} missing"))
+        };
+        let op = named("mcp.server.operation.duration");
+        assert_eq!(op.unit, "s");
+        let Some(metric::Data::Histogram(h)) = &op.data else {
+            panic!("histogram expected")
+        };
+        assert_eq!(
+            keys(&h.data_points[0].attributes),
+            [
+                ("mcp.client.name", "_OTHER"),
+                ("error.type", "-32602"),
+                ("mcp.fault", "client"),
+                ("mcp.method.name", "tools/call"),
+                ("mcp.outcome", "error"),
+                ("gen_ai.tool.name", "search"),
+                ("gen_ai.operation.name", "execute_tool"),
+                ("rpc.response.status_code", "-32602"),
+            ]
+        );
+        let tokens = named("mcp.llm.tokens");
+        assert_eq!(tokens.unit, "{token}");
+        let Some(metric::Data::Sum(sum)) = &tokens.data else {
+            panic!("sum expected")
+        };
+        assert_eq!(
+            keys(&sum.data_points[0].attributes),
+            [
+                ("gen_ai.request.model", "m"),
+                ("mcp.llm.token.type", "prompt")
+            ]
+        );
+        assert_eq!(named("mcp.tool.calls_in_flight").unit, "{call}");
+        assert!(
+            metrics.iter().all(|m| !m.name.contains("_seconds")),
+            "no Prometheus name leaves over OTLP"
+        );
     }
 }

@@ -46,6 +46,7 @@ pub mod names;
 pub mod otel;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
+pub mod semconv;
 
 pub mod store;
 

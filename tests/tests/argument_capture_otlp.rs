@@ -3,18 +3,16 @@
 //! when it is, the redaction function is applied to arguments and results and the size cap holds.
 //! Request spans are roots linked to the transport's span.
 
-mod support;
-
 use mcp_metrics::mcp_tool;
 use mcp_metrics::rmcp::{Capture, Instrumented, Options};
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, TelemetryBuilder};
+use mcp_metrics_tests::otlp::{Receiver, all_text, attr_str, is_server};
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::CallToolRequestParams;
 use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use support::{Receiver, all_text, attr_str, is_server};
 
 const SECRET: &str = "SECRET-7f3a9c";
 
@@ -93,7 +91,7 @@ fn redact(value: &mut Value) {
 async fn arguments_leave_the_process_only_when_captured_and_redacted() {
     let receiver = Receiver::start();
     let (subscriber, telemetry) = TelemetryBuilder::new("capture")
-        .otlp(&receiver.url(), OtlpProtocol::HttpProtobuf)
+        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Off)
         // Everything of ours at debug. rmcp itself logs whole requests and responses at debug

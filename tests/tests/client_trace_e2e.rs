@@ -7,125 +7,26 @@
 //!   with `opentelemetry-sdk`) gives a Python server span whose parent is the Rust client span,
 //!   with the caller's `tracestate` and baggage carried through `_meta`.
 
-use axum::body::Bytes;
 use mcp_metrics::rmcp::client::instrument;
 use mcp_metrics::rmcp::client::propagation::with_current_context;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
 use mcp_metrics_tests::harness::{ExampleServer, eventually, workspace_root};
+use mcp_metrics_tests::otlp::{Receiver, attr_str, hex};
 use opentelemetry::KeyValue;
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use prost::Message as _;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-
-/// An OTLP/HTTP traces receiver on its own runtime thread.
-struct Receiver {
-    addr: std::net::SocketAddr,
-    spans: Arc<Mutex<Vec<Span>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let spans: Arc<Mutex<Vec<Span>>> = Arc::default();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let sink = spans.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let app = axum::Router::new().route(
-                    "/v1/traces",
-                    axum::routing::post(move |body: Bytes| async move {
-                        let request = ExportTraceServiceRequest::decode(body)
-                            .expect("a valid OTLP protobuf body");
-                        for rs in request.resource_spans {
-                            for ss in rs.scope_spans {
-                                sink.lock().unwrap().extend(ss.spans);
-                            }
-                        }
-                        (
-                            [("content-type", "application/x-protobuf")],
-                            Vec::<u8>::new(),
-                        )
-                    }),
-                );
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        Receiver {
-            addr,
-            spans,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn spans(&self) -> Vec<Span> {
-        self.spans.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn attr_str(span: &Span, key: &str) -> Option<String> {
-    let value = span
-        .attributes
-        .iter()
-        .find(|kv| kv.key == key)?
-        .value
-        .as_ref()?
-        .value
-        .as_ref()?;
-    Some(match value {
-        AnyValue::StringValue(s) => s.clone(),
-        AnyValue::IntValue(i) => i.to_string(),
-        other => format!("{other:?}"),
-    })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn names(spans: &[Span]) -> Vec<String> {
     spans
@@ -152,33 +53,21 @@ fn one<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> &'a Span {
     found[0]
 }
 
-/// W3C trace context and baggage, as `OTEL_PROPAGATORS` defaults to.
-fn install_propagator() {
-    use opentelemetry::propagation::TextMapCompositePropagator;
-    use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-    opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-        Box::new(TraceContextPropagator::new()),
-        Box::new(BaggagePropagator::new()),
-    ]));
-}
-
-/// The tracing pipeline of the test process (the MCP client), exporting to `receiver`.
+/// The tracing pipeline of the test process (the MCP client), exporting to `receiver`, with the
+/// default propagators (W3C trace context and baggage, as `OTEL_PROPAGATORS` defaults to)
+/// installed as `init` would.
 fn client_telemetry(
     receiver: &Receiver,
     service: &str,
 ) -> (tracing::subscriber::DefaultGuard, Telemetry) {
-    install_propagator();
-    let (subscriber, telemetry) = TelemetryBuilder::new(service)
-        .otlp(
-            &format!("{}/v1/traces", receiver.base_url()),
-            OtlpProtocol::HttpProtobuf,
-        )
+    let builder = TelemetryBuilder::new(service)
+        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Off)
         .filter("info,rmcp=warn")
-        .unwrap()
-        .build()
         .unwrap();
+    builder.install_propagators();
+    let (subscriber, telemetry) = builder.build().unwrap();
     (tracing::subscriber::set_default(subscriber), telemetry)
 }
 

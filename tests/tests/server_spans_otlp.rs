@@ -4,11 +4,10 @@
 //! `baggage`), the HTTP request's `traceparent` as a link (or as the parent when `_meta` has
 //! none), the JSON-RPC error on the span status, and the audit events with the trace id.
 
-mod support;
-
 use mcp_metrics::mcp_tool;
 use mcp_metrics::rmcp::{Instrumented, Options};
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, TelemetryBuilder};
+use mcp_metrics_tests::otlp::{Captured, Receiver, all_text, attr_int, attr_str, hex, is_server};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{
@@ -29,7 +28,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use support::{Captured, Receiver, attr_int, attr_str, hex, is_server};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
@@ -144,7 +142,7 @@ async fn server_spans_follow_the_mcp_conventions() {
     let logs = Captured::default();
     let writer = logs.clone();
     let (subscriber, telemetry) = TelemetryBuilder::new("server-spans")
-        .otlp(&receiver.url(), OtlpProtocol::HttpProtobuf)
+        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Json)
         .filter("info,rmcp=warn")
@@ -223,7 +221,7 @@ async fn server_spans_follow_the_mcp_conventions() {
     let spans = receiver.spans();
     if std::env::var_os("SHOW_SPANS").is_some() {
         for s in &spans {
-            eprintln!("{}", support::all_text(s));
+            eprintln!("{}", all_text(s));
         }
         for l in logs.lines() {
             eprintln!("{l}");

@@ -1,22 +1,23 @@
 //! Spans exported over OTLP/HTTP to a receiver on 127.0.0.1 that decodes them with the OTLP proto
 //! definitions: names, attributes, the client's trace continued from `_meta.traceparent`, the tool
-//! span nested under the request span, error status; JSON log lines with the same ids; and a
-//! collector that is down.
+//! span nested under the request span, error status; JSON log lines with the same ids; a
+//! collector that is down; and the example server reading `_meta` trace context and baggage
+//! only through the propagators `OTEL_PROPAGATORS` names.
+//!
+//! The receiver (`mcp_metrics_tests::otlp`) stands in for an OpenTelemetry Collector, of which no
+//! binary is available on this machine; it decodes what arrives with the OTLP proto definitions.
 
-use axum::body::Bytes;
 use mcp_metrics::mcp_tool;
 use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, TelemetryBuilder};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use mcp_metrics_tests::harness::{ExampleServer, McpHttp, eventually};
+use mcp_metrics_tests::otlp::{Captured, Receiver, attr_str, hex, is_server};
 use opentelemetry_proto::tonic::trace::v1::Span;
-use prost::Message as _;
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{CallToolRequestParams, ClientConfig, RequestMetaObject};
 use rmcp::{ClientHandler, ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use std::sync::{Arc, Mutex};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
@@ -57,114 +58,6 @@ impl ClientHandler for Client {
     }
 }
 
-/// An OTLP/HTTP traces receiver on its own runtime thread.
-struct Receiver {
-    addr: std::net::SocketAddr,
-    spans: Arc<Mutex<Vec<Span>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let spans: Arc<Mutex<Vec<Span>>> = Arc::default();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let sink = spans.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let app = axum::Router::new().route(
-                    "/v1/traces",
-                    axum::routing::post(move |body: Bytes| async move {
-                        let request = ExportTraceServiceRequest::decode(body)
-                            .expect("a valid OTLP protobuf body");
-                        for rs in request.resource_spans {
-                            for ss in rs.scope_spans {
-                                sink.lock().unwrap().extend(ss.spans);
-                            }
-                        }
-                        (
-                            [("content-type", "application/x-protobuf")],
-                            Vec::<u8>::new(),
-                        )
-                    }),
-                );
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        Receiver {
-            addr,
-            spans,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn attr<'a>(span: &'a Span, key: &str) -> Option<&'a AnyValue> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-}
-
-fn attr_str(span: &Span, key: &str) -> Option<String> {
-    match attr(span, key)? {
-        AnyValue::StringValue(s) => Some(s.clone()),
-        other => Some(format!("{other:?}")),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Log lines written by the JSON formatter, captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<serde_json::Value> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-            .collect()
-    }
-}
-
 async fn call(
     client: &rmcp::service::RunningService<rmcp::RoleClient, Client>,
     b: i64,
@@ -190,10 +83,7 @@ async fn spans_continue_the_client_trace_and_nest() {
     let logs = Captured::default();
     let writer = logs.clone();
     let (subscriber, telemetry) = TelemetryBuilder::new("tracing-e2e")
-        .otlp(
-            &format!("http://{}/v1/traces", receiver.addr),
-            OtlpProtocol::HttpProtobuf,
-        )
+        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Json)
         .filter("info,rmcp=warn")
@@ -230,7 +120,7 @@ async fn spans_continue_the_client_trace_and_nest() {
     server.await.unwrap();
     telemetry.shutdown();
 
-    let spans = receiver.spans.lock().unwrap().clone();
+    let spans = receiver.spans();
     let named = |name: &str| -> Vec<&Span> { spans.iter().filter(|s| s.name == name).collect() };
     let calls = named("tools/call divide");
     // per call: the request span (server) and the tool span (internal) of `#[mcp_tool]`
@@ -367,7 +257,7 @@ async fn collector_down_never_blocks_tool_calls() {
 /// `traceparent` and one without, and returns the spans the receiver got.
 async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
     let receiver = Receiver::start();
-    let endpoint = format!("http://{}/v1/traces", receiver.addr);
+    let endpoint = receiver.traces_url();
     let lookup = |name: &str| {
         if name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" {
             return Some(endpoint.clone());
@@ -399,7 +289,7 @@ async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
     client.cancel().await.unwrap();
     server.await.unwrap();
     telemetry.shutdown();
-    receiver.spans.lock().unwrap().clone()
+    receiver.spans()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -441,4 +331,71 @@ async fn sampling_follows_otel_traces_sampler() {
     let names = spans.iter().map(|s| &s.name).collect::<Vec<_>>();
     assert_eq!(named("tools/call divide"), 2, "{names:?}");
     assert_eq!(named("execute_tool divide"), 2, "{names:?}");
+}
+
+/// What the example server's span of one `tools/call add` looked like under `OTEL_PROPAGATORS`
+/// = `propagators` (unset when `None`): its trace id, its parent span id and the `tenant`
+/// attribute that `MCP_TRACE_BAGGAGE_KEYS` copies from the baggage. The call carries
+/// `traceparent` and `baggage` in `_meta`.
+fn server_span_under(propagators: Option<&str>) -> (String, String, Option<String>) {
+    let receiver = Receiver::start();
+    let traces = receiver.traces_url();
+    let mut env = vec![
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ("MCP_TRACE_BAGGAGE_KEYS", "tenant"),
+        ("RUST_LOG", "info,rmcp=warn"),
+    ];
+    if let Some(p) = propagators {
+        env.push(("OTEL_PROPAGATORS", p));
+    }
+    let mut server = ExampleServer::start("http-server", &env);
+    let mut client = McpHttp::connect(&server.url("/mcp"));
+    let traceparent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
+    let sum = client.request(
+        "tools/call",
+        serde_json::json!({
+            "name": "add",
+            "arguments": {"a": 2, "b": 3},
+            "_meta": {"traceparent": traceparent, "baggage": "tenant=acme"},
+        }),
+    );
+    assert_eq!(sum["result"]["content"][0]["text"], "5", "{sum}");
+    // The server flushes its spans as it shuts down.
+    assert!(server.proc.terminate(std::time::Duration::from_secs(10)));
+    let span = eventually(std::time::Duration::from_secs(10), || {
+        receiver
+            .spans()
+            .into_iter()
+            .find(|s| s.name == "tools/call add" && is_server(s))
+    })
+    .unwrap_or_else(|| panic!("no server span under OTEL_PROPAGATORS={propagators:?}"));
+    (
+        hex(&span.trace_id),
+        hex(&span.parent_span_id),
+        attr_str(&span, "tenant"),
+    )
+}
+
+#[test]
+fn meta_context_follows_otel_propagators() {
+    let acme = Some("acme".to_owned());
+    // Default, `tracecontext,baggage`: the caller's trace continues and its baggage is read.
+    let (trace, parent, tenant) = server_span_under(None);
+    assert_eq!((trace.as_str(), parent.as_str()), (TRACE_ID, PARENT_ID));
+    assert_eq!(tenant, acme);
+    // Trace context only: the trace continues, the baggage is not read.
+    let (trace, parent, tenant) = server_span_under(Some("tracecontext"));
+    assert_eq!((trace.as_str(), parent.as_str()), (TRACE_ID, PARENT_ID));
+    assert_eq!(tenant, None);
+    // Baggage only: a trace of its own, with the caller's baggage.
+    let (trace, parent, tenant) = server_span_under(Some("baggage"));
+    assert_ne!(trace, TRACE_ID);
+    assert_ne!(parent, PARENT_ID);
+    assert_eq!(tenant, acme);
+    // None: nothing of the caller's context, although `_meta` carries a valid `traceparent`.
+    let (trace, parent, tenant) = server_span_under(Some("none"));
+    assert_ne!(trace, TRACE_ID);
+    assert_ne!(parent, PARENT_ID);
+    assert_eq!(tenant, None);
 }

@@ -15,6 +15,9 @@
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip` or `none` (default) |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default), `parentbased_always_off`, `parentbased_traceidratio`; the ratio (default 1) |
 //! | `OTEL_SERVICE_NAME` | the `service.name` resource attribute |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes, `key=value,...`, values percent-decoded; `service.instance.id` defaults to a UUID drawn once per process, the same as the OTLP metrics' |
+//! | `OTEL_PROPAGATORS` | `tracecontext,baggage` (default), `tracecontext`, `baggage` or `none`: installed as the global propagator by [`init`](TelemetryBuilder::init), so that `_meta` carries trace context and baggage both ways; `none` reads and writes no context; other names (`b3`, `jaeger`, …) are a configuration error |
+//! | `MCP_TRACE_BAGGAGE_KEYS` | baggage keys whose values are copied onto every span as attributes (default none) |
 //! | `MCP_LOG_FORMAT` | `text` (default), `json` or `off` |
 //! | `RUST_LOG` | the log and span filter (default `info`) |
 //! | `NO_COLOR` | no colours in text logs (they are only used when standard error is a terminal) |
@@ -46,9 +49,13 @@ use std::io::IsTerminal as _;
 use crate::client::Outbound;
 use crate::config::{OTLP_TRACES, apply_otlp_outbound, pick, vars};
 use crate::{Compression, ConfigError, Error};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::baggage::BaggageExt as _;
+use opentelemetry::trace::{Span as _, TracerProvider as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanProcessor,
+};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -147,6 +154,145 @@ impl Sampler {
     }
 }
 
+/// A trace-context format carried in HTTP headers and MCP `_meta`, as `OTEL_PROPAGATORS` names
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagator {
+    /// W3C Trace Context: `traceparent` and `tracestate`.
+    TraceContext,
+    /// W3C Baggage: `baggage`.
+    Baggage,
+}
+
+impl Propagator {
+    /// The OpenTelemetry default, `tracecontext,baggage`.
+    pub const DEFAULT: &'static [Propagator] = &[Propagator::TraceContext, Propagator::Baggage];
+
+    /// Parses `OTEL_PROPAGATORS`: a comma-separated list of `tracecontext` and `baggage`, or
+    /// `none` alone (no propagator).
+    fn parse_list(value: &str) -> Result<Vec<Self>, ConfigError> {
+        let bad = |reason: &str| ConfigError::new(vars::OTEL_PROPAGATORS, value, reason);
+        let names: Vec<String> = value
+            .split(',')
+            .map(|n| n.trim().to_ascii_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.iter().any(|n| n == "none") {
+            return if names.len() == 1 {
+                Ok(Vec::new())
+            } else {
+                Err(bad("`none` cannot be combined with other propagators"))
+            };
+        }
+        let mut list = Vec::new();
+        for name in &names {
+            let p = match name.as_str() {
+                "tracecontext" => Self::TraceContext,
+                "baggage" => Self::Baggage,
+                _ => {
+                    return Err(bad(
+                        "supported propagators are tracecontext, baggage and none",
+                    ));
+                }
+            };
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+        Ok(list)
+    }
+
+    fn to_sdk(self) -> Box<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync> {
+        use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+        match self {
+            Self::TraceContext => Box::new(TraceContextPropagator::new()),
+            Self::Baggage => Box::new(BaggagePropagator::new()),
+        }
+    }
+}
+
+/// What `OTEL_PROPAGATORS=none` installs: a propagator that reads and writes nothing. It still
+/// names the W3C fields, because `mcp-metrics` takes a global propagator that names no field for
+/// "nothing configured" and then reads `traceparent` from `_meta` itself; `none` is an explicit
+/// choice, so no caller's trace is continued and no context is sent.
+#[derive(Debug)]
+struct NoPropagation {
+    fields: Vec<String>,
+}
+
+impl NoPropagation {
+    fn new() -> Self {
+        NoPropagation {
+            fields: ["traceparent", "tracestate", "baggage"]
+                .map(str::to_owned)
+                .to_vec(),
+        }
+    }
+}
+
+impl opentelemetry::propagation::TextMapPropagator for NoPropagation {
+    fn inject_context(
+        &self,
+        _cx: &opentelemetry::Context,
+        _injector: &mut dyn opentelemetry::propagation::Injector,
+    ) {
+    }
+
+    fn extract_with_context(
+        &self,
+        cx: &opentelemetry::Context,
+        _extractor: &dyn opentelemetry::propagation::Extractor,
+    ) -> opentelemetry::Context {
+        cx.clone()
+    }
+
+    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
+        opentelemetry::propagation::text_map_propagator::FieldIter::new(&self.fields)
+    }
+}
+
+/// Installs `propagators` as OpenTelemetry's global text-map propagator; an empty list installs
+/// [`NoPropagation`].
+fn install_propagators(propagators: &[Propagator]) {
+    use opentelemetry::propagation::TextMapCompositePropagator;
+    if propagators.is_empty() {
+        opentelemetry::global::set_text_map_propagator(NoPropagation::new());
+    } else {
+        opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(
+            propagators.iter().map(|p| p.to_sdk()).collect(),
+        ));
+    }
+}
+
+/// Copies the values of the listed baggage keys of a span's parent context onto the span as
+/// attributes of the same name.
+#[derive(Debug)]
+struct BaggageAttributes(Vec<opentelemetry::Key>);
+
+impl SpanProcessor for BaggageAttributes {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        let baggage = cx.baggage();
+        for key in &self.0 {
+            if let Some(value) = baggage.get(key.as_str()) {
+                span.set_attribute(opentelemetry::KeyValue::new(key.clone(), value.clone()));
+            }
+        }
+    }
+
+    fn on_end(&self, _span: SpanData) {}
+
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(
+        &self,
+        _timeout: std::time::Duration,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
 /// How logs are written to standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -175,6 +321,9 @@ pub struct TelemetryBuilder {
     max_queue_size: usize,
     no_color: bool,
     ansi: Option<bool>,
+    resource_attributes: Vec<(String, String)>,
+    propagators: Vec<Propagator>,
+    baggage_keys: Vec<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -188,7 +337,7 @@ fn use_colour(forced: Option<bool>, no_color: bool, is_terminal: bool) -> bool {
 
 impl TelemetryBuilder {
     /// Defaults: no span export, parent-based sampling that records every root span, text
-    /// logs, filter `info`.
+    /// logs, filter `info`, the `tracecontext` and `baggage` propagators.
     pub fn new(service_name: impl Into<String>) -> Self {
         TelemetryBuilder {
             service_name: service_name.into(),
@@ -202,6 +351,9 @@ impl TelemetryBuilder {
             max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
             no_color: false,
             ansi: None,
+            resource_attributes: Vec::new(),
+            propagators: Propagator::DEFAULT.to_vec(),
+            baggage_keys: Vec::new(),
         }
     }
 
@@ -227,7 +379,33 @@ impl TelemetryBuilder {
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut b = Self::new(get(vars::OTEL_SERVICE_NAME).unwrap_or_else(|| service_name.into()));
+        let resource_attributes = match get(vars::OTEL_RESOURCE_ATTRIBUTES) {
+            Some(v) => crate::resource::parse_attributes(&v)?,
+            None => Vec::new(),
+        };
+        // `OTEL_SERVICE_NAME` wins over a `service.name` of `OTEL_RESOURCE_ATTRIBUTES`.
+        let name = get(vars::OTEL_SERVICE_NAME)
+            .map(|n| n.trim().to_owned())
+            .or_else(|| {
+                resource_attributes
+                    .iter()
+                    .find(|(k, _)| k == crate::resource::SERVICE_NAME)
+                    .map(|(_, v)| v.clone())
+            })
+            .unwrap_or_else(|| service_name.into());
+        let mut b = Self::new(name);
+        b.resource_attributes = resource_attributes;
+        if let Some(v) = get(vars::OTEL_PROPAGATORS) {
+            b.propagators = Propagator::parse_list(&v)?;
+        }
+        if let Some(v) = get(vars::TRACE_BAGGAGE_KEYS) {
+            b.baggage_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some((var, p)) = pick(&get, vars::OTLP_TRACES_PROTOCOL, vars::OTLP_PROTOCOL) {
             b.protocol = match p.trim() {
                 "http/protobuf" => OtlpProtocol::HttpProtobuf,
@@ -355,6 +533,47 @@ impl TelemetryBuilder {
         Ok(self)
     }
 
+    /// Chooses the propagators [`init`](Self::init) installs (default `tracecontext` and
+    /// `baggage`; an empty list, as `OTEL_PROPAGATORS=none`, turns propagation off: no trace
+    /// context is read from requests or written into them).
+    pub fn propagators(mut self, propagators: &[Propagator]) -> Self {
+        self.propagators = propagators.to_vec();
+        self
+    }
+
+    /// Adds resource attributes of the spans (beside `service.name` and `service.instance.id`);
+    /// a key set twice keeps its last value.
+    pub fn resource_attributes<K, V>(mut self, attributes: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        for (k, v) in attributes {
+            let k = k.into();
+            self.resource_attributes.retain(|(key, _)| *key != k);
+            self.resource_attributes.push((k, v.into()));
+        }
+        self
+    }
+
+    /// Copies the values of these baggage keys onto every span as attributes of the same name,
+    /// such as a tenant the caller put in the baggage. Baggage comes from the caller: list only
+    /// keys whose values may be recorded.
+    pub fn baggage_attributes<S: Into<String>>(
+        mut self,
+        keys: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.baggage_keys = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Installs the configured propagators as OpenTelemetry's global text-map propagator (for
+    /// an empty list, one that propagates nothing). [`init`](Self::init) calls it; call it
+    /// yourself when you install the subscriber of [`build`](Self::build) in another way.
+    pub fn install_propagators(&self) {
+        install_propagators(&self.propagators);
+    }
+
     /// Sets the capacity of the span queue (spans past it are dropped while the exporter lags).
     pub fn max_queue_size(mut self, size: usize) -> Self {
         self.max_queue_size = size.max(1);
@@ -426,25 +645,54 @@ impl TelemetryBuilder {
         ))
     }
 
-    /// Builds the pipeline and installs it as the global `tracing` subscriber.
+    /// Builds the pipeline, installs it as the global `tracing` subscriber and installs the
+    /// propagators ([`install_propagators`](Self::install_propagators)), through which
+    /// `mcp-metrics` reads the trace context and baggage of a request's `_meta` and writes them
+    /// into the requests of a client.
     ///
     /// # Errors
     ///
     /// As [`build`](Self::build), and [`Error::SubscriberAlreadySet`].
     pub fn init(self) -> Result<Telemetry, Error> {
+        let propagators = self.propagators.clone();
         let (subscriber, telemetry) = self.build()?;
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error::SubscriberAlreadySet)?;
+        install_propagators(&propagators);
         Ok(telemetry)
     }
 
+    /// The resource of the spans: `service.name`, `service.instance.id` (shared with the OTLP
+    /// metrics), the configured attributes, and the SDK's `telemetry.sdk.*`.
+    fn resource(&self) -> Resource {
+        let attributes = crate::resource::attributes(
+            Some(&self.service_name),
+            &self.service_name,
+            None,
+            &self.resource_attributes,
+        );
+        Resource::builder_empty()
+            .with_detector(Box::new(TelemetryResourceDetector))
+            .with_attributes(
+                attributes
+                    .into_iter()
+                    .map(|(k, v)| opentelemetry::KeyValue::new(k, v)),
+            )
+            .build()
+    }
+
     fn provider(&self) -> Result<SdkTracerProvider, Error> {
-        let resource = Resource::builder()
-            .with_service_name(self.service_name.clone())
-            .build();
-        let builder = SdkTracerProvider::builder()
-            .with_resource(resource)
+        let mut builder = SdkTracerProvider::builder()
+            .with_resource(self.resource())
             .with_sampler(self.sampler.to_sdk());
+        if !self.baggage_keys.is_empty() {
+            builder = builder.with_span_processor(BaggageAttributes(
+                self.baggage_keys
+                    .iter()
+                    .map(|k| opentelemetry::Key::new(k.clone()))
+                    .collect(),
+            ));
+        }
         let batch = || {
             BatchConfigBuilder::default()
                 .with_max_queue_size(self.max_queue_size)
@@ -714,7 +962,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let cases: [(&[(&str, &str)], &str); 10] = [
+        let cases: [(&[(&str, &str)], &str); 13] = [
             (
                 &[("OTEL_TRACES_EXPORTER", "jaeger")],
                 "OTEL_TRACES_EXPORTER",
@@ -755,12 +1003,105 @@ mod tests {
                 &[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "5s")],
                 "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
             ),
+            (
+                &[("OTEL_PROPAGATORS", "tracecontext,b3")],
+                "OTEL_PROPAGATORS",
+            ),
+            (&[("OTEL_PROPAGATORS", "none,baggage")], "OTEL_PROPAGATORS"),
+            (
+                &[("OTEL_RESOURCE_ATTRIBUTES", "team=a%2")],
+                "OTEL_RESOURCE_ATTRIBUTES",
+            ),
         ];
         for (vars, variable) in cases {
             let err = from(vars).unwrap_err();
             assert_eq!(err.variable, variable, "{err}");
             assert!(err.to_string().contains(variable));
         }
+    }
+
+    #[test]
+    fn propagators_follow_otel_propagators() {
+        use Propagator::{Baggage, TraceContext};
+        /// The variables, and the propagators they choose.
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            &'static [Propagator],
+        );
+        let cases: [Case; 5] = [
+            (&[], &[TraceContext, Baggage]),
+            (&[("OTEL_PROPAGATORS", "tracecontext")], &[TraceContext]),
+            (
+                &[("OTEL_PROPAGATORS", " Baggage , tracecontext ")],
+                &[Baggage, TraceContext],
+            ),
+            (&[("OTEL_PROPAGATORS", "baggage,baggage")], &[Baggage]),
+            (&[("OTEL_PROPAGATORS", "none")], &[]),
+        ];
+        for (vars, expected) in cases {
+            assert_eq!(from(vars).unwrap().propagators, expected, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn none_propagates_nothing_yet_names_the_w3c_fields() {
+        use opentelemetry::propagation::TextMapPropagator as _;
+        use opentelemetry::trace::TraceContextExt as _;
+        use std::collections::HashMap;
+        let none = NoPropagation::new();
+        // Named, so that `mcp-metrics` does not fall back to reading `traceparent` itself.
+        assert_eq!(
+            none.fields().collect::<Vec<_>>(),
+            ["traceparent", "tracestate", "baggage"]
+        );
+        let carrier: HashMap<String, String> = [
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            ("baggage", "tenant=acme"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let cx = none.extract(&carrier);
+        assert!(!cx.span().span_context().is_valid());
+        assert_eq!(cx.baggage().len(), 0);
+        let sdk = Propagator::TraceContext.to_sdk();
+        let remote = sdk.extract(&carrier);
+        assert!(remote.span().span_context().is_valid());
+        let mut written = HashMap::new();
+        none.inject_context(&remote, &mut written);
+        assert!(written.is_empty(), "{written:?}");
+    }
+
+    #[test]
+    fn the_resource_has_an_instance_id_and_the_configured_attributes() {
+        let b = from(&[
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.name=attr,team=a%2Cb"),
+            ("MCP_TRACE_BAGGAGE_KEYS", "tenant, region"),
+        ])
+        .unwrap();
+        assert_eq!(
+            b.service_name, "attr",
+            "OTEL_RESOURCE_ATTRIBUTES wins over code"
+        );
+        assert_eq!(b.baggage_keys, ["tenant", "region"]);
+        let resource = b.resource();
+        let get = |k: &'static str| resource.get(&opentelemetry::Key::from_static_str(k));
+        assert_eq!(get("service.name").unwrap().as_str(), "attr");
+        assert_eq!(get("team").unwrap().as_str(), "a,b");
+        assert_eq!(
+            get("service.instance.id").unwrap().as_str(),
+            crate::resource::instance_id()
+        );
+        assert_eq!(get("telemetry.sdk.language").unwrap().as_str(), "rust");
+        let named = from(&[
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.name=attr"),
+            ("OTEL_SERVICE_NAME", "env"),
+        ])
+        .unwrap();
+        assert_eq!(named.service_name, "env", "OTEL_SERVICE_NAME wins");
     }
 
     #[test]

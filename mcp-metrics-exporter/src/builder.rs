@@ -253,6 +253,8 @@ impl ExporterBuilder {
     /// [`Error::ObjectiveThreshold`] naming the tool whose objective is empty, given twice, or
     /// has a latency threshold that is not a bucket bound of `mcp_tool_duration_seconds`.
     pub fn build(self) -> Result<Exporter, Error> {
+        #[cfg(feature = "_client")]
+        crate::client::install_default_provider();
         self.settings.validate()?;
         let objectives = crate::objectives::checked(
             mcp_metrics::objectives(),

@@ -29,6 +29,18 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Makes the ring provider the process's default rustls provider, unless the application
+/// installed one. reqwest is built here without a provider of its own (to avoid aws-lc), and
+/// Cargo unifies that choice with every other reqwest in the program: a client built elsewhere
+/// without a default provider would panic. Called when an exporter or the tracing pipeline is
+/// built, which is at start-up.
+pub(crate) fn install_default_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only if another thread installed one meanwhile, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 #[derive(Clone)]
 struct ClientIdentity {
     chain: Vec<CertificateDer<'static>>,

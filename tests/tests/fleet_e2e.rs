@@ -465,7 +465,15 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         assert_eq!(status, 200);
         text
     };
-    let settled = |text: &String| sample(text, "mcp_server_sessions_active", &[]) == Some(0.0);
+    // Every session closed: the sessions gauge (one series per client name) is 0 everywhere.
+    let settled = |text: &String| {
+        let sessions: Vec<f64> = series(text)
+            .into_iter()
+            .filter(|(name, _, _)| name == "mcp_server_sessions_active")
+            .map(|(_, _, value)| value)
+            .collect();
+        !sessions.is_empty() && sessions.iter().all(|v| *v == 0.0)
+    };
     for (addr, counts) in addrs.iter().zip(PLAN) {
         let text =
             eventually(WAIT, || Some(scrape(addr)).filter(settled)).expect("the session is closed");

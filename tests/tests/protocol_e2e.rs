@@ -104,6 +104,10 @@ fn scrape(server: &ExampleServer) -> Scrape {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_protocol_styles_are_counted_exactly() {
+    // rmcp's HTTP client is reqwest, which this build has without a rustls provider of its own
+    // (the exporter's choice); the exporter installs ring when it is built, and this process
+    // builds none.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let server = ExampleServer::start(
         "http-server",
         &[

@@ -124,6 +124,10 @@ fn with_trace_context(mut params: CallToolRequestParams) -> CallToolRequestParam
 }
 
 fn install_propagator() {
+    // rmcp's HTTP client is reqwest, which this build has without a rustls provider of its own
+    // (the exporter's choice); the exporter installs ring when it is built, and this process
+    // builds none.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
     opentelemetry::global::set_text_map_propagator(
         opentelemetry::propagation::TextMapCompositePropagator::new(vec![

@@ -2,17 +2,27 @@
 //!
 //! ```sh
 //! cargo run -p mcp-metrics-examples --bin http-server
+//! cargo run -p mcp-metrics-examples --bin http-server --no-default-features  # compiled out
 //! ```
 //!
 //! Listens on `MCP_BIND` (default `127.0.0.1:8080`; port 0 picks a free port) and prints
 //! `listening on http://ADDR` first. The exporter is configured from the environment
 //! (`MCP_METRICS_*`, see `mcp-metrics-exporter`); `/metrics` is served on the same router.
 //! `MCP_ALLOWED_HOSTS` (comma-separated) replaces the loopback names accepted in `Host` headers.
+//!
+//! Without the `instrumented` feature the same tools are served on `/mcp`, with `#[mcp_tool]`
+//! compiled out, no `Instrumented` wrapper, no exporter and no `/metrics`.
+//!
+//! Accepted sockets get `TCP_NODELAY`: a response on a server-sent-events stream is written in
+//! several small pieces, and with Nagle's algorithm on each answer waits for the client's delayed
+//! acknowledgement (tens of milliseconds). `MCP_TCP_NODELAY=0` leaves Nagle's algorithm on, only
+//! to measure what that costs.
 
+#[cfg(feature = "instrumented")]
 use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_examples::Tools;
-use mcp_metrics_exporter::telemetry::TelemetryBuilder;
-use mcp_metrics_exporter::{ExporterBuilder, build_info};
+#[cfg(feature = "instrumented")]
+use mcp_metrics_exporter::{ExporterBuilder, build_info, telemetry::TelemetryBuilder};
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
@@ -22,23 +32,33 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error.
+    // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error; metrics
+    // with `/metrics` on the MCP router, so no listener of their own.
+    #[cfg(feature = "instrumented")]
     let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
-    let bind: SocketAddr = std::env::var("MCP_BIND")
-        .unwrap_or_else(|_| "127.0.0.1:8080".into())
-        .parse()
-        .map_err(|e| format!("MCP_BIND: {e}"))?;
-
-    // `/metrics` lives on the MCP router, so no listener of its own.
+    #[cfg(feature = "instrumented")]
     let exporter = ExporterBuilder::from_env()?
         .without_listener()
         .build_info(build_info!())
         .install()?;
-    mcp_metrics::rmcp::set_registered_tools(Tools::default().count());
+    // Built once: building the tool router validates every tool name into hash maps, a sixth of a
+    // bare server's CPU if done for each stateless request. Each handler gets a clone.
+    let tools = Tools::default();
+    #[cfg(feature = "instrumented")]
+    mcp_metrics::rmcp::set_registered_tools(tools.count());
+
+    let bind: SocketAddr = std::env::var("MCP_BIND")
+        .unwrap_or_else(|_| "127.0.0.1:8080".into())
+        .parse()
+        .map_err(|e| format!("MCP_BIND: {e}"))?;
+    let nodelay = std::env::var("MCP_TCP_NODELAY").map_or(true, |v| v != "0" && v != "false");
 
     let shutdown = tokio_util::sync::CancellationToken::new();
     // Client-name allow-list and audit trail from MCP_METRICS_CLIENT_NAMES / MCP_METRICS_AUDIT.
+    #[cfg(feature = "instrumented")]
     let options = mcp_metrics::rmcp::Options::from_env();
+    #[cfg(not(feature = "instrumented"))]
+    let options = ();
     let mut config =
         StreamableHttpServerConfig::default().with_cancellation_token(shutdown.child_token());
     // rmcp answers only requests whose Host is a loopback name; behind a load balancer or a
@@ -54,18 +74,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.with_allowed_hosts(allowed_hosts);
     }
     let mcp = StreamableHttpService::new(
-        move || {
-            Ok(Instrumented::with_options(
-                Tools::default(),
-                options.clone(),
-            ))
-        },
+        move || Ok(handler(tools.clone(), &options)),
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let app = axum::Router::new()
-        .nest_service("/mcp", mcp)
-        .merge(exporter.router());
+    let app = axum::Router::new().nest_service("/mcp", mcp);
+    #[cfg(feature = "instrumented")]
+    let app = app.merge(exporter.router());
 
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
@@ -74,8 +89,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
-    eprintln!("MCP endpoint http://{addr}/mcp, metrics http://{addr}/metrics");
+    if cfg!(feature = "instrumented") {
+        eprintln!("MCP endpoint http://{addr}/mcp, metrics http://{addr}/metrics");
+    } else {
+        eprintln!("MCP endpoint http://{addr}/mcp (metrics compiled out)");
+    }
 
+    use axum::serve::ListenerExt as _;
+    let listener = listener.tap_io(move |tcp| {
+        if let Err(e) = tcp.set_nodelay(nodelay) {
+            eprintln!("TCP_NODELAY on an accepted socket: {e}");
+        }
+    });
     // The peer address of each request, for the `client.address` span attribute.
     axum::serve(
         listener,
@@ -86,9 +111,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         shutdown.cancel();
     })
     .await?;
-    exporter.shutdown().await;
-    telemetry.shutdown();
+    #[cfg(feature = "instrumented")]
+    {
+        exporter.shutdown().await;
+        telemetry.shutdown();
+    }
     Ok(())
+}
+
+/// The MCP handler of one session (or of one stateless request): the tools, wrapped for
+/// per-request metrics and spans when instrumented.
+#[cfg(feature = "instrumented")]
+fn handler(tools: Tools, options: &mcp_metrics::rmcp::Options) -> Instrumented<Tools> {
+    Instrumented::with_options(tools, options.clone())
+}
+
+/// The MCP handler of one session (or of one stateless request): the bare tools.
+#[cfg(not(feature = "instrumented"))]
+fn handler(tools: Tools, _: &()) -> Tools {
+    tools
 }
 
 async fn wait_for_signal() {

@@ -5,16 +5,19 @@
 //! ```
 //!
 //! Standard output is the MCP channel here, so logs go to standard error and the exporter must not
-//! be `stdout`. Metrics are served on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`).
+//! be `stdout`. Metrics are served on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`). Without the
+//! `instrumented` feature the same tools are served with `#[mcp_tool]` compiled out and no metrics.
 
-use mcp_metrics::rmcp::Instrumented;
 use mcp_metrics_examples::Tools;
-use mcp_metrics_exporter::telemetry::TelemetryBuilder;
-use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, build_info};
 use rmcp::ServiceExt;
 
+#[cfg(feature = "instrumented")]
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use mcp_metrics::rmcp::Instrumented;
+    use mcp_metrics_exporter::telemetry::TelemetryBuilder;
+    use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, build_info};
+
     // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error.
     let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
     let exporter = ExporterBuilder::from_env()?
@@ -37,5 +40,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     running.waiting().await?;
     exporter.shutdown().await;
     telemetry.shutdown();
+    Ok(())
+}
+
+#[cfg(not(feature = "instrumented"))]
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let running = Tools::default().serve(rmcp::transport::stdio()).await?;
+    running.waiting().await?;
     Ok(())
 }

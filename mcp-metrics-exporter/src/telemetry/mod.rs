@@ -398,6 +398,7 @@ impl TelemetryBuilder {
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
+        crate::client::install_default_provider();
         let provider = self.provider()?;
         let tracer = provider.tracer("mcp-metrics");
         // Boxed rather than optional: `Option` layers do not pass on the dispatch registration

@@ -145,7 +145,8 @@ mod tests {
     #[test]
     fn a_threshold_must_be_a_bucket_bound_of_the_configured_buckets() {
         let slow = Objective::new("slow").latency(0.3, 90.0).unwrap();
-        let err = checked(&[], &[slow.clone()], &RegistryConfig::default()).unwrap_err();
+        let err =
+            checked(&[], std::slice::from_ref(&slow), &RegistryConfig::default()).unwrap_err();
         let message = err.to_string();
         assert!(message.contains("`slow`"), "{message}");
         assert!(message.contains("0.3"), "{message}");

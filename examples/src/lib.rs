@@ -1,6 +1,7 @@
 //! The tools of the example servers: one of each outcome `#[mcp_tool]` tells apart, a tool that
 //! asks the client for input (a multi-round-trip request, protocol 2026-07-28) and a tool that
-//! runs as a task (the tasks extension).
+//! runs as a task (the tasks extension). `lookup` and `add` declare service-level objectives,
+//! which the exporter exports as `mcp_tool_objective_ratio` for the deploy bundle's rules.
 
 use mcp_metrics::{ErrorKind, PriceTable, mcp_tool};
 use rmcp::handler::server::tool::{InputResponses, RequestState};
@@ -141,7 +142,7 @@ impl Tools {
 #[tool_router]
 impl Tools {
     /// Adds two integers.
-    #[mcp_tool]
+    #[mcp_tool(objective(success = 99.0))]
     #[tool]
     async fn add(
         &self,
@@ -156,7 +157,7 @@ impl Tools {
     }
 
     /// Looks a key up.
-    #[mcp_tool]
+    #[mcp_tool(objective(success = 99.9, latency = 0.5, latency_target = 95))]
     #[tool]
     async fn lookup(
         &self,

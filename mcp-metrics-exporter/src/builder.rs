@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use mcp_metrics::Objective;
 
 use crate::auth::Auth;
 use crate::build_info::BuildInfo;
@@ -25,6 +26,7 @@ use crate::task::{BackgroundTask, spawn_export};
 #[derive(Clone, Debug, Default)]
 pub struct ExporterBuilder {
     settings: Settings,
+    objectives: Vec<Objective>,
 }
 
 impl ExporterBuilder {
@@ -215,28 +217,62 @@ impl ExporterBuilder {
         self
     }
 
-    /// Checks the settings, reads certificate files and builds the HTTP client of push or
-    /// OTLP, and creates the registry, with the HELP text and units of the `mcp-metrics`
-    /// names (`mcp_metrics::describe`) and the build info; starts nothing.
+    /// Adds the service-level objective of a tool defined elsewhere (one without
+    /// `#[mcp_tool(objective(...))]`), exported with the declared ones as
+    /// `mcp_tool_objective_ratio`; [`ExporterBuilder::build`] checks it.
+    ///
+    /// ```
+    /// use mcp_metrics::Objective;
+    /// use mcp_metrics_exporter::{ExporterBuilder, ExporterKind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let exporter = ExporterBuilder::new()
+    ///     .exporter(ExporterKind::None)
+    ///     .objective(Objective::new("search").success(99.9)?.latency(0.5, 95.0)?)
+    ///     .objective(Objective::new("batch").success(99.0)?)
+    ///     .build()?;
+    /// assert_eq!(exporter.objectives().len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn objective(mut self, objective: Objective) -> Self {
+        self.objectives.push(objective);
+        self
+    }
+
+    /// Checks the settings and the objectives of tools, reads certificate files and builds the
+    /// HTTP client of push or OTLP, and creates the registry, with the HELP text and units of
+    /// the `mcp-metrics` names (`mcp_metrics::describe`), the build info and the objectives;
+    /// starts nothing.
+    ///
+    /// The objectives are those `mcp_metrics::objectives()` lists (declared with
+    /// `#[mcp_tool(objective(...))]`) and those added with [`ExporterBuilder::objective`].
     ///
     /// # Errors
     ///
     /// A [`ConfigError`] for a missing or inconsistent setting, or a TLS configuration that
-    /// cannot be used.
+    /// cannot be used; [`Error::Objective`], [`Error::DuplicateObjective`] or
+    /// [`Error::ObjectiveThreshold`] naming the tool whose objective is empty, given twice, or
+    /// has a latency threshold that is not a bucket bound of `mcp_tool_duration_seconds`.
     pub fn build(self) -> Result<Exporter, Error> {
         #[cfg(feature = "_client")]
         crate::client::install_default_provider();
         self.settings.validate()?;
+        let objectives = crate::objectives::checked(
+            mcp_metrics::objectives(),
+            &self.objectives,
+            &self.settings.registry,
+        )?;
         let plan = Plan::new(&self.settings)?;
         let registry = Registry::new(self.settings.registry.clone());
         describe_facade_metrics(&registry);
         if let Some(info) = &self.settings.build_info {
             info.record(&registry);
         }
+        crate::objectives::record(&objectives, &registry);
         Ok(Exporter {
             registry,
             settings: self.settings,
             plan,
+            objectives,
         })
     }
 
@@ -291,12 +327,18 @@ pub struct Exporter {
     registry: Registry,
     settings: Settings,
     plan: Plan,
+    objectives: Vec<Objective>,
 }
 
 impl Exporter {
     /// The registry, which is also the [`metrics::Recorder`] to install.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The objectives of tools this exporter exports, declared ones first.
+    pub fn objectives(&self) -> &[Objective] {
+        &self.objectives
     }
 
     /// The chosen exporter.

@@ -44,6 +44,34 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An objective of a tool declares no part (see `mcp_metrics::Objective::validate`).
+    #[error(transparent)]
+    Objective(#[from] mcp_metrics::ObjectiveError),
+    /// The latency threshold of a tool's objective is not a bucket bound of
+    /// `mcp_tool_duration_seconds`, so no bucket counts the calls within it.
+    #[error(
+        "objective of tool `{tool}`: the latency threshold {threshold} s is not a bucket bound of \
+         mcp_tool_duration_seconds, whose bounds are {bounds:?}: choose one of them, or set the \
+         buckets with ExporterBuilder::buckets_for"
+    )]
+    ObjectiveThreshold {
+        /// The tool whose objective is refused.
+        tool: String,
+        /// The threshold in seconds.
+        threshold: f64,
+        /// The bucket bounds of `mcp_tool_duration_seconds`.
+        bounds: Vec<f64>,
+    },
+    /// Two objectives name the same tool (declared with `#[mcp_tool(objective(...))]` or added
+    /// with [`ExporterBuilder::objective`](crate::ExporterBuilder::objective)).
+    #[error(
+        "tool `{tool}` has two objectives: give each tool one, with #[mcp_tool(objective(...))] or \
+         ExporterBuilder::objective"
+    )]
+    DuplicateObjective {
+        /// The tool with two objectives.
+        tool: String,
+    },
     /// A global `metrics` recorder was installed before this one.
     #[error("a global metrics recorder is already installed")]
     RecorderAlreadySet,

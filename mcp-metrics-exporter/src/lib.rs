@@ -73,6 +73,26 @@
 //! and no protobuf code. No feature of this crate changes what `#[mcp_tool]` emits; to continue
 //! a client's trace from `_meta.traceparent`, enable `mcp-metrics/otel` in your own crate.
 //!
+//! # Objectives of tools
+//!
+//! [`ExporterBuilder::build`] collects the service-level objectives declared with
+//! `#[mcp_tool(objective(...))]` and those added with [`ExporterBuilder::objective`] for tools
+//! defined elsewhere, checks them (one per tool; a latency threshold must be a bucket bound of
+//! `mcp_tool_duration_seconds`, else an [`Error`] names the tool and lists the bounds), and
+//! exports each part once as a constant series:
+//!
+//! ```text
+//! mcp_tool_objective_ratio{objective="success",tool="search"} 0.999
+//! mcp_tool_objective_ratio{le="0.5",objective="latency",tool="search"} 0.95
+//! ```
+//!
+//! It is an info-style metric joined in PromQL (`on (job, tool)`, and `on (job, tool, le)` for
+//! the bucket of the threshold), not labels on the duration series: a call records exactly what
+//! it did without objectives, changing an objective does not change the identity of any
+//! duration series, and a tool without an objective has nothing to join, so the deploy bundle's
+//! generic rules produce no series and no alert for it. `le` is spelled as in an OpenMetrics
+//! scrape, which is how Prometheus stores the bucket's `le` (`1.0`, `0.5`).
+//!
 //! # Usage
 //!
 //! One call, configured from the environment, inside a Tokio runtime. Keep the returned
@@ -135,6 +155,7 @@ mod config;
 mod error;
 mod histogram;
 mod http;
+mod objectives;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "push")]

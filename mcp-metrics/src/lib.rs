@@ -210,6 +210,10 @@ pub fn describe() {
         Unit::Count,
         "Cache look-ups by cache and result."
     );
+    metrics::describe_gauge!(
+        TOOL_OBJECTIVE_RATIO,
+        "Service-level objective of a tool: the share of calls that must not fail by the server's fault (objective=success), or finish within le seconds (objective=latency)."
+    );
     metrics::describe_counter!(
         DROPPED_SERIES_TOTAL,
         Unit::Count,

@@ -58,6 +58,12 @@ pub const TOOL_RESULT_CONTENT_BLOCKS: &str = "mcp_tool_result_content_blocks";
 pub const TOOLS_LIST_BYTES: &str = "mcp_tools_list_bytes";
 /// Size in bytes of request bodies received over HTTP, by `method`.
 pub const SERVER_REQUEST_BYTES: &str = "mcp_server_request_bytes";
+/// The service-level objectives of tools, one constant series per part, set once when the
+/// exporter is built: `{tool, objective="success"}` is the share of calls that must not fail by
+/// the server's fault; `{tool, objective="latency", le}` the share of calls that must finish
+/// within `le` seconds, `le` spelled as the duration histogram's bucket label (see
+/// [`objective`]).
+pub const TOOL_OBJECTIVE_RATIO: &str = "mcp_tool_objective_ratio";
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -88,6 +94,20 @@ pub mod label {
     pub const CLIENT_NAME: &str = "client_name";
     /// Terminal status of a task: `completed`, `failed` or `cancelled`.
     pub const STATUS: &str = "status";
+    /// The part of a tool's objective: [`objective::SUCCESS`](super::objective::SUCCESS) or
+    /// [`objective::LATENCY`](super::objective::LATENCY).
+    pub const OBJECTIVE: &str = "objective";
+    /// Upper bound of a histogram bucket, in the metric's unit; on the latency part of an
+    /// objective, its threshold.
+    pub const LE: &str = "le";
+}
+
+/// Values of the `objective` label.
+pub mod objective {
+    /// The success part: the share of calls that must not fail by the server's fault.
+    pub const SUCCESS: &str = "success";
+    /// The latency part: the share of calls that must finish within the `le` threshold.
+    pub const LATENCY: &str = "latency";
 }
 
 /// Default histogram buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.

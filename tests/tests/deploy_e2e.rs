@@ -1,9 +1,19 @@
 //! The deploy bundle against real traffic: the http-server example under load, a real Prometheus
 //! with the bundle's scrape config (basic auth) and rules, and every dashboard query evaluated
-//! through the HTTP API: each returns data.
+//! through the HTTP API: each returns data. The load uses both protocol styles: legacy sessions
+//! over every outcome, and 2026-07-28 requests with rmcp's client for what only that revision has
+//! (multi-round-trip requests, tasks, subscriptions).
 
 use mcp_metrics_tests::deploy::{dashboard_queries, deploy_dir};
 use mcp_metrics_tests::harness::{ExampleServer, McpHttp, Prometheus, eventually};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, GetTaskParams, Implementation, ProtocolVersion,
+    SubscriptionFilter,
+};
+use rmcp::service::{RequestContext, RoleClient};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,6 +42,79 @@ fn session(url: &str, round: u64) {
     c.close();
 }
 
+/// A 2026-07-28 client that declares the tasks extension and accepts every confirmation.
+#[derive(Clone)]
+struct Modern;
+
+impl ClientHandler for Modern {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::builder()
+                .enable_tasks()
+                .enable_elicitation()
+                .build(),
+            Implementation::new("deploy-e2e", "1.0"),
+        )
+    }
+
+    async fn create_elicitation(
+        &self,
+        _request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        Ok(ElicitResult::new(ElicitationAction::Accept).with_content(json!({"confirm": true})))
+    }
+}
+
+fn call(tool: &str, arguments: serde_json::Value) -> CallToolRequestParams {
+    CallToolRequestParams::new(tool.to_owned())
+        .with_arguments(arguments.as_object().cloned().unwrap_or_default())
+}
+
+/// What only protocol 2026-07-28 has: the tool catalogue, a multi-round-trip request (its retry),
+/// a task that completes, and a subscription stream opened and closed.
+async fn modern_round(url: &str) {
+    let client = Modern
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_uri(url.to_owned()),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .expect("server/discover");
+    client.list_all_tools().await.expect("tools/list");
+    client
+        .call_tool(call("confirm", json!({"action": "deploy"})))
+        .await
+        .expect("confirm, answered and retried");
+    let created = client
+        .call_tool_once(call("report", json!({"ending": "complete", "millis": 5})))
+        .await
+        .expect("report as a task");
+    let CallToolResponse::Task(created) = created else {
+        panic!("expected a task, got {created:?}");
+    };
+    for _ in 0..100 {
+        let got = client
+            .peer()
+            .get_task(GetTaskParams::new(created.task.task_id.clone()))
+            .await
+            .expect("tasks/get");
+        if got.task.status().is_terminal() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut subscription = client
+        .peer()
+        .listen(SubscriptionFilter::builder().tools_list_changed().build())
+        .await
+        .expect("subscriptions/listen");
+    subscription.cancel().await.expect("end the subscription");
+    client.cancel().await.expect("close the client");
+}
+
 #[test]
 fn dashboard_queries_return_data_from_a_loaded_server() {
     let server = ExampleServer::start(
@@ -45,11 +128,18 @@ fn dashboard_queries_return_data_from_a_loaded_server() {
     let load = {
         let (stop, rounds, url) = (stop.clone(), rounds.clone(), url.clone());
         std::thread::spawn(move || {
+            // rmcp's HTTP client is reqwest, built here without a rustls provider of its own.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for rmcp's client");
             // Bounded: at most 2 minutes of load, stopped earlier by the test.
             let deadline = std::time::Instant::now() + Duration::from_secs(120);
             while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
                 let round = rounds.fetch_add(1, Ordering::Relaxed);
                 session(&url, round);
+                runtime.block_on(modern_round(&url));
                 std::thread::sleep(Duration::from_millis(50));
             }
         })

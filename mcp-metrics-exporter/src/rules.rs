@@ -164,7 +164,10 @@ mod tests {
     fn sizes_and_counts_get_their_own_default_buckets() {
         let config = RegistryConfig::default();
         let bounds = |name: &str| config.buckets_for_name(name).bounds().to_vec();
-        assert_eq!(bounds("mcp_tool_result_bytes"), mcp_metrics::names::DEFAULT_BYTE_BUCKETS);
+        assert_eq!(
+            bounds("mcp_tool_result_bytes"),
+            mcp_metrics::names::DEFAULT_BYTE_BUCKETS
+        );
         assert_eq!(
             bounds(mcp_metrics::names::TOOL_RESULT_CONTENT_BLOCKS),
             mcp_metrics::names::DEFAULT_COUNT_BUCKETS

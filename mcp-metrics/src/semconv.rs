@@ -19,7 +19,7 @@
 //!   ([`ADVISORY_DURATION_BUCKETS`], a subset of the default buckets, so the exported bounds
 //!   include every advisory bound).
 //! - Our other metrics get a dotted name in the `mcp.` namespace: the Prometheus name without its
-//!   unit suffix (`_seconds`, `_bytes`: the unit goes into the metric's unit field) and without
+//!   unit suffix (`_seconds`, `_bytes`, `_ratio`: the unit goes into the metric's unit field) and without
 //!   `_total`, with a dot where the Prometheus name moves from one namespace to the next
 //!   (`mcp_server_task_duration_seconds` → `mcp.server.task.duration`) and underscores kept
 //!   inside a component (`mcp_tool_calls_in_flight` → `mcp.tool.calls_in_flight`). Byte sizes
@@ -92,6 +92,11 @@ pub mod attr {
     pub const MCP_METRICS_METRIC: &str = "mcp.metrics.metric";
     /// Why a series was refused, from the `reason` label.
     pub const MCP_METRICS_REASON: &str = "mcp.metrics.reason";
+    /// `success` or `latency`, from the `objective` label of the objective gauge.
+    pub const MCP_OBJECTIVE_KIND: &str = "mcp.objective.kind";
+    /// The latency threshold in seconds of a latency objective, from the `le` label of the
+    /// objective gauge.
+    pub const MCP_OBJECTIVE_THRESHOLD: &str = "mcp.objective.threshold";
     /// The service of the build info, from its `service` label.
     pub const SERVICE_NAME: &str = "service.name";
     /// The version of the build info, from its `version` label.
@@ -219,6 +224,13 @@ pub const METRICS: &[OtlpMetric] = &[
     ours(names::TOOLS_LIST_BYTES, "mcp.tools_list.size", "By"),
     ours(names::SERVER_REQUEST_BYTES, "mcp.server.request.size", "By"),
     ours(names::REGISTERED_TOOLS, "mcp.registered_tools", "{tool}"),
+    with_labels(
+        ours(names::TOOL_OBJECTIVE_RATIO, "mcp.tool.objective", "1"),
+        &[
+            (label::OBJECTIVE, attr::MCP_OBJECTIVE_KIND),
+            (label::LE, attr::MCP_OBJECTIVE_THRESHOLD),
+        ],
+    ),
     with_labels(
         ours(names::BUILD_INFO, "mcp.build_info", ""),
         &[
@@ -393,7 +405,7 @@ mod tests {
                 m.otlp
             );
             assert!(!m.otlp.ends_with("_total") && !m.otlp.ends_with("_seconds"));
-            let unit_suffix = [("_seconds", "s"), ("_bytes", "By")]
+            let unit_suffix = [("_seconds", "s"), ("_bytes", "By"), ("_ratio", "1")]
                 .into_iter()
                 .find(|(suffix, _)| m.prometheus.ends_with(suffix));
             if let Some((_, unit)) = unit_suffix {
@@ -403,7 +415,8 @@ mod tests {
             let plain = m
                 .prometheus
                 .trim_end_matches("_total")
-                .trim_end_matches("_seconds");
+                .trim_end_matches("_seconds")
+                .trim_end_matches("_ratio");
             let dotted = m.otlp.replace('.', "_");
             assert!(
                 plain == dotted || m.unit == "By",

@@ -19,7 +19,7 @@
 //! | `OTEL_PROPAGATORS` | `tracecontext,baggage` (default), `tracecontext`, `baggage` or `none`: installed as the global propagator by [`init`](TelemetryBuilder::init), so that `_meta` carries trace context and baggage both ways; `none` reads and writes no context; other names (`b3`, `jaeger`, …) are a configuration error |
 //! | `MCP_TRACE_BAGGAGE_KEYS` | baggage keys whose values are copied onto every span as attributes (default none) |
 //! | `MCP_LOG_FORMAT` | `text` (default), `json` or `off` |
-//! | `RUST_LOG` | the log and span filter (default `info`) |
+//! | `RUST_LOG` | the log and span filter (default `info,rmcp=warn`: rmcp logs each request at `info`) |
 //! | `NO_COLOR` | no colours in text logs (they are only used when standard error is a terminal) |
 //!
 //! The signal-specific `…_TRACES_…` variable wins over the generic one. HTTPS, the CA bundle,
@@ -61,6 +61,16 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 pub use json::JsonLogLayer;
+
+/// The targets of the request spans that `mcp_metrics::rmcp` opens on servers and clients.
+const REQUEST_SPAN_TARGETS: &str = "mcp_metrics::";
+
+/// The OpenTelemetry layer, or nothing, above the log layer.
+type OtelLayer = Box<
+    dyn Layer<tracing_subscriber::layer::Layered<Box<dyn Layer<Registry> + Send + Sync>, Registry>>
+        + Send
+        + Sync,
+>;
 
 /// Where spans go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +314,10 @@ pub enum LogFormat {
     Off,
 }
 
+/// The filter when `RUST_LOG` is unset: `info`, but only warnings from rmcp, which logs every
+/// request it serves at `info`.
+pub const DEFAULT_FILTER: &str = "info,rmcp=warn";
+
 /// Default capacity of the span queue.
 pub const DEFAULT_MAX_QUEUE_SIZE: usize = 2048;
 
@@ -337,7 +351,7 @@ fn use_colour(forced: Option<bool>, no_color: bool, is_terminal: bool) -> bool {
 
 impl TelemetryBuilder {
     /// Defaults: no span export, parent-based sampling that records every root span, text
-    /// logs, filter `info`, the `tracecontext` and `baggage` propagators.
+    /// logs, filter [`DEFAULT_FILTER`], the `tracecontext` and `baggage` propagators.
     pub fn new(service_name: impl Into<String>) -> Self {
         TelemetryBuilder {
             service_name: service_name.into(),
@@ -347,7 +361,7 @@ impl TelemetryBuilder {
             outbound: Outbound::new(),
             sampler: Sampler::ParentBasedAlwaysOn,
             log_format: LogFormat::Text,
-            filter: "info".into(),
+            filter: DEFAULT_FILTER.into(),
             max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
             no_color: false,
             ansi: None,
@@ -619,24 +633,38 @@ impl TelemetryBuilder {
     {
         crate::client::install_default_provider();
         let provider = self.provider()?;
-        let tracer = provider.tracer("mcp-metrics");
         // Boxed rather than optional: `Option` layers do not pass on the dispatch registration
         // that the JSON layer needs to find the OpenTelemetry ids.
         let logs: Box<dyn Layer<Registry> + Send + Sync> = match self.log_format {
             LogFormat::Off => tracing_subscriber::layer::Identity::new().boxed(),
+            // The request spans of `mcp_metrics::rmcp` carry some twenty attributes for the
+            // trace; a text log line would format them at every request, whether or not an
+            // event is ever written inside. Text logs show the tool span and the application's
+            // own spans.
             LogFormat::Text => tracing_subscriber::fmt::layer()
                 .with_writer(writer)
                 .with_ansi(ansi)
+                .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                    !(meta.is_span() && meta.target().starts_with(REQUEST_SPAN_TARGETS))
+                }))
                 .boxed(),
             LogFormat::Json => JsonLogLayer::new(writer).boxed(),
+        };
+        // Spans become OpenTelemetry spans only where something reads them: an exporter, or
+        // JSON logs, which carry the trace and span ids. Otherwise building them would cost a
+        // fifth of a small server's CPU for ids nobody sees.
+        let traced = self.exporter != TracesExporter::None || self.log_format == LogFormat::Json;
+        let spans: OtelLayer = if traced {
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("mcp-metrics"))
+                .boxed()
+        } else {
+            tracing_subscriber::layer::Identity::new().boxed()
         };
         let filter = EnvFilter::try_new(&self.filter).map_err(|e| {
             ConfigError::new(vars::RUST_LOG, &self.filter, format!("not a filter: {e}"))
         })?;
-        let subscriber = Registry::default()
-            .with(logs)
-            .with(tracing_opentelemetry::layer().with_tracer(tracer))
-            .with(filter);
+        let subscriber = Registry::default().with(logs).with(spans).with(filter);
         Ok((
             subscriber,
             Telemetry {
@@ -1142,5 +1170,89 @@ mod tests {
         assert!(text.contains("export failed"), "{text}");
         assert!(text.contains("attempt=3"), "{text}");
         assert!(!text.contains('\x1b'), "ANSI escapes in {text:?}");
+    }
+
+    /// Whether the current span is an OpenTelemetry span, that is whether the pipeline has the
+    /// OpenTelemetry layer.
+    fn has_trace_id() -> bool {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        tracing::Span::current()
+            .context()
+            .span()
+            .span_context()
+            .is_valid()
+    }
+
+    /// Logs one event inside a request span and a tool span, as a tool call does; returns the
+    /// log text and whether the spans were OpenTelemetry spans.
+    fn one_call(builder: TelemetryBuilder) -> (String, bool) {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let (subscriber, telemetry) = builder.build_with_writer(move || writer.clone()).unwrap();
+        let traced = tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!(
+                target: "mcp_metrics::server",
+                "mcp.server.request",
+                mcp.method.name = "tools/call",
+                jsonrpc.request.id = "7",
+            );
+            let _request = request.enter();
+            let tool = tracing::info_span!("execute_tool lookup", gen_ai.tool.name = "lookup");
+            let _tool = tool.enter();
+            tracing::info!(key = "k1", "looked up");
+            has_trace_id()
+        });
+        telemetry.shutdown();
+        (
+            String::from_utf8(logs.0.lock().unwrap().clone()).unwrap(),
+            traced,
+        )
+    }
+
+    #[test]
+    fn spans_are_opentelemetry_spans_only_where_something_reads_their_ids() {
+        let (_, traced) = one_call(TelemetryBuilder::new("svc"));
+        assert!(
+            !traced,
+            "no exporter and text logs: nothing reads a trace id"
+        );
+        let (_, traced) = one_call(TelemetryBuilder::new("svc").log_format(LogFormat::Off));
+        assert!(!traced);
+        let (json, traced) = one_call(TelemetryBuilder::new("svc").log_format(LogFormat::Json));
+        assert!(traced, "JSON logs carry the trace id");
+        assert!(json.contains("\"trace_id\""), "{json}");
+        let (_, traced) = one_call(TelemetryBuilder::new("svc").exporter(TracesExporter::Stdout));
+        assert!(traced, "exported spans");
+    }
+
+    #[test]
+    fn text_logs_name_the_tool_but_not_the_request_span_fields() {
+        let (text, _) = one_call(TelemetryBuilder::new("svc"));
+        assert!(text.contains("looked up"), "{text}");
+        assert!(text.contains("key=\"k1\""), "{text}");
+        assert!(text.contains("execute_tool lookup"), "{text}");
+        assert!(text.contains("gen_ai.tool.name=\"lookup\""), "{text}");
+        assert!(!text.contains("jsonrpc.request.id"), "{text}");
+        assert!(!text.contains("mcp.server.request"), "{text}");
+    }
+
+    #[test]
+    fn the_default_filter_keeps_rmcp_warnings_only() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let (subscriber, telemetry) = TelemetryBuilder::new("svc")
+            .build_with_writer(move || writer.clone())
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "rmcp::service", "request received");
+            tracing::warn!(target: "rmcp::service", "transport closed");
+            tracing::info!(target: "my_server", "ready");
+        });
+        telemetry.shutdown();
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("request received"), "{text}");
+        assert!(text.contains("transport closed"), "{text}");
+        assert!(text.contains("ready"), "{text}");
     }
 }

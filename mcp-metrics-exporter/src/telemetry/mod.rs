@@ -56,6 +56,7 @@ use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanProcessor,
 };
+use tracing_subscriber::filter::FilterExt as _;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -64,6 +65,15 @@ pub use json::JsonLogLayer;
 
 /// The targets of the request spans that `mcp_metrics::rmcp` opens on servers and clients.
 const REQUEST_SPAN_TARGETS: &str = "mcp_metrics::";
+
+/// A layer that does nothing and wants nothing, so that it keeps no span alive.
+fn nothing<S>() -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    tracing_subscriber::layer::Identity::new()
+        .with_filter(tracing_subscriber::filter::LevelFilter::OFF)
+}
 
 /// The OpenTelemetry layer, or nothing, above the log layer.
 type OtelLayer = Box<
@@ -633,10 +643,17 @@ impl TelemetryBuilder {
     {
         crate::client::install_default_provider();
         let provider = self.provider()?;
+        EnvFilter::try_new(&self.filter).map_err(|e| {
+            ConfigError::new(vars::RUST_LOG, &self.filter, format!("not a filter: {e}"))
+        })?;
+        // `RUST_LOG` applies to each layer on its own rather than to the whole stack: the
+        // registry then creates a span only if some layer wants it, and a span nobody reads
+        // costs nothing.
+        let env = || EnvFilter::new(&self.filter);
         // Boxed rather than optional: `Option` layers do not pass on the dispatch registration
         // that the JSON layer needs to find the OpenTelemetry ids.
         let logs: Box<dyn Layer<Registry> + Send + Sync> = match self.log_format {
-            LogFormat::Off => tracing_subscriber::layer::Identity::new().boxed(),
+            LogFormat::Off => nothing().boxed(),
             // The request spans of `mcp_metrics::rmcp` carry some twenty attributes for the
             // trace; a text log line would format them at every request, whether or not an
             // event is ever written inside. Text logs show the tool span and the application's
@@ -644,11 +661,11 @@ impl TelemetryBuilder {
             LogFormat::Text => tracing_subscriber::fmt::layer()
                 .with_writer(writer)
                 .with_ansi(ansi)
-                .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                .with_filter(env().and(tracing_subscriber::filter::filter_fn(|meta| {
                     !(meta.is_span() && meta.target().starts_with(REQUEST_SPAN_TARGETS))
-                }))
+                })))
                 .boxed(),
-            LogFormat::Json => JsonLogLayer::new(writer).boxed(),
+            LogFormat::Json => JsonLogLayer::new(writer).with_filter(env()).boxed(),
         };
         // Spans become OpenTelemetry spans only where something reads them: an exporter, or
         // JSON logs, which carry the trace and span ids. Otherwise building them would cost a
@@ -657,14 +674,12 @@ impl TelemetryBuilder {
         let spans: OtelLayer = if traced {
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("mcp-metrics"))
+                .with_filter(env())
                 .boxed()
         } else {
-            tracing_subscriber::layer::Identity::new().boxed()
+            nothing().boxed()
         };
-        let filter = EnvFilter::try_new(&self.filter).map_err(|e| {
-            ConfigError::new(vars::RUST_LOG, &self.filter, format!("not a filter: {e}"))
-        })?;
-        let subscriber = Registry::default().with(logs).with(spans).with(filter);
+        let subscriber = Registry::default().with(logs).with(spans);
         Ok((
             subscriber,
             Telemetry {
@@ -1186,7 +1201,7 @@ mod tests {
 
     /// Logs one event inside a request span and a tool span, as a tool call does; returns the
     /// log text and whether the spans were OpenTelemetry spans.
-    fn one_call(builder: TelemetryBuilder) -> (String, bool) {
+    fn one_call(builder: TelemetryBuilder) -> (String, bool, bool) {
         let logs = Captured::default();
         let writer = logs.clone();
         let (subscriber, telemetry) = builder.build_with_writer(move || writer.clone()).unwrap();
@@ -1197,38 +1212,47 @@ mod tests {
                 mcp.method.name = "tools/call",
                 jsonrpc.request.id = "7",
             );
+            let request_disabled = request.is_disabled();
             let _request = request.enter();
             let tool = tracing::info_span!("execute_tool lookup", gen_ai.tool.name = "lookup");
             let _tool = tool.enter();
             tracing::info!(key = "k1", "looked up");
-            has_trace_id()
+            (has_trace_id(), request_disabled)
         });
         telemetry.shutdown();
-        (
-            String::from_utf8(logs.0.lock().unwrap().clone()).unwrap(),
-            traced,
-        )
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        (text, traced.0, traced.1)
     }
 
     #[test]
     fn spans_are_opentelemetry_spans_only_where_something_reads_their_ids() {
-        let (_, traced) = one_call(TelemetryBuilder::new("svc"));
+        let (_, traced, request_disabled) = one_call(TelemetryBuilder::new("svc"));
         assert!(
             !traced,
             "no exporter and text logs: nothing reads a trace id"
         );
-        let (_, traced) = one_call(TelemetryBuilder::new("svc").log_format(LogFormat::Off));
+        assert!(
+            request_disabled,
+            "nothing reads the request span: it is never built"
+        );
+        let (_, traced, request_disabled) =
+            one_call(TelemetryBuilder::new("svc").log_format(LogFormat::Off));
         assert!(!traced);
-        let (json, traced) = one_call(TelemetryBuilder::new("svc").log_format(LogFormat::Json));
+        assert!(request_disabled);
+        let (json, traced, request_disabled) =
+            one_call(TelemetryBuilder::new("svc").log_format(LogFormat::Json));
         assert!(traced, "JSON logs carry the trace id");
+        assert!(!request_disabled);
         assert!(json.contains("\"trace_id\""), "{json}");
-        let (_, traced) = one_call(TelemetryBuilder::new("svc").exporter(TracesExporter::Stdout));
+        let (_, traced, request_disabled) =
+            one_call(TelemetryBuilder::new("svc").exporter(TracesExporter::Stdout));
         assert!(traced, "exported spans");
+        assert!(!request_disabled);
     }
 
     #[test]
     fn text_logs_name_the_tool_but_not_the_request_span_fields() {
-        let (text, _) = one_call(TelemetryBuilder::new("svc"));
+        let (text, _, _) = one_call(TelemetryBuilder::new("svc"));
         assert!(text.contains("looked up"), "{text}");
         assert!(text.contains("key=\"k1\""), "{text}");
         assert!(text.contains("execute_tool lookup"), "{text}");

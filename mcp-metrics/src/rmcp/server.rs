@@ -248,17 +248,13 @@ fn request_span(
     context: Option<&RequestContext<RoleServer>>,
 ) -> RequestSpan {
     use tracing::field::Empty;
-    let name = match target {
-        Some((_, t)) => format!("{method} {t}"),
-        None => method.to_owned(),
-    };
     // A root: its parent comes from the client's context (`otel`), never from the transport's
     // span that happens to be current; that one becomes a link.
     let span = tracing::info_span!(
         target: "mcp_metrics::server",
         parent: None,
         "mcp.server.request",
-        otel.name = %name,
+        otel.name = %SpanName(method, target.map(|(_, t)| t)),
         otel.kind = "server",
         mcp.method.name = method,
         gen_ai.tool.name = Empty,
@@ -283,6 +279,10 @@ fn request_span(
         gen_ai.tool.call.result = Empty,
         mcp_metrics.mrtr.retry = Empty,
     );
+    if span.is_disabled() {
+        // No subscriber wants it: skip formatting what nobody reads.
+        return span;
+    }
     match target {
         Some((TargetKind::Tool, t)) => {
             span.record("gen_ai.tool.name", t);
@@ -307,6 +307,20 @@ fn request_span(
         );
     }
     span
+}
+
+/// The name of a request span, `{method} {target}`, written only if the span is built.
+#[cfg(feature = "trace")]
+struct SpanName<'a>(&'a str, Option<&'a str>);
+
+#[cfg(feature = "trace")]
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(target) => write!(f, "{} {target}", self.0),
+            None => f.write_str(self.0),
+        }
+    }
 }
 
 #[cfg(not(feature = "trace"))]

@@ -162,9 +162,11 @@ async fn otlp_metrics_over_https_arrive_with_headers_and_gzip() {
     let request = ExportMetricsServiceRequest::decode(export.body().as_slice())
         .expect("a gzip-compressed ExportMetricsServiceRequest");
     let metrics = &request.resource_metrics[0].scope_metrics[0].metrics;
+    // An application's own counter keeps its name over OTLP without the `_total` suffix, which
+    // OTLP names do not carry (Prometheus adds it back when it ingests OTLP).
     let exported = metrics
         .iter()
-        .find(|m| m.name == "exported_total")
+        .find(|m| m.name == "exported")
         .expect("the counter is exported");
     let Some(metric::Data::Sum(sum)) = &exported.data else {
         panic!("a counter is a Sum")

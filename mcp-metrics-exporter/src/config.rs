@@ -139,7 +139,7 @@ pub mod vars {
     pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
     /// `text` (default), `json` or `off`: the log format of the tracing pipeline.
     pub const LOG_FORMAT: &str = "MCP_LOG_FORMAT";
-    /// The log and span filter of the tracing pipeline (default `info`).
+    /// The log and span filter of the tracing pipeline (default `info,rmcp=warn`).
     pub const RUST_LOG: &str = "RUST_LOG";
     /// Any non-empty value turns colours off in text logs (they are also off whenever
     /// standard error is not a terminal).

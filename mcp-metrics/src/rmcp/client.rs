@@ -625,13 +625,13 @@ fn client_span(
 ) -> ClientSpan {
     use tracing::field::Empty;
     let name = match target {
-        Target::Tool(name, _) | Target::Prompt(name, _) => format!("{method} {name}"),
-        Target::None => method.to_owned(),
+        Target::Tool(name, _) | Target::Prompt(name, _) => Some(name.as_str()),
+        Target::None => None,
     };
     let span = tracing::info_span!(
         parent: None,
         "mcp.client.request",
-        otel.name = %name,
+        otel.name = %super::SpanName(method, name),
         otel.kind = "client",
         mcp.method.name = method,
         gen_ai.tool.name = Empty,
@@ -649,6 +649,9 @@ fn client_span(
         otel.status_code = Empty,
         otel.status_description = Empty,
     );
+    if span.is_disabled() {
+        return span;
+    }
     match target {
         Target::Tool(name, _) => {
             span.record("gen_ai.tool.name", name.as_str());

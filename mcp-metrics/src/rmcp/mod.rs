@@ -176,3 +176,18 @@ pub(crate) fn describe() {
         "Size of request bodies received over HTTP, by method."
     );
 }
+
+/// The name of a request span on either side, `{method} {target}`, written only if the span is
+/// built.
+#[cfg(feature = "trace")]
+struct SpanName<'a>(&'a str, Option<&'a str>);
+
+#[cfg(feature = "trace")]
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(target) => write!(f, "{} {target}", self.0),
+            None => f.write_str(self.0),
+        }
+    }
+}

@@ -254,7 +254,7 @@ fn request_span(
         target: "mcp_metrics::server",
         parent: None,
         "mcp.server.request",
-        otel.name = %SpanName(method, target.map(|(_, t)| t)),
+        otel.name = %super::SpanName(method, target.map(|(_, t)| t)),
         otel.kind = "server",
         mcp.method.name = method,
         gen_ai.tool.name = Empty,
@@ -307,20 +307,6 @@ fn request_span(
         );
     }
     span
-}
-
-/// The name of a request span, `{method} {target}`, written only if the span is built.
-#[cfg(feature = "trace")]
-struct SpanName<'a>(&'a str, Option<&'a str>);
-
-#[cfg(feature = "trace")]
-impl std::fmt::Display for SpanName<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.1 {
-            Some(target) => write!(f, "{} {target}", self.0),
-            None => f.write_str(self.0),
-        }
-    }
 }
 
 #[cfg(not(feature = "trace"))]

@@ -368,14 +368,21 @@ mod tests {
     }
 
     fn start(sink: &Arc<Counting>) -> BackgroundTask {
+        start_every(sink, Duration::from_millis(5))
+    }
+
+    fn start_every(sink: &Arc<Counting>, interval: Duration) -> BackgroundTask {
         spawn_export(
             &tokio::runtime::Handle::current(),
             "test",
             Registry::default(),
             sink.clone(),
-            Duration::from_millis(5),
+            interval,
         )
     }
+
+    /// Long enough that no periodic export happens while a test runs.
+    const NEVER: Duration = Duration::from_secs(3600);
 
     #[tokio::test]
     async fn a_detached_task_keeps_exporting() {
@@ -391,18 +398,14 @@ mod tests {
     #[tokio::test]
     async fn shutdown_exports_once_more_and_drop_stops() {
         let sink = Arc::new(Counting::default());
-        let task = start(&sink);
+        let task = start_every(&sink, NEVER);
         tokio::time::sleep(Duration::from_millis(30)).await;
         assert!(task.is_running());
         assert_eq!(task.name(), "test");
         assert_eq!(task.local_addr(), None);
-        let before = sink.sends.load(Ordering::SeqCst);
+        assert_eq!(sink.sends.load(Ordering::SeqCst), 0);
         task.shutdown().await;
-        assert_eq!(
-            sink.sends.load(Ordering::SeqCst),
-            before + 1,
-            "one final export"
-        );
+        assert_eq!(sink.sends.load(Ordering::SeqCst), 1, "one final export");
 
         let sink = Arc::new(Counting::default());
         sink.fail.store(true, Ordering::SeqCst);
@@ -423,11 +426,69 @@ mod tests {
     async fn shutdown_removes_instead_of_exporting_when_asked() {
         let sink = Arc::new(Counting::default());
         *sink.on_stop.lock().unwrap() = Some(OnStop::Remove);
-        let task = start(&sink);
+        let task = start_every(&sink, NEVER);
         tokio::time::sleep(Duration::from_millis(30)).await;
-        let before = sink.sends.load(Ordering::SeqCst);
         task.shutdown().await;
-        assert_eq!(sink.sends.load(Ordering::SeqCst), before);
+        assert_eq!(sink.sends.load(Ordering::SeqCst), 0);
         assert_eq!(sink.removals.load(Ordering::SeqCst), 1);
+    }
+
+    /// Renders only when the test lets it, so that an export is surely in flight.
+    struct Gated {
+        sends: AtomicUsize,
+        entered: Mutex<std::sync::mpsc::Sender<()>>,
+        release: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Sink for Arc<Gated> {
+        fn destination(&self) -> String {
+            "test://gated".into()
+        }
+        fn render(&self, _: &Registry) -> Vec<u8> {
+            let _ = self.entered.lock().unwrap().send(());
+            let _ = self.release.lock().unwrap().recv();
+            Vec::new()
+        }
+        fn send(&self, _: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send {
+            self.sends.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shutdown_during_an_export_finishes_it_then_exports_once_more() {
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel();
+        let sink = Arc::new(Gated {
+            sends: AtomicUsize::new(0),
+            entered: Mutex::new(entered_tx),
+            release: Mutex::new(release_rx),
+        });
+        let task = spawn_export(
+            &tokio::runtime::Handle::current(),
+            "test",
+            Registry::default(),
+            sink.clone(),
+            Duration::from_millis(5),
+        );
+        // The first periodic export is rendering now.
+        tokio::task::spawn_blocking(move || entered.recv().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(sink.sends.load(Ordering::SeqCst), 0);
+        // The first poll sends the stop signal; the export in flight still holds the loop.
+        let mut shutdown = std::pin::pin!(task.shutdown());
+        let pending =
+            std::future::poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx).is_pending())).await;
+        assert!(pending);
+        release.send(()).unwrap();
+        // The final export renders without waiting.
+        drop(release);
+        shutdown.await;
+        assert_eq!(
+            sink.sends.load(Ordering::SeqCst),
+            2,
+            "the export in flight and the final one"
+        );
     }
 }

@@ -238,8 +238,16 @@ async fn failures_are_logged_once_per_attempt_and_recovery_once() {
         .expect("valid settings");
     let url = format!("http://127.0.0.1:{port}/metrics/job/unknown_service/instance/late");
     let handle = exporter.start().expect("push task starts");
-    // Attempts at about 50, 150 and 350 ms fail; the gateway comes up at 500 ms.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Attempts at about 50, 150, 350 ms, … fail; the gateway comes up after the second failure.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let failed = format!("metrics export to {url} failed");
+    while logs.lines_naming(&failed).len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no two failed attempts"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let (_, mut received, stop) = receiver_on(port).await;
     tokio::time::timeout(Duration::from_secs(10), received.recv())
         .await

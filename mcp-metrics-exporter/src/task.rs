@@ -388,11 +388,22 @@ mod tests {
     async fn a_detached_task_keeps_exporting() {
         let sink = Arc::new(Counting::default());
         start(&sink).detach();
-        tokio::time::sleep(Duration::from_millis(80)).await;
+        let sends_reach = |n: usize| {
+            let sink = sink.clone();
+            async move {
+                while sink.sends.load(Ordering::SeqCst) < n {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+        };
+        let wait = Duration::from_secs(10);
+        tokio::time::timeout(wait, sends_reach(2))
+            .await
+            .expect("two exports");
         let before = sink.sends.load(Ordering::SeqCst);
-        assert!(before >= 2, "{before}");
-        tokio::time::sleep(Duration::from_millis(80)).await;
-        assert!(sink.sends.load(Ordering::SeqCst) > before);
+        tokio::time::timeout(wait, sends_reach(before + 1))
+            .await
+            .expect("exports go on without a handle");
     }
 
     #[tokio::test]

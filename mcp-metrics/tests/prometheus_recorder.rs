@@ -56,8 +56,9 @@ fn handles_are_cached_from_the_prometheus_recorder() {
         .unwrap();
     rt.block_on(async {
         assert_eq!(wait(1).await, 1);
-        // cancelled: dropped before it completes
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(1), wait(1_000)).await;
+        // cancelled: dropped before it completes (a day, so that no stall lets it finish)
+        let day = 86_400_000;
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(1), wait(day)).await;
     });
 
     // A local recorder does not see calls of a site that cached its handles (documented).

@@ -251,12 +251,21 @@ impl Prometheus {
 
     /// Runs an instant query and returns the result vector as `(labels, value)`.
     pub fn query(&self, expr: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
+        self.query_at(expr, None)
+    }
+
+    /// Runs an instant query at `time` (Unix seconds; now if `None`).
+    pub fn query_at(
+        &self,
+        expr: &str,
+        time: Option<f64>,
+    ) -> Vec<(serde_json::Map<String, Value>, f64)> {
         let url = format!("http://{}/api/v1/query", self.addr);
-        let mut resp = agent()
-            .get(&url)
-            .query("query", expr)
-            .call()
-            .expect("query prometheus");
+        let mut request = agent().get(&url).query("query", expr);
+        if let Some(time) = time {
+            request = request.query("time", format!("{time:.3}"));
+        }
+        let mut resp = request.call().expect("query prometheus");
         let body: Value =
             serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
         assert_eq!(body["status"], "success", "query {expr} failed: {body}");
@@ -283,6 +292,16 @@ impl Prometheus {
             let r = self.query(expr);
             (r.len() == 1).then(|| r[0].1)
         })
+    }
+
+    /// Waits until `expr` has the single value `want` (a slow scrape may first report
+    /// something else, such as `up` 0); false if it never does within `timeout`.
+    pub fn wait_for(&self, expr: &str, want: f64, timeout: Duration) -> bool {
+        eventually(timeout, || {
+            let r = self.query(expr);
+            (r.len() == 1 && r[0].1 == want).then_some(())
+        })
+        .is_some()
     }
 
     /// Whether the process is running.
@@ -453,4 +472,14 @@ fn split_labels(body: &str) -> Vec<(String, String)> {
         rest = &after[end..];
     }
     out
+}
+
+/// How the export loop's log lines write a retry delay of `ms` milliseconds below a minute:
+/// `800ms`, `1.6s`, `3.2s`.
+pub fn retry_delay(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{}s", ms as f64 / 1000.0)
+    }
 }

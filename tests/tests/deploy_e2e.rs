@@ -167,10 +167,7 @@ fn dashboard_queries_return_data_from_a_loaded_server() {
         ],
     );
 
-    assert_eq!(
-        prom.wait_value(r#"up{job="mcp-server"}"#, Duration::from_secs(30)),
-        Some(1.0)
-    );
+    assert!(prom.wait_for(r#"up{job="mcp-server"}"#, 1.0, Duration::from_secs(30)));
     // Enough scrapes for rates over the interval below.
     std::thread::sleep(Duration::from_secs(8));
 

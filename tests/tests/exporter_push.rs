@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use mcp_metrics_exporter::{ExporterBuilder, ExporterKind};
+use mcp_metrics_tests::harness::retry_delay;
 use metrics::{counter, histogram, with_local_recorder};
 use tokio::sync::mpsc;
 
@@ -265,8 +266,8 @@ async fn failures_are_logged_once_per_attempt_and_recovery_once() {
     assert!(failures.len() >= 2, "{lines:#?}");
     for (step, line) in failures.iter().enumerate() {
         let expected = format!(
-            "metrics export to {url} failed (connection refused); retrying in {}ms",
-            100 << step
+            "metrics export to {url} failed (connection refused); retrying in {}",
+            retry_delay(100 << step)
         );
         assert!(line.contains(&expected), "{line}\nexpected: {expected}");
     }

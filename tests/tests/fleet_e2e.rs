@@ -36,8 +36,10 @@
 //! An expression must return data wherever every metric it reads has series in the fleet (a
 //! metric the example server never records, such as dropped series, leaves an expression
 //! compared but allowed to be empty on both sides). An expression whose cumulative form would
-//! keep a range selector (a window function over gauges) is only checked for returning data;
-//! none of today's rules or panels is such.
+//! keep a range selector (a window function over gauges) is only checked for returning data:
+//! today the 30-day budget rules of the tools and of the service (`sum_over_time` over recorded
+//! 5-minute rates) and the panel that shows them, whose values the promtool unit tests in
+//! `deploy/prometheus/tests/` check instead.
 //! Duration: about 2.5 minutes, most of it the alert's `for: 2m`
 //! (`cargo test -p mcp-metrics-tests --test fleet_e2e`, once the examples are built).
 
@@ -271,13 +273,53 @@ type Labels = Vec<(String, String)>;
 type Vector = BTreeMap<String, f64>;
 
 fn vector(prom: &Prometheus, expr: &str) -> Vector {
-    prom.query(expr)
+    vector_at(prom, expr, None)
+}
+
+fn vector_at(prom: &Prometheus, expr: &str, time: Option<f64>) -> Vector {
+    prom.query_at(expr, time)
         .into_iter()
         .map(|(labels, v)| {
             let sorted: BTreeMap<String, Value> = labels.into_iter().collect();
             (serde_json::to_string(&sorted).unwrap(), v)
         })
         .collect()
+}
+
+/// A Prometheus queried at one fixed time, so that a slow scrape between two queries cannot
+/// take an instance out of one of them: every query of a comparison sees the same samples.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    prom: &'a Prometheus,
+    time: f64,
+}
+
+impl<'a> At<'a> {
+    /// A time at which the last scrape of every instance in `up` succeeded and every instance
+    /// in `down` was down, far enough in the past that no scrape begun before it is still
+    /// being ingested.
+    fn settled(prom: &'a Prometheus, job: &str, up: &[String], down: &[String]) -> Self {
+        let settled = eventually(WAIT, || {
+            let time = unix_now();
+            std::thread::sleep(Duration::from_secs(3));
+            let states = vector_at(prom, &format!(r#"up{{job="{job}"}}"#), Some(time));
+            let state = |instance: &str| {
+                states
+                    .iter()
+                    .find(|(k, _)| k.contains(&format!("\"instance\":\"{instance}\"")))
+                    .map(|(_, v)| *v)
+            };
+            let ok = up.iter().all(|i| state(i) == Some(1.0))
+                && down.iter().all(|i| state(i).is_none_or(|v| v == 0.0));
+            ok.then_some(time)
+        });
+        let time = settled.expect("the fleet's scrapes never settled");
+        At { prom, time }
+    }
+
+    fn vector(&self, expr: &str) -> Vector {
+        vector_at(self.prom, expr, Some(self.time))
+    }
 }
 
 fn same_value(a: f64, b: f64) -> bool {
@@ -338,8 +380,8 @@ fn checked_expressions() -> Vec<Checked> {
 /// Compares every cumulative expression on `real` and `reference`, fleet-wide and for each of
 /// `instances`; returns the per-instance vectors of the real Prometheus, by expression.
 fn compare(
-    real: &Prometheus,
-    reference: &Prometheus,
+    real: At<'_>,
+    reference: At<'_>,
     checked: &[Checked],
     instances: &[String],
 ) -> Vec<Vec<Vector>> {
@@ -349,11 +391,11 @@ fn compare(
             per_instance.push(Vec::new());
             continue;
         };
-        let fleet = vector(real, cumulative);
-        let expected = vector(reference, cumulative);
+        let fleet = real.vector(cumulative);
+        let expected = reference.vector(cumulative);
         let has_data = selected_names(cumulative)
             .iter()
-            .all(|name| !vector(reference, &format!("count({name})")).is_empty());
+            .all(|name| !reference.vector(&format!("count({name})")).is_empty());
         if has_data {
             assert!(
                 !expected.is_empty(),
@@ -375,8 +417,8 @@ fn compare(
         let mut ref_parts = Vec::new();
         for instance in instances {
             let restricted = restrict(cumulative, "instance", instance);
-            let got = vector(real, &restricted);
-            let want = vector(reference, &restricted);
+            let got = real.vector(&restricted);
+            let want = reference.vector(&restricted);
             assert!(
                 same_vector(&got, &want),
                 "{}: on {instance}: {restricted}\n  prometheus: {got:?}\n  expected:   {want:?}",
@@ -426,7 +468,7 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let real = Prometheus::start(&config, &file_refs);
     for instance in &instances {
         let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
-        assert_eq!(real.wait_value(&up, WAIT), Some(1.0), "{up}");
+        assert!(real.wait_for(&up, 1.0, WAIT), "{up}");
     }
 
     // Traffic: one session per replica, the replicas in parallel.
@@ -578,13 +620,18 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let reference = Prometheus::start(&reference_config, &[]);
     for instance in &instances {
         let ready = format!(r#"count(mcp_build_info{{instance="{instance}"}})"#);
-        assert_eq!(reference.wait_value(&ready, WAIT), Some(1.0), "{ready}");
+        assert!(reference.wait_for(&ready, 1.0, WAIT), "{ready}");
     }
 
     // 2. Every recording rule and dashboard query, fleet-wide and per instance.
     let checked = checked_expressions();
     assert!(checked.iter().any(|c| c.cumulative.is_ok()));
-    let before = compare(&real, &reference, &checked, &instances);
+    let before = compare(
+        At::settled(&real, &job, &instances, &[]),
+        At::settled(&reference, &job, &instances, &[]),
+        &checked,
+        &instances,
+    );
     eprintln!(
         "{} of {} expressions compared exactly, fleet-wide and on each of {} instances",
         checked.iter().filter(|c| c.cumulative.is_ok()).count(),
@@ -619,7 +666,10 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         let expr = format!(
             r#"sum(mcp_tool_duration_seconds_count{{job="{job}",tool="{tool}",outcome="{outcome}"}})"#
         );
-        assert_eq!(real.wait_value(&expr, WAIT), Some(*want), "{expr}");
+        assert!(
+            real.wait_for(&expr, *want, WAIT),
+            "{expr} never reached {want}"
+        );
     }
 
     // 3. The recorded series, as Prometheus stores them, have the label sets of the totals.
@@ -653,6 +703,8 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     // 4. One replica dies.
     let dead = 2;
     let mut replicas = replicas;
+    // The alert's pending time cannot start before the kill.
+    let killed_at = Instant::now();
     replicas[dead].proc.kill();
     served.bodies.lock().unwrap()[dead] = None;
     let alert = rules()
@@ -662,8 +714,7 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let name = alert.alert.clone().unwrap();
     let hold = alert.for_.as_deref().map_or(0.0, duration_seconds);
     let down = format!(r#"up{{job="{job}",instance="{}"}}"#, instances[dead]);
-    assert!(wait_for(&real, &down, 0.0), "{down}");
-    let killed_at = Instant::now();
+    assert!(real.wait_for(&down, 0.0, WAIT), "{down}");
     let firing = format!(r#"ALERTS{{alertname="{name}",alertstate="firing"}}"#);
     let fired = eventually(Duration::from_secs_f64(hold + 60.0), || {
         let v = vector(&real, &firing);
@@ -693,11 +744,17 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         .collect();
     for instance in &survivors {
         let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
-        assert_eq!(real.wait_value(&up, WAIT), Some(1.0), "{up}");
+        assert!(real.wait_for(&up, 1.0, WAIT), "{up}");
     }
     let ref_down = format!(r#"up{{instance="{}"}}"#, instances[dead]);
-    assert!(wait_for(&reference, &ref_down, 0.0), "{ref_down}");
-    let after = compare(&real, &reference, &checked, &survivors);
+    assert!(reference.wait_for(&ref_down, 0.0, WAIT), "{ref_down}");
+    let gone = [instances[dead].clone()];
+    let after = compare(
+        At::settled(&real, &job, &survivors, &gone),
+        At::settled(&reference, &job, &survivors, &gone),
+        &checked,
+        &survivors,
+    );
     for ((c, b), a) in checked.iter().zip(&before).zip(&after) {
         for (i, survivor) in (0..3).filter(|i| *i != dead).enumerate() {
             if let (Some(b), Some(a)) = (b.get(survivor), a.get(i)) {
@@ -711,15 +768,6 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         }
     }
     eprintln!("fleet test took {:?}", started.elapsed());
-}
-
-/// Waits until `expr` has the single value `want`.
-fn wait_for(prom: &Prometheus, expr: &str, want: f64) -> bool {
-    eventually(WAIT, || {
-        let r = prom.query(expr);
-        (r.len() == 1 && r[0].1 == want).then_some(())
-    })
-    .is_some()
 }
 
 /// Every sample of a text exposition: name, sorted labels, value.

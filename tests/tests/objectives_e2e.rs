@@ -64,7 +64,7 @@ fn objectives_reach_prometheus_and_only_their_tools_get_objective_series() {
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let prom = Prometheus::start(&config, &file_refs);
-    assert_eq!(prom.wait_value(r#"up{job="mcp-server"}"#, WAIT), Some(1.0));
+    assert!(prom.wait_for(r#"up{job="mcp-server"}"#, 1.0, WAIT));
     // Calls while Prometheus scrapes, in two rounds: the first creates every series, so that
     // the rates see the increase of the second (a series' first sample is not an increase).
     std::thread::sleep(Duration::from_secs(2));
@@ -89,7 +89,15 @@ fn objectives_reach_prometheus_and_only_their_tools_get_objective_series() {
         }
     };
     calls(&[1; 5]);
-    std::thread::sleep(Duration::from_millis(2500));
+    // Prometheus has the first round before the second starts.
+    for (tool, n) in [("add", 1), ("lookup", 2), ("validate", 1), ("crash", 1)] {
+        let total =
+            format!(r#"sum(mcp_tool_duration_seconds_count{{job="mcp-server",tool="{tool}"}})"#);
+        assert!(
+            prom.wait_for(&total, n.into(), WAIT),
+            "{total} never reached {n}"
+        );
+    }
     calls(&[ADDS - 1, FOUND - 1, MISSING - 1, BLANK - 1, CRASHES - 1]);
     client.close();
     for (tool, n) in [

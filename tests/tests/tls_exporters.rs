@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use mcp_metrics_exporter::{ConfigError, ExporterBuilder, ExporterHandle, Outbound, TlsConfig};
+use mcp_metrics_tests::harness::retry_delay;
 use metrics::{counter, histogram, with_local_recorder};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
@@ -264,11 +265,17 @@ async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
     });
 
     // Record while exports fail and back off underneath: attempts at about 50 ms, then
-    // 100, 200, 400 and 800 ms later.
+    // 100, 200, 400 and 800 ms later. Recording goes on until four attempts have failed.
     let started = Instant::now();
     let mut recorded = 0u64;
     let mut slowest = Duration::ZERO;
-    while started.elapsed() < Duration::from_millis(1700) {
+    let failed = format!("metrics export to {endpoint} failed");
+    while lines_naming(&failed).len() < 4 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no four failed attempts: {:#?}",
+            lines_naming(&endpoint)
+        );
         let batch = Instant::now();
         for _ in 0..1000 {
             calls.increment(1);
@@ -303,12 +310,7 @@ async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
         .collect();
     assert!(failures.len() >= 4, "{lines:#?}");
     for (step, line) in failures.iter().enumerate() {
-        let delay = 100u64 << step;
-        let retry = if delay < 1000 {
-            format!("{delay}ms")
-        } else {
-            format!("{}s", delay as f64 / 1000.0)
-        };
+        let retry = retry_delay(100 << step);
         let expected = format!(
             "metrics export to {endpoint} failed (certificate not trusted); retrying in {retry}"
         );

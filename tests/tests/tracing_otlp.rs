@@ -22,6 +22,11 @@ use serde::Deserialize;
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
 
+/// Held by the tests that call `divide` under `TRACE_ID`: a call of the sampling test in the
+/// second after the store is installed would take the exemplar of the call the exemplar test
+/// looks for (one exemplar per call site a second).
+static DIVIDE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[derive(Debug, Deserialize, JsonSchema)]
 struct Div {
     a: i64,
@@ -79,6 +84,7 @@ async fn call(
 
 #[tokio::test(flavor = "current_thread")]
 async fn spans_continue_the_client_trace_and_nest() {
+    let _divide = DIVIDE.lock().await;
     let receiver = Receiver::start();
     let logs = Captured::default();
     let writer = logs.clone();
@@ -294,6 +300,7 @@ async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sampling_follows_otel_traces_sampler() {
+    let _divide = DIVIDE.lock().await;
     // 1 %-style sampling with a ratio of 0: new traces are dropped, but a client's sampled
     // trace is continued (parent-based).
     let spans = spans_with_sampler(&[

@@ -40,7 +40,7 @@
 //! today the 30-day budget rules of the tools and of the service (`sum_over_time` over recorded
 //! 5-minute rates) and the panel that shows them, whose values the promtool unit tests in
 //! `deploy/prometheus/tests/` check instead.
-//! Duration: about 2.5 minutes, most of it the alert's `for: 2m`
+//! Duration: about 3 minutes, most of it the alert's `for: 2m`
 //! (`cargo test -p mcp-metrics-tests --test fleet_e2e`, once the examples are built).
 
 use mcp_metrics_tests::deploy::{

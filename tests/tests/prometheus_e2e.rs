@@ -118,10 +118,15 @@ scrape_configs:
             prom.wait_value(expr, WAIT)
                 .unwrap_or_else(|| panic!("no single value for {expr}"))
         };
-        assert_eq!(value(r#"up{job="auth"}"#), 1.0);
-        assert_eq!(value(r#"up{job="open"}"#), 1.0);
-        assert_eq!(value(r#"up{job="wrong_password"}"#), 0.0);
-        assert_eq!(value(r#"up{job="no_credentials"}"#), 0.0);
+        for (job, up) in [
+            ("auth", 1.0),
+            ("open", 1.0),
+            ("wrong_password", 0.0),
+            ("no_credentials", 0.0),
+        ] {
+            let expr = format!(r#"up{{job="{job}"}}"#);
+            assert!(prom.wait_for(&expr, up, WAIT), "{expr} never became {up}");
+        }
         for job in ["auth", "open"] {
             let exact = |expr: String, want: f64| assert_eq!(value(&expr), want, "{expr}");
             exact(

@@ -2,8 +2,10 @@
 //! rules of the Prometheus rule files, the Kubernetes PrometheusRule generated from them, and the
 //! PromQL rewriting that makes rate expressions exactly checkable in end-to-end tests.
 
+use crate::harness::Prometheus;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -98,6 +100,35 @@ pub fn scrape_job_name() -> String {
     let jobs = config["scrape_configs"].as_vec().expect("scrape_configs");
     assert_eq!(jobs.len(), 1, "the bundle scrapes one job");
     jobs[0]["job_name"].as_str().expect("job_name").to_owned()
+}
+
+/// A real Prometheus run from the bundle's `prometheus.yml` and rule files, scraping `target`
+/// with the scrape password `password`. Only the target, the intervals (one second) and the
+/// Alertmanager (none) are rewritten.
+pub fn bundle_prometheus(target: SocketAddr, password: &str) -> Prometheus {
+    let dir = deploy_dir().join("prometheus");
+    let config = std::fs::read_to_string(dir.join("prometheus.yml"))
+        .expect("read prometheus.yml")
+        .replace("127.0.0.1:8080", &target.to_string())
+        .replace("scrape_interval: 15s", "scrape_interval: 1s")
+        .replace("evaluation_interval: 15s", "evaluation_interval: 1s")
+        .replace(
+            "        - targets: [\"127.0.0.1:9093\"]",
+            "        - targets: []",
+        );
+    let mut files: Vec<(String, String)> = rule_file_names()
+        .into_iter()
+        .map(|f| {
+            let body = std::fs::read_to_string(dir.join(&f)).expect("read a rule file");
+            (f, body)
+        })
+        .collect();
+    files.push(("metrics-password".into(), password.into()));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    Prometheus::start(&config, &files)
 }
 
 /// One rule of a Prometheus rule file.

@@ -4,8 +4,8 @@
 //! over every outcome, and 2026-07-28 requests with rmcp's client for what only that revision has
 //! (multi-round-trip requests, tasks, subscriptions).
 
-use mcp_metrics_tests::deploy::{dashboard_queries, deploy_dir};
-use mcp_metrics_tests::harness::{ExampleServer, McpHttp, Prometheus, eventually};
+use mcp_metrics_tests::deploy::{bundle_prometheus, dashboard_queries};
+use mcp_metrics_tests::harness::{ExampleServer, McpHttp, eventually};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, GetTaskParams, Implementation, ProtocolVersion,
@@ -145,27 +145,7 @@ fn dashboard_queries_return_data_from_a_loaded_server() {
         })
     };
 
-    let prometheus_dir = deploy_dir().join("prometheus");
-    let config = std::fs::read_to_string(prometheus_dir.join("prometheus.yml"))
-        .unwrap()
-        .replace("127.0.0.1:8080", &server.addr.to_string())
-        .replace("scrape_interval: 15s", "scrape_interval: 1s")
-        .replace("evaluation_interval: 15s", "evaluation_interval: 1s")
-        // no Alertmanager in this test
-        .replace(
-            "        - targets: [\"127.0.0.1:9093\"]",
-            "        - targets: []",
-        );
-    let recording = std::fs::read_to_string(prometheus_dir.join("recording-rules.yml")).unwrap();
-    let alerting = std::fs::read_to_string(prometheus_dir.join("alert-rules.yml")).unwrap();
-    let prom = Prometheus::start(
-        &config,
-        &[
-            ("metrics-password", "s3cret"),
-            ("recording-rules.yml", &recording),
-            ("alert-rules.yml", &alerting),
-        ],
-    );
+    let prom = bundle_prometheus(server.addr, "s3cret");
 
     assert!(prom.wait_for(r#"up{job="mcp-server"}"#, 1.0, Duration::from_secs(30)));
     // Enough scrapes for rates over the interval below.

@@ -5,7 +5,7 @@
 //! calls made in their cumulative form, and nothing for any other tool, not even `crash`, whose
 //! every call fails by the server's fault; the fast-burn alert goes off for `lookup` only.
 
-use mcp_metrics_tests::deploy::{deploy_dir, inline_recorded, rule_file_names, rules};
+use mcp_metrics_tests::deploy::{bundle_prometheus, inline_recorded, rules};
 use mcp_metrics_tests::harness::{ExampleServer, McpHttp, Prometheus, eventually};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -41,29 +41,7 @@ fn objectives_reach_prometheus_and_only_their_tools_get_objective_series() {
         &[("MCP_METRICS_BASIC_AUTH", "prometheus:objective-s3cret")],
     );
 
-    let dir = deploy_dir().join("prometheus");
-    let config = std::fs::read_to_string(dir.join("prometheus.yml"))
-        .unwrap()
-        .replace("127.0.0.1:8080", &server.addr.to_string())
-        .replace("scrape_interval: 15s", "scrape_interval: 1s")
-        .replace("evaluation_interval: 15s", "evaluation_interval: 1s")
-        .replace(
-            "        - targets: [\"127.0.0.1:9093\"]",
-            "        - targets: []",
-        );
-    let mut files: Vec<(String, String)> = rule_file_names()
-        .into_iter()
-        .map(|f| {
-            let body = std::fs::read_to_string(dir.join(&f)).unwrap();
-            (f, body)
-        })
-        .collect();
-    files.push(("metrics-password".into(), "objective-s3cret".into()));
-    let file_refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let prom = Prometheus::start(&config, &file_refs);
+    let prom = bundle_prometheus(server.addr, "objective-s3cret");
     assert!(prom.wait_for(r#"up{job="mcp-server"}"#, 1.0, WAIT));
     // Calls while Prometheus scrapes, in two rounds: the first creates every series, so that
     // the rates see the increase of the second (a series' first sample is not an increase).

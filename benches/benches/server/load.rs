@@ -33,6 +33,14 @@ impl Style {
             Style::Session => "session 2025-06-18",
         }
     }
+
+    /// A short name for file names.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Style::Stateless => "stateless",
+            Style::Session => "session",
+        }
+    }
 }
 
 const STATELESS_VERSION: &str = "2026-07-28";
@@ -102,6 +110,17 @@ pub(crate) async fn run(
         }
     }
     run
+}
+
+/// Sends `requests` calls one after another on one connection (after its `initialize` in the
+/// session style) and closes it; the first failure is the error.
+pub(crate) async fn sequential(addr: SocketAddr, style: Style, requests: u64) -> Result<(), String> {
+    let mut client = Client::open(addr, style).await?;
+    for n in 0..requests {
+        client.call(n).await?;
+    }
+    client.close().await;
+    Ok(())
 }
 
 async fn connection(addr: SocketAddr, style: Style, phase: Arc<AtomicU8>) -> Tally {

@@ -18,8 +18,19 @@
 //! `--rust-log FILTER` (the instrumented servers' `RUST_LOG`, default `info,rmcp=warn`: rmcp logs
 //! three INFO lines per stateless request, and the bare server has no logger to compare with),
 //! `--env NAME=VALUE` (more environment for every server, to try a setting; repeatable).
+//!
+//! ```sh
+//! cargo bench -p mcp-metrics-benches --bench server -- --instructions
+//! cargo bench -p mcp-metrics-benches --bench server -- --instructions --styles stateless --rows bare,metrics
+//! ```
+//!
+//! `--instructions` counts user-space instructions per request under valgrind instead of timing
+//! (see `instructions.rs`): each row of `instructions::ROWS` (`--rows bare,metrics,bare-logs,
+//! metrics-logs,traces-off,traces-1,traces-100`) answers `--requests SHORT,LONG` (default
+//! 200,1200) requests in two processes, and the difference is divided by `LONG - SHORT`.
 
 mod histogram;
+mod instructions;
 mod load;
 mod report;
 mod servers;
@@ -41,6 +52,10 @@ struct Options {
     nodelay: bool,
     rust_log: String,
     env: Vec<(String, String)>,
+    /// `Some(rows)`: count instructions of these rows of `instructions::ROWS` instead of timing.
+    instructions: Option<Vec<usize>>,
+    /// Requests of the short and the long run of the instruction-count mode.
+    requests: (u64, u64),
 }
 
 fn options() -> Options {
@@ -54,6 +69,8 @@ fn options() -> Options {
         nodelay: true,
         rust_log: "info,rmcp=warn".to_owned(),
         env: Vec::new(),
+        instructions: None,
+        requests: (200, 1200),
     };
     let mut args = std::env::args().skip(1);
     let seconds = |v: Option<String>, name: &str| {
@@ -111,6 +128,31 @@ fn options() -> Options {
             }
             "--nagle" => o.nodelay = false,
             "--rust-log" => o.rust_log = args.next().expect("--rust-log takes a filter"),
+            "--instructions" => {
+                o.instructions
+                    .get_or_insert_with(|| (0..instructions::ROWS.len()).collect());
+            }
+            "--rows" => {
+                let list = args.next().expect("--rows takes a list");
+                let rows = list
+                    .split(',')
+                    .map(|key| {
+                        instructions::ROWS
+                            .iter()
+                            .position(|r| r.key == key.trim())
+                            .unwrap_or_else(|| panic!("unknown row {key}; see instructions::ROWS"))
+                    })
+                    .collect();
+                o.instructions = Some(rows);
+            }
+            "--requests" => {
+                let list = args.next().expect("--requests takes SHORT,LONG");
+                let (short, long) = list.split_once(',').expect("--requests takes SHORT,LONG");
+                o.requests = (
+                    short.trim().parse().expect("a number of requests"),
+                    long.trim().parse().expect("a number of requests"),
+                );
+            }
             "--env" => {
                 let pair = args.next().expect("--env takes NAME=VALUE");
                 let (name, value) = pair.split_once('=').expect("--env takes NAME=VALUE");
@@ -147,17 +189,34 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     // Build first: compiling must not overlap any measurement.
-    let bare_binary = o
-        .configs
+    let needed: Vec<Config> = match &o.instructions {
+        Some(rows) => rows.iter().map(|&r| instructions::ROWS[r].config).collect(),
+        None => o.configs.clone(),
+    };
+    let bare_binary = needed
         .contains(&Config::Bare)
         .then(|| servers::build(false));
-    let instrumented_binary = o
-        .configs
+    let instrumented_binary = needed
         .iter()
         .any(|c| c.instrumented())
         .then(|| servers::build(true));
     let log_dir = servers::workspace_root().join("target/server-bench");
     std::fs::create_dir_all(&log_dir).expect("log directory");
+
+    if let Some(rows) = &o.instructions {
+        let binary = |config: Config| {
+            if config.instrumented() {
+                instrumented_binary.clone()
+            } else {
+                bare_binary.clone()
+            }
+            .expect("built above")
+        };
+        let (short, long) = o.requests;
+        let counts = instructions::run(rows, &o.styles, short, long, binary, &log_dir);
+        print!("{}", instructions::report(&counts, short, long));
+        return;
+    }
 
     let mut running: Vec<(Config, Server, Option<Sink>)> = Vec::new();
     for &config in &o.configs {

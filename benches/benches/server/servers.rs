@@ -140,26 +140,46 @@ impl Server {
         log_dir: &Path,
     ) -> Server {
         let log = log_dir.join(format!("{}.log", config.key()));
-        let stderr = std::fs::File::create(&log).expect("server log file");
         let mut cmd = Command::new(binary);
-        // Only what this configuration sets: nothing inherited from the caller's environment.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("OTEL_") || name.starts_with("MCP_") || name == "RUST_LOG" {
-                cmd.env_remove(&*name);
-            }
-        }
-        cmd.env("MCP_BIND", "127.0.0.1:0")
-            .env("MCP_TCP_NODELAY", if nodelay { "1" } else { "0" })
-            .env("RUST_LOG", rust_log)
-            .envs(config.env(sink))
-            .envs(extra_env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
+        configure(&mut cmd, config, sink, nodelay, rust_log, extra_env);
+        Server::spawn(cmd, config, log)
+    }
+
+    /// Starts `binary` as [`Server::start`] does, under `valgrind --tool=cachegrind` writing its
+    /// counts to `out` when the server exits (see [`Server::terminate`]).
+    pub(crate) fn start_under_valgrind(
+        binary: &Path,
+        config: Config,
+        sink: Option<SocketAddr>,
+        rust_log: &str,
+        extra_env: &[(String, String)],
+        log_dir: &Path,
+        out: &Path,
+    ) -> Server {
+        let stem = out.file_stem().map_or_else(
+            || config.key().to_owned(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let log = log_dir.join(format!("{stem}.log"));
+        let mut cmd = Command::new("valgrind");
+        cmd.arg("--tool=cachegrind")
+            .arg("--cache-sim=no")
+            .arg(format!("--cachegrind-out-file={}", out.display()))
+            .arg(binary);
+        configure(&mut cmd, config, sink, true, rust_log, extra_env);
+        Server::spawn(cmd, config, log)
+    }
+
+    /// Starts `cmd` with standard error into `log`, and reads the address from the first line of
+    /// standard output.
+    fn spawn(mut cmd: Command, config: Config, log: PathBuf) -> Server {
+        let stderr = std::fs::File::create(&log).expect("server log file");
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr);
         let mut child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -177,6 +197,18 @@ impl Server {
                 )
             });
         Server { child, addr, log }
+    }
+
+    /// Asks the server to stop (SIGTERM: it shuts down gracefully) and waits until it has.
+    pub(crate) fn terminate(mut self) {
+        // SAFETY: kill has no memory preconditions; the pid is our child's, not yet reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().expect("waiting for the server");
+        assert!(
+            status.success(),
+            "the server exited with {status}; see {}",
+            self.log.display()
+        );
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -201,6 +233,29 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The environment of a server process: nothing inherited that could change what it does, then
+/// what this configuration and the caller set.
+fn configure(
+    cmd: &mut Command,
+    config: Config,
+    sink: Option<SocketAddr>,
+    nodelay: bool,
+    rust_log: &str,
+    extra_env: &[(String, String)],
+) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("OTEL_") || name.starts_with("MCP_") || name == "RUST_LOG" {
+            cmd.env_remove(&*name);
+        }
+    }
+    cmd.env("MCP_BIND", "127.0.0.1:0")
+        .env("MCP_TCP_NODELAY", if nodelay { "1" } else { "0" })
+        .env("RUST_LOG", rust_log)
+        .envs(config.env(sink))
+        .envs(extra_env.iter().map(|(k, v)| (k, v)));
 }
 
 /// utime + stime of a `/proc/.../stat` file.

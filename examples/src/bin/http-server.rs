@@ -36,6 +36,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // with `/metrics` on the MCP router, so no listener of their own.
     #[cfg(feature = "instrumented")]
     let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
+    // Compiled out, the server still logs as any server does: rmcp's own events, through a plain
+    // `tracing-subscriber` text logger on standard error filtered by `RUST_LOG`.
+    #[cfg(not(feature = "instrumented"))]
+    plain_logs();
     #[cfg(feature = "instrumented")]
     let exporter = ExporterBuilder::from_env()?
         .without_listener()
@@ -130,6 +134,20 @@ fn handler(tools: Tools, options: &mcp_metrics::rmcp::Options) -> Instrumented<T
 #[cfg(not(feature = "instrumented"))]
 fn handler(tools: Tools, _: &()) -> Tools {
     tools
+}
+
+/// Text logs on standard error, filtered by `RUST_LOG` (default `info,rmcp=warn`, as the
+/// instrumented build's pipeline), for the build without instrumentation.
+#[cfg(not(feature = "instrumented"))]
+fn plain_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }
 
 async fn wait_for_signal() {

@@ -32,11 +32,7 @@ impl BuildInfo {
         ];
         let key = Key::from_parts(mcp_metrics::names::BUILD_INFO, labels);
         let metadata = metrics::Metadata::new(module_path!(), metrics::Level::INFO, None);
-        registry.describe_gauge(
-            mcp_metrics::names::BUILD_INFO.into(),
-            None,
-            "Constant 1 labelled with the service's name and version.".into(),
-        );
+        registry.describe_metric(&mcp_metrics::catalog::BUILD_INFO);
         registry.register_gauge(&key, &metadata).set(1.0);
     }
 }

@@ -240,7 +240,7 @@ impl ExporterBuilder {
 
     /// Checks the settings and the objectives of tools, reads certificate files and builds the
     /// HTTP client of push or OTLP, and creates the registry, with the HELP text and units of
-    /// the `mcp-metrics` names (`mcp_metrics::describe`), the build info and the objectives;
+    /// the `mcp-metrics` names (`mcp_metrics::catalog`), the build info and the objectives;
     /// starts nothing.
     ///
     /// The objectives are those `mcp_metrics::objectives()` lists (declared with
@@ -263,7 +263,7 @@ impl ExporterBuilder {
         )?;
         let plan = Plan::new(&self.settings)?;
         let registry = Registry::new(self.settings.registry.clone());
-        describe_facade_metrics(&registry);
+        describe_catalog(&registry);
         if let Some(info) = &self.settings.build_info {
             info.record(&registry);
         }
@@ -400,9 +400,9 @@ impl Exporter {
         })
     }
 
-    /// Starts the exporter and makes the registry (described with `mcp_metrics::describe`
-    /// by [`ExporterBuilder::build`]) the global `metrics` recorder and the store of
-    /// `#[mcp_tool]` call sites (`mcp_metrics::store::set_registry`). With
+    /// Starts the exporter and makes the registry (with the descriptions of
+    /// `mcp_metrics::catalog`, set by [`ExporterBuilder::build`]) the global `metrics` recorder
+    /// and the store of every `mcp-metrics` instrument (`mcp_metrics::store::set_store`). With
     /// [`ExporterKind::None`] it installs nothing, so recording stays a no-op.
     ///
     /// # Errors
@@ -416,18 +416,18 @@ impl Exporter {
         let registry = self.registry.clone();
         let handle = self.start()?;
         metrics::set_global_recorder(registry.clone()).map_err(|_| Error::RecorderAlreadySet)?;
-        // `#[mcp_tool]` call sites record straight into this registry's atomics from now on.
-        // The global recorder can be set once, so no other registry was handed over before.
-        let _ = mcp_metrics::store::set_registry(std::sync::Arc::new(registry));
+        // `mcp-metrics` instruments record straight into this registry's atomics from now on.
+        // The global recorder can be set once, so no other store was handed over before.
+        let _ = mcp_metrics::store::set_store(std::sync::Arc::new(registry));
         Ok(handle)
     }
 }
 
-/// Registers the HELP text and units of the facade's metric names in `registry`.
-fn describe_facade_metrics(registry: &Registry) {
-    // The one call site of `mcp_metrics::describe()`. It goes through a local recorder so the
-    // descriptions land in this registry whether or not it becomes the global recorder.
-    metrics::with_local_recorder(registry, mcp_metrics::describe);
+/// Registers the HELP text and units of every metric of `mcp_metrics::catalog` in `registry`.
+pub(crate) fn describe_catalog(registry: &Registry) {
+    for metric in mcp_metrics::catalog::METRICS {
+        registry.describe_metric(metric);
+    }
 }
 
 /// A running exporter. Dropping it stops the listener or export loop at once;

@@ -3,15 +3,15 @@
 //! to `/v1/metrics` every interval over HTTP or HTTPS, gzip-compressed if configured.
 //!
 //! Metrics leave under their OpenTelemetry names: the names, units and attribute keys of
-//! [`mcp_metrics::semconv`] (the MCP semantic conventions where they define the metric), so that
-//! a backend aggregates them with the metrics of other MCP SDKs. The Prometheus exposition keeps
-//! the names of [`mcp_metrics::names`].
+//! [`mcp_metrics::catalog`] (the MCP semantic conventions where they define the metric, the
+//! `mcp_metrics.` namespace otherwise), so that a backend aggregates them with the metrics of
+//! other MCP SDKs. The Prometheus exposition keeps the names of [`mcp_metrics::names`].
 
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::Method;
-use mcp_metrics::semconv::{self, OtlpMetric};
+use mcp_metrics::catalog::{self, Metric as CatalogMetric};
 use metrics::Unit;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -43,27 +43,20 @@ fn string_kv(key: &str, value: &str) -> KeyValue {
     }
 }
 
-/// The attributes of a data point: label keys renamed as `naming` says, plus the attributes the
-/// conventions derive from them. Metrics outside the table keep their labels.
-fn attributes(naming: Option<&OtlpMetric>, labels: &Labels) -> Vec<KeyValue> {
+/// The attributes of a data point: as the catalog maps our metrics' labels; metrics outside the
+/// catalog keep their labels.
+fn attributes(naming: Option<&CatalogMetric>, labels: &Labels) -> Vec<KeyValue> {
     let Some(naming) = naming else {
         return labels.iter().map(|(k, v)| string_kv(k, v)).collect();
     };
-    let get = |key: &str| {
-        labels
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    labels
+    let pairs: Vec<(&str, &str)> = labels
         .iter()
-        .map(|(k, v)| string_kv(naming.attribute(k), v))
-        .chain(
-            naming
-                .derived_attributes(&get)
-                .into_iter()
-                .map(|(k, v)| string_kv(k, v)),
-        )
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    naming
+        .otlp_attributes(&pairs)
+        .into_iter()
+        .map(|(k, v)| string_kv(k, v))
         .collect()
 }
 
@@ -90,7 +83,7 @@ fn ucum(unit: Unit) -> &'static str {
     }
 }
 
-fn data(family: &Family, naming: Option<&OtlpMetric>, start: u64, now: u64) -> metric::Data {
+fn data(family: &Family, naming: Option<&CatalogMetric>, start: u64, now: u64) -> metric::Data {
     let number = |labels: &Labels, value| NumberDataPoint {
         attributes: attributes(naming, labels),
         start_time_unix_nano: start,
@@ -106,7 +99,7 @@ fn data(family: &Family, naming: Option<&OtlpMetric>, start: u64, now: u64) -> m
                 .iter()
                 .filter_map(|(labels, s)| match &s.value {
                     Value::Counter(c) => {
-                        let v = i64::try_from(c.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+                        let v = i64::try_from(c.value()).unwrap_or(i64::MAX);
                         Some(number(labels, number_data_point::Value::AsInt(v)))
                     }
                     _ => None,
@@ -169,7 +162,7 @@ pub(crate) fn snapshot(
             .filter(|f| !f.series.is_empty())
             .map(|family| {
                 let description = state.descriptions.get(&family.raw_name);
-                let naming = semconv::metric(&family.raw_name);
+                let naming = catalog::find(&family.raw_name);
                 let unit = match naming {
                     Some(n) => n.unit,
                     None => description
@@ -178,7 +171,7 @@ pub(crate) fn snapshot(
                         .unwrap_or_default(),
                 };
                 Metric {
-                    name: semconv::otlp_name(&family.raw_name, family.kind == Kind::Counter)
+                    name: catalog::otlp_name(&family.raw_name, family.kind == Kind::Counter)
                         .to_owned(),
                     description: description.map(|d| d.help.to_string()).unwrap_or_default(),
                     unit: unit.to_owned(),
@@ -329,8 +322,8 @@ mod tests {
     fn our_metrics_leave_under_their_semantic_convention_names() {
         use mcp_metrics::names;
         let registry = Registry::default();
+        crate::builder::describe_catalog(&registry);
         metrics::with_local_recorder(&registry, || {
-            mcp_metrics::describe();
             metrics::histogram!(
                 names::SERVER_OPERATION_DURATION_SECONDS,
                 "method" => "tools/call",
@@ -361,17 +354,17 @@ mod tests {
         assert_eq!(
             keys(&h.data_points[0].attributes),
             [
-                ("mcp.client.name", "_OTHER"),
-                ("error.type", "-32602"),
-                ("mcp.fault", "client"),
+                ("mcp_metrics.client.name", "_OTHER"),
+                ("mcp_metrics.fault", "client"),
                 ("mcp.method.name", "tools/call"),
-                ("mcp.outcome", "error"),
+                ("mcp_metrics.outcome", "error"),
                 ("gen_ai.tool.name", "search"),
                 ("gen_ai.operation.name", "execute_tool"),
                 ("rpc.response.status_code", "-32602"),
-            ]
+            ],
+            "-32602 is the caller's: no error.type on the server side"
         );
-        let tokens = named("mcp.llm.tokens");
+        let tokens = named("mcp_metrics.llm.tokens");
         assert_eq!(tokens.unit, "{token}");
         let Some(metric::Data::Sum(sum)) = &tokens.data else {
             panic!("sum expected")
@@ -380,10 +373,10 @@ mod tests {
             keys(&sum.data_points[0].attributes),
             [
                 ("gen_ai.request.model", "m"),
-                ("mcp.llm.token.type", "prompt")
+                ("mcp_metrics.llm.token.type", "prompt")
             ]
         );
-        assert_eq!(named("mcp.tool.calls_in_flight").unit, "{call}");
+        assert_eq!(named("mcp_metrics.tool.calls_in_flight").unit, "{call}");
         assert!(
             metrics.iter().all(|m| !m.name.contains("_seconds")),
             "no Prometheus name leaves over OTLP"

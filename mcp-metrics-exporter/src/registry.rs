@@ -1,5 +1,5 @@
 //! The metric store: families by name, series by labels, the [`metrics::Recorder`] on top, and
-//! the [`mcp_metrics::store::Registry`] through which `#[mcp_tool]` call sites reach the atomics.
+//! the [`mcp_metrics::store::Store`] through which `mcp-metrics` instruments reach the atomics.
 //!
 //! Registration (the slow path) takes a lock, checks names, labels and limits, and hands out
 //! `Arc`s to atomics (wrapped in `metrics` handles for the `Recorder`); recording takes no lock
@@ -12,7 +12,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
 use mcp_metrics::names;
-use mcp_metrics::store::{Gauge as AtomicGauge, Histogram as AtomicHistogram};
+use mcp_metrics::store::{
+    Counter as AtomicCounter, Gauge as AtomicGauge, Histogram as AtomicHistogram,
+};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 use crate::histogram::Buckets;
@@ -40,7 +42,7 @@ impl Kind {
 /// The storage behind one series.
 #[derive(Clone, Debug)]
 pub(crate) enum Value {
-    Counter(Arc<AtomicU64>),
+    Counter(Arc<AtomicCounter>),
     Gauge(Arc<AtomicGauge>),
     Histogram(Arc<AtomicHistogram>),
 }
@@ -108,7 +110,7 @@ pub(crate) struct State {
     claimed: HashMap<String, String>,
     /// Registered name → description.
     pub(crate) descriptions: HashMap<String, Description>,
-    counters: HashMap<Key, Arc<AtomicU64>>,
+    counters: HashMap<Key, Arc<AtomicCounter>>,
     gauges: HashMap<Key, Arc<AtomicGauge>>,
     histograms: HashMap<Key, Arc<AtomicHistogram>>,
     warned: HashSet<(String, Refusal)>,
@@ -205,6 +207,16 @@ impl Registry {
 
     pub(crate) fn set_render_hint(&self, len: usize) {
         self.inner.render_hint.store(len, Ordering::Relaxed);
+    }
+
+    /// Describes one metric of the catalog: its help text and unit.
+    pub(crate) fn describe_metric(&self, metric: &mcp_metrics::catalog::Metric) {
+        let unit = match metric.unit {
+            "s" => Some(Unit::Seconds),
+            "By" => Some(Unit::Bytes),
+            _ => None,
+        };
+        self.describe(metric.name, unit, SharedString::const_str(metric.help));
     }
 
     fn describe(&self, name: &str, unit: Option<Unit>, help: SharedString) {
@@ -315,7 +327,7 @@ impl State {
             return Err(Refusal::SeriesLimit);
         }
         let value = match kind {
-            Kind::Counter => Value::Counter(Arc::new(AtomicU64::new(0))),
+            Kind::Counter => Value::Counter(Arc::new(AtomicCounter::new())),
             Kind::Gauge => Value::Gauge(Arc::new(AtomicGauge::new())),
             Kind::Histogram => {
                 let bounds = family.buckets.as_ref().map_or(&[][..], Buckets::bounds);
@@ -349,13 +361,15 @@ impl State {
         };
         if let Some(series) = family.series.get(&labels) {
             if let Value::Counter(c) = &series.value {
-                c.fetch_add(1, Ordering::Relaxed);
+                c.increment(1);
             }
             return first;
         }
         if family.series.len() < family.limit {
             let rendered = render_labels(&labels);
-            let value = Value::Counter(Arc::new(AtomicU64::new(1)));
+            let counter = AtomicCounter::new();
+            counter.increment(1);
+            let value = Value::Counter(Arc::new(counter));
             family.series.insert(labels, Series { rendered, value });
         }
         first
@@ -450,9 +464,9 @@ impl Recorder for Registry {
     }
 }
 
-/// The store of `#[mcp_tool]` call sites: the same series as the `Recorder` hands out, without
-/// the `metrics` handle around them.
-impl mcp_metrics::store::Registry for Registry {
+/// The store of every `mcp-metrics` instrument: the same series as the `Recorder` hands out,
+/// without the `metrics` handle around them.
+impl mcp_metrics::store::Store for Registry {
     fn histogram(&self, key: &Key) -> Option<Arc<AtomicHistogram>> {
         match self.register(Kind::Histogram, key) {
             Some(Value::Histogram(h)) => Some(h),
@@ -463,6 +477,13 @@ impl mcp_metrics::store::Registry for Registry {
     fn gauge(&self, key: &Key) -> Option<Arc<AtomicGauge>> {
         match self.register(Kind::Gauge, key) {
             Some(Value::Gauge(g)) => Some(g),
+            _ => None,
+        }
+    }
+
+    fn counter(&self, key: &Key) -> Option<Arc<AtomicCounter>> {
+        match self.register(Kind::Counter, key) {
+            Some(Value::Counter(c)) => Some(c),
             _ => None,
         }
     }

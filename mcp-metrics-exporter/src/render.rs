@@ -143,7 +143,7 @@ fn write_family(
         match &series.value {
             Value::Counter(c) => {
                 write_sample_start(out, &family.name, "", &series.rendered);
-                push_u64(out, c.load(Ordering::Relaxed));
+                push_u64(out, c.value());
                 out.push('\n');
             }
             Value::Gauge(g) => {

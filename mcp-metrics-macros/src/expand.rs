@@ -156,7 +156,9 @@ impl Plan<'_> {
         }
     }
 
-    /// The per-call-site static holding the cached metric handles, and the declared objective.
+    /// The per-call-site static holding the cached metric handles, the tool's name in the
+    /// distributed slice of known tool names (so that the request layer labels it from start-up
+    /// on), and the declared objective.
     fn site(&self) -> TokenStream {
         if !self.metrics {
             return quote!();
@@ -166,6 +168,9 @@ impl Plan<'_> {
         quote! {
             static __MCP_SITE: ::mcp_metrics::__private::CallSite =
                 ::mcp_metrics::__private::CallSite::new(#name);
+            #[::mcp_metrics::__private::linkme::distributed_slice(::mcp_metrics::__private::TOOL_NAMES)]
+            #[linkme(crate = ::mcp_metrics::__private::linkme)]
+            static __MCP_TOOL_NAME: &str = #name;
             #objective
         }
     }

@@ -7,7 +7,11 @@
 //! ```
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
-use mcp_metrics::rmcp::json_len;
+#[allow(unreachable_pub, dead_code)]
+#[path = "../src/rmcp/json_len.rs"]
+mod json_len;
+
+use json_len::json_len;
 use rmcp::model::{CallToolResult, ContentBlock, ListToolsResult, Tool};
 use std::hint::black_box;
 use std::sync::Arc;

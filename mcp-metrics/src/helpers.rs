@@ -98,12 +98,7 @@ macro_rules! llm_cost {
 macro_rules! rate_limited {
     ($limiter:expr $(,)?) => {{
         let limiter: &'static str = $limiter;
-        $crate::__if_metrics! {
-            $crate::__private::record_counter(
-                $crate::names::RATE_LIMIT_HITS_TOTAL,
-                &[("limiter", limiter)],
-            );
-        }
+        $crate::__if_metrics! { $crate::__private::record_rate_limited(limiter); }
         let _ = limiter;
     }};
 }
@@ -117,14 +112,8 @@ macro_rules! rate_limited {
 macro_rules! cache_lookup {
     ($cache:expr, $hit:expr $(,)?) => {{
         let (cache, hit): (&'static str, bool) = ($cache, $hit);
-        let result = if hit { "hit" } else { "miss" };
-        $crate::__if_metrics! {
-            $crate::__private::record_counter(
-                $crate::names::CACHE_REQUESTS_TOTAL,
-                &[("cache", cache), ("result", result)],
-            );
-        }
-        let _ = (cache, result);
+        $crate::__if_metrics! { $crate::__private::record_cache_lookup(cache, hit); }
+        let _ = (cache, hit);
     }};
 }
 
@@ -144,3 +133,84 @@ macro_rules! __if_metrics {
 macro_rules! __if_metrics {
     ($($code:tt)*) => {};
 }
+
+/// The instruments of the helpers: counters keyed by their label values.
+#[cfg(feature = "metrics")]
+mod instruments {
+    use crate::catalog;
+    use crate::record::family::One;
+    use crate::record::{CounterHandle, Family, LabelKey, Str, family, intern};
+    use metrics::Label;
+
+    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    pub(super) struct Tokens {
+        model: Str,
+        kind: Str,
+    }
+
+    impl LabelKey for Tokens {
+        fn labels(&self) -> Vec<Label> {
+            family::labels([("model", Some(self.model)), ("type", Some(self.kind))])
+        }
+    }
+
+    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    pub(super) struct Lookup {
+        cache: Str,
+        result: Str,
+    }
+
+    impl LabelKey for Lookup {
+        fn labels(&self) -> Vec<Label> {
+            family::labels([("cache", Some(self.cache)), ("result", Some(self.result))])
+        }
+    }
+
+    static TOKENS: Family<Tokens, CounterHandle> = Family::new(&catalog::LLM_TOKENS);
+    static COST: Family<One, CounterHandle> = Family::new(&catalog::LLM_COST_MICROS);
+    static RATE_LIMITS: Family<One, CounterHandle> = Family::new(&catalog::RATE_LIMIT_HITS);
+    static CACHE: Family<Lookup, CounterHandle> = Family::new(&catalog::CACHE_REQUESTS);
+
+    /// Counts prompt and completion tokens of `model`.
+    pub fn record_tokens(model: &str, prompt: u64, completion: u64) {
+        let model = Str(intern(model));
+        for (kind, n) in [("prompt", prompt), ("completion", completion)] {
+            TOKENS.with(
+                Tokens {
+                    model,
+                    kind: Str(kind),
+                },
+                |c| c.add(n),
+            );
+        }
+    }
+
+    /// Adds `cost` to the cost counter of `model`.
+    pub fn record_cost(model: &str, cost: f64) {
+        // Counters count integers: the cost is kept in millionths of the currency unit.
+        let micros = (cost * 1_000_000.0).round();
+        if micros.is_finite() && micros > 0.0 {
+            COST.with(One("model", Str(intern(model))), |c| c.add(micros as u64));
+        }
+    }
+
+    /// Counts a refusal of `limiter`.
+    pub fn record_rate_limited(limiter: &'static str) {
+        RATE_LIMITS.with(One("limiter", Str(limiter)), |c| c.add(1));
+    }
+
+    /// Counts a look-up in `cache`.
+    pub fn record_cache_lookup(cache: &'static str, hit: bool) {
+        let result = Str(if hit { "hit" } else { "miss" });
+        CACHE.with(
+            Lookup {
+                cache: Str(cache),
+                result,
+            },
+            |c| c.add(1),
+        );
+    }
+}
+
+#[cfg(feature = "metrics")]
+pub use instruments::{record_cache_lookup, record_cost, record_rate_limited, record_tokens};

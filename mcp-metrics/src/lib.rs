@@ -24,8 +24,11 @@
 //! number of calls), is tracked in `mcp_tool_calls_in_flight{tool}` and runs in a `tracing` span
 //! with the OpenTelemetry GenAI attributes. Metrics go to the recorder installed with the
 //! [`metrics`](https://docs.rs/metrics) crate; `mcp-metrics-exporter` installs one and hands its
-//! registry over ([`store::set_registry`]), so that calls record straight into its atomics. With
+//! store over ([`store::set_store`]), so that calls record straight into its atomics. With
 //! another recorder, see [`use_global_recorder`]. Without a recorder nothing is recorded.
+//!
+//! Every metric is described once, in the [`catalog`]: Prometheus and OTLP names, kind, unit,
+//! help text, labels and default buckets.
 //!
 //! # Features
 //! - `metrics` (default): record metrics.
@@ -35,28 +38,33 @@
 //! - `rmcp-client`: the [`rmcp::client`] instrumentation of rmcp's client side.
 //! - `axum`: read the peer address axum records (`ConnectInfo<SocketAddr>`, from
 //!   `into_make_service_with_connect_info`) for the server span's `client.address`.
-//! - `otel`: continue a client's trace from the request's `_meta.traceparent`, through
-//!   `tracing-opentelemetry`.
+//! - `otel`: continue a peer's trace from a message's `_meta` through the configured
+//!   OpenTelemetry propagator, and put the context into `_meta` of the messages this side sends
+//!   (through `tracing-opentelemetry`); exemplars on the duration histograms.
 //!
 //! With `default-features = false`, `#[mcp_tool]` emits the function unchanged and neither the
 //! `metrics` nor the `tracing` crate is linked.
 
+pub mod catalog;
 pub mod names;
-#[cfg(feature = "otel")]
-pub mod otel;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
-pub mod semconv;
-
+#[path = "record/store.rs"]
 pub mod store;
 
 mod error_kind;
 mod helpers;
+#[cfg(any(feature = "metrics", feature = "rmcp"))]
+mod intern;
 mod objective;
 mod outcome;
+#[cfg(feature = "trace")]
+mod propagation;
+#[cfg(feature = "metrics")]
+mod record;
 
 #[doc(hidden)]
-#[path = "private/mod.rs"]
+#[path = "tool/mod.rs"]
 pub mod __private;
 
 pub use error_kind::{ErrorKind, jsonrpc_code_fault, jsonrpc_code_kind};
@@ -120,105 +128,17 @@ pub use mcp_metrics_macros::ErrorKind;
 /// `panic` and a future dropped before it completed is `cancelled`; anything else is a `success`.
 pub use mcp_metrics_macros::mcp_tool;
 
-/// Lets `#[mcp_tool]` call sites keep the `metrics` handles they register, for applications that
-/// use another `metrics` recorder than `mcp-metrics-exporter` (which hands its registry over with
-/// [`store::set_registry`] and needs no such call).
+/// Lets the instruments of this crate keep the `metrics` handles they register, for applications
+/// that use another `metrics` recorder than `mcp-metrics-exporter` (which hands its store over
+/// with [`store::set_store`] and needs no such call).
 ///
 /// Call it once, after installing the global recorder (for example
 /// `metrics_exporter_prometheus::PrometheusBuilder::install_recorder`), from a thread without a
-/// local recorder. Each call site then registers its handles at its first call and records
-/// through them from then on; local recorders (`metrics::with_local_recorder`) no longer see the
-/// calls of a site that has cached its handles. Without this call every tool call registers its
-/// series with the recorder of the moment: always correct, but a map look-up in the recorder on
-/// every call.
+/// local recorder. Each series is then registered once and recorded through its handle from then
+/// on; local recorders (`metrics::with_local_recorder`) no longer see what was cached. Without
+/// this call every record registers its series with the recorder of the moment: always correct,
+/// but a map look-up in the recorder on every record.
 #[cfg(feature = "metrics")]
 pub fn use_global_recorder() {
-    __private::cache_global_recorder_handles();
-}
-
-/// Registers the descriptions (`# HELP`) and units of every metric of this crate with the installed
-/// recorder. Exporters call it when they install theirs.
-#[cfg(feature = "metrics")]
-pub fn describe() {
-    use metrics::Unit;
-    use names::*;
-    metrics::describe_histogram!(
-        TOOL_DURATION_SECONDS,
-        Unit::Seconds,
-        "Duration of tool function calls by tool, outcome, error type and fault; its count counts the calls."
-    );
-    metrics::describe_gauge!(
-        TOOL_CALLS_IN_FLIGHT,
-        Unit::Count,
-        "Tool function calls running now."
-    );
-    metrics::describe_histogram!(
-        CLIENT_OPERATION_DURATION_SECONDS,
-        Unit::Seconds,
-        "Duration of MCP requests sent by the client, by method, tool or prompt, outcome and error type."
-    );
-    metrics::describe_histogram!(
-        CLIENT_SESSION_DURATION_SECONDS,
-        Unit::Seconds,
-        "Lifetime of the client's closed MCP sessions."
-    );
-    metrics::describe_histogram!(
-        SERVER_OPERATION_DURATION_SECONDS,
-        Unit::Seconds,
-        "Duration of MCP requests handled by the server, by method, tool or prompt, and error type."
-    );
-    metrics::describe_gauge!(
-        SERVER_SESSIONS_ACTIVE,
-        Unit::Count,
-        "MCP sessions open now."
-    );
-    metrics::describe_histogram!(
-        SERVER_SESSION_DURATION_SECONDS,
-        Unit::Seconds,
-        "Lifetime of closed MCP sessions."
-    );
-    metrics::describe_gauge!(
-        REGISTERED_TOOLS,
-        Unit::Count,
-        "Tools the server advertises."
-    );
-    metrics::describe_gauge!(
-        BUILD_INFO,
-        "Constant 1 labelled with the service's name and version."
-    );
-    metrics::describe_counter!(
-        NOTIFICATIONS_SENT_TOTAL,
-        Unit::Count,
-        "Notifications sent to clients, by method."
-    );
-    metrics::describe_counter!(
-        LLM_TOKENS_TOTAL,
-        Unit::Count,
-        "LLM tokens used, by model and type."
-    );
-    metrics::describe_counter!(
-        LLM_COST_MICROS_TOTAL,
-        "Cost of LLM tokens, by model, in millionths of the price table's currency unit."
-    );
-    metrics::describe_counter!(
-        RATE_LIMIT_HITS_TOTAL,
-        Unit::Count,
-        "Requests refused by a rate limiter."
-    );
-    metrics::describe_counter!(
-        CACHE_REQUESTS_TOTAL,
-        Unit::Count,
-        "Cache look-ups by cache and result."
-    );
-    metrics::describe_gauge!(
-        TOOL_OBJECTIVE_RATIO,
-        "Service-level objective of a tool: the share of calls that must not fail by the server's fault (objective=success), or finish within le seconds (objective=latency)."
-    );
-    metrics::describe_counter!(
-        DROPPED_SERIES_TOTAL,
-        Unit::Count,
-        "Series refused by the exporter's series limit."
-    );
-    #[cfg(feature = "rmcp")]
-    rmcp::describe();
+    record::set_global_recorder();
 }

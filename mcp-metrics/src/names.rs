@@ -1,69 +1,72 @@
-//! Metric and label names, the stable contract with dashboards and alert rules.
+//! Metric and label names, the stable contract with dashboards and alert rules. Each constant is
+//! the name of a metric of the [`catalog`], which describes it.
 //!
 //! Counter names carry their `_total` suffix already; exporters must not add a second one.
 //! Durations are in seconds and histogram names end in `_seconds`.
 
+use crate::catalog;
+
 /// Duration of a tool function call in seconds, by `tool`, `outcome`, `error_type` and `fault`.
 /// Its `_count` counts the calls: there is no separate call counter, which saves an atomic
 /// operation on every call (OpenTelemetry's MCP conventions also have only the duration).
-pub const TOOL_DURATION_SECONDS: &str = "mcp_tool_duration_seconds";
+pub const TOOL_DURATION_SECONDS: &str = catalog::TOOL_DURATION.name;
 /// Tool function calls currently running, by `tool`.
-pub const TOOL_CALLS_IN_FLIGHT: &str = "mcp_tool_calls_in_flight";
+pub const TOOL_CALLS_IN_FLIGHT: &str = catalog::TOOL_CALLS_IN_FLIGHT.name;
 /// Duration of every MCP request handled by the server, by `method`, `tool` or `prompt`, and `error_type`.
-pub const SERVER_OPERATION_DURATION_SECONDS: &str = "mcp_server_operation_duration_seconds";
+pub const SERVER_OPERATION_DURATION_SECONDS: &str = catalog::SERVER_OPERATION_DURATION.name;
 /// Sessions currently open.
-pub const SERVER_SESSIONS_ACTIVE: &str = "mcp_server_sessions_active";
+pub const SERVER_SESSIONS_ACTIVE: &str = catalog::SERVER_SESSIONS_ACTIVE.name;
 /// Lifetime of closed sessions in seconds.
-pub const SERVER_SESSION_DURATION_SECONDS: &str = "mcp_server_session_duration_seconds";
+pub const SERVER_SESSION_DURATION_SECONDS: &str = catalog::SERVER_SESSION_DURATION.name;
 /// Duration of every MCP request (and notification) an rmcp client sends, until its answer
 /// arrives, by `method`, `tool` or `prompt`, `outcome` and `error_type`. OpenTelemetry name:
 /// `mcp.client.operation.duration`.
-pub const CLIENT_OPERATION_DURATION_SECONDS: &str = "mcp_client_operation_duration_seconds";
+pub const CLIENT_OPERATION_DURATION_SECONDS: &str = catalog::CLIENT_OPERATION_DURATION.name;
 /// Lifetime of an rmcp client's `initialize` sessions in seconds. OpenTelemetry name:
 /// `mcp.client.session.duration`.
-pub const CLIENT_SESSION_DURATION_SECONDS: &str = "mcp_client_session_duration_seconds";
+pub const CLIENT_SESSION_DURATION_SECONDS: &str = catalog::CLIENT_SESSION_DURATION.name;
 /// Tools the server advertises.
-pub const REGISTERED_TOOLS: &str = "mcp_registered_tools";
+pub const REGISTERED_TOOLS: &str = catalog::REGISTERED_TOOLS.name;
 /// Constant 1 with the build's `service` and `version` as labels.
-pub const BUILD_INFO: &str = "mcp_build_info";
+pub const BUILD_INFO: &str = catalog::BUILD_INFO.name;
 /// Notifications sent to clients, by `method`.
-pub const NOTIFICATIONS_SENT_TOTAL: &str = "mcp_server_notifications_sent_total";
+pub const NOTIFICATIONS_SENT_TOTAL: &str = catalog::NOTIFICATIONS_SENT.name;
 /// LLM tokens used, by `model` and `type` (`prompt` or `completion`).
-pub const LLM_TOKENS_TOTAL: &str = "mcp_llm_tokens_total";
+pub const LLM_TOKENS_TOTAL: &str = catalog::LLM_TOKENS.name;
 /// Cost of LLM tokens from the configured price table, by `model`, in millionths of the table's
 /// currency unit (counters count integers; divide by 1e6 in queries).
-pub const LLM_COST_MICROS_TOTAL: &str = "mcp_llm_cost_micros_total";
+pub const LLM_COST_MICROS_TOTAL: &str = catalog::LLM_COST_MICROS.name;
 /// Rate-limit hits, by `limiter`.
-pub const RATE_LIMIT_HITS_TOTAL: &str = "mcp_rate_limit_hits_total";
+pub const RATE_LIMIT_HITS_TOTAL: &str = catalog::RATE_LIMIT_HITS.name;
 /// Cache look-ups, by `cache` and `result` (`hit` or `miss`).
-pub const CACHE_REQUESTS_TOTAL: &str = "mcp_cache_requests_total";
+pub const CACHE_REQUESTS_TOTAL: &str = catalog::CACHE_REQUESTS.name;
 /// Series an exporter refused because a metric reached its series limit, by `metric`.
-pub const DROPPED_SERIES_TOTAL: &str = "mcp_metrics_dropped_series_total";
+pub const DROPPED_SERIES_TOTAL: &str = catalog::DROPPED_SERIES.name;
 /// Requests that retry after an `input_required` answer (they carry `requestState` or
 /// `inputResponses`), by `method`, `tool` or `prompt`, and the `outcome` of the retry.
-pub const SERVER_INPUT_RETRIES_TOTAL: &str = "mcp_server_input_retries_total";
+pub const SERVER_INPUT_RETRIES_TOTAL: &str = catalog::SERVER_INPUT_RETRIES.name;
 /// Tasks created by tool calls that have not reached a terminal status, by `tool`.
-pub const SERVER_TASKS_ACTIVE: &str = "mcp_server_tasks_active";
+pub const SERVER_TASKS_ACTIVE: &str = catalog::SERVER_TASKS_ACTIVE.name;
 /// Time from a task's creation to its terminal status in seconds, by `tool` and `status`
 /// (`completed`, `failed` or `cancelled`).
-pub const SERVER_TASK_DURATION_SECONDS: &str = "mcp_server_task_duration_seconds";
+pub const SERVER_TASK_DURATION_SECONDS: &str = catalog::SERVER_TASK_DURATION.name;
 /// `subscriptions/listen` streams open now.
-pub const SERVER_SUBSCRIPTIONS_ACTIVE: &str = "mcp_server_subscriptions_active";
+pub const SERVER_SUBSCRIPTIONS_ACTIVE: &str = catalog::SERVER_SUBSCRIPTIONS_ACTIVE.name;
 /// Size of the JSON `result` of a completed `tools/call` in bytes, by `tool`.
-pub const TOOL_RESULT_BYTES: &str = "mcp_tool_result_bytes";
+pub const TOOL_RESULT_BYTES: &str = catalog::TOOL_RESULT_BYTES.name;
 /// Content blocks in the result of a completed `tools/call`, by `tool`.
-pub const TOOL_RESULT_CONTENT_BLOCKS: &str = "mcp_tool_result_content_blocks";
+pub const TOOL_RESULT_CONTENT_BLOCKS: &str = catalog::TOOL_RESULT_CONTENT_BLOCKS.name;
 /// Size in bytes of the JSON `result` of the last complete `tools/list` answer: the tool catalogue
 /// a model reads.
-pub const TOOLS_LIST_BYTES: &str = "mcp_tools_list_bytes";
+pub const TOOLS_LIST_BYTES: &str = catalog::TOOLS_LIST_BYTES.name;
 /// Size in bytes of request bodies received over HTTP, by `method`.
-pub const SERVER_REQUEST_BYTES: &str = "mcp_server_request_bytes";
+pub const SERVER_REQUEST_BYTES: &str = catalog::SERVER_REQUEST_BYTES.name;
 /// The service-level objectives of tools, one constant series per part, set once when the
 /// exporter is built: `{tool, objective="success"}` is the share of calls that must not fail by
 /// the server's fault; `{tool, objective="latency", le}` the share of calls that must finish
 /// within `le` seconds, `le` spelled as the duration histogram's bucket label (see
 /// [`objective`]).
-pub const TOOL_OBJECTIVE_RATIO: &str = "mcp_tool_objective_ratio";
+pub const TOOL_OBJECTIVE_RATIO: &str = catalog::TOOL_OBJECTIVE.name;
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -77,29 +80,7 @@ pub const UNKNOWN: &str = "_unknown";
 
 /// Label names.
 pub mod label {
-    /// Tool name.
-    pub const TOOL: &str = "tool";
-    /// Prompt name.
-    pub const PROMPT: &str = "prompt";
-    /// Outcome class: see [`crate::Outcome`].
-    pub const OUTCOME: &str = "outcome";
-    /// Error kind; empty when the outcome is not an error.
-    pub const ERROR_TYPE: &str = "error_type";
-    /// MCP method name, such as `tools/call`.
-    pub const METHOD: &str = "method";
-    /// Whose fault a failure was: `client` or `server` (see [`crate::Fault`]).
-    pub const FAULT: &str = "fault";
-    /// The calling application, from `clientInfo.name`: normalised, and kept only if it is on the
-    /// allow-list set at start-up, else `_OTHER` (`_unknown` when the client sent none).
-    pub const CLIENT_NAME: &str = "client_name";
-    /// Terminal status of a task: `completed`, `failed` or `cancelled`.
-    pub const STATUS: &str = "status";
-    /// The part of a tool's objective: [`objective::SUCCESS`](super::objective::SUCCESS) or
-    /// [`objective::LATENCY`](super::objective::LATENCY).
-    pub const OBJECTIVE: &str = "objective";
-    /// Upper bound of a histogram bucket, in the metric's unit; on the latency part of an
-    /// objective, its threshold.
-    pub const LE: &str = "le";
+    pub use crate::catalog::label::*;
 }
 
 /// Values of the `objective` label.
@@ -111,16 +92,62 @@ pub mod objective {
 }
 
 /// Default histogram buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
-pub const DEFAULT_DURATION_BUCKETS: &[f64] = &[
-    0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
-];
+pub const DEFAULT_DURATION_BUCKETS: &[f64] = catalog::DURATION_BUCKETS;
 
 /// Default histogram buckets for sizes in bytes (metric names ending in `_bytes`): powers of 4
 /// from 64 B to 16 MiB.
-pub const DEFAULT_BYTE_BUCKETS: &[f64] = &[
-    64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
-];
+pub const DEFAULT_BYTE_BUCKETS: &[f64] = catalog::BYTE_BUCKETS;
 
 /// Default histogram buckets for small counts (metric names ending in `_blocks`, such as
 /// [`TOOL_RESULT_CONTENT_BLOCKS`]): powers of 2 from 1 to 128.
-pub const DEFAULT_COUNT_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+pub const DEFAULT_COUNT_BUCKETS: &[f64] = catalog::COUNT_BUCKETS;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every metric of the catalog has its constant here, and every constant is a metric.
+    #[test]
+    fn the_constants_are_the_catalog() {
+        let constants: BTreeSet<&str> = [
+            TOOL_DURATION_SECONDS,
+            TOOL_CALLS_IN_FLIGHT,
+            SERVER_OPERATION_DURATION_SECONDS,
+            SERVER_SESSIONS_ACTIVE,
+            SERVER_SESSION_DURATION_SECONDS,
+            CLIENT_OPERATION_DURATION_SECONDS,
+            CLIENT_SESSION_DURATION_SECONDS,
+            REGISTERED_TOOLS,
+            BUILD_INFO,
+            NOTIFICATIONS_SENT_TOTAL,
+            LLM_TOKENS_TOTAL,
+            LLM_COST_MICROS_TOTAL,
+            RATE_LIMIT_HITS_TOTAL,
+            CACHE_REQUESTS_TOTAL,
+            DROPPED_SERIES_TOTAL,
+            SERVER_INPUT_RETRIES_TOTAL,
+            SERVER_TASKS_ACTIVE,
+            SERVER_TASK_DURATION_SECONDS,
+            SERVER_SUBSCRIPTIONS_ACTIVE,
+            TOOL_RESULT_BYTES,
+            TOOL_RESULT_CONTENT_BLOCKS,
+            TOOLS_LIST_BYTES,
+            SERVER_REQUEST_BYTES,
+            TOOL_OBJECTIVE_RATIO,
+        ]
+        .into_iter()
+        .collect();
+        let declared = include_str!("names.rs")
+            .lines()
+            .filter(|l| l.starts_with("pub const ") && l.contains(": &str = catalog::"))
+            .count();
+        assert_eq!(
+            constants.len(),
+            declared,
+            "a constant is missing from this test"
+        );
+        let catalog: BTreeSet<&str> = crate::catalog::METRICS.iter().map(|m| m.name).collect();
+        assert_eq!(constants, catalog);
+    }
+}

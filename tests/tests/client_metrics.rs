@@ -4,7 +4,7 @@
 //! error, unknown tools and prompts, a tool error, a timeout, a cancellation, and the session
 //! duration.
 
-use mcp_metrics::rmcp::client::instrument;
+use mcp_metrics::rmcp::client::InstrumentedTransport;
 use mcp_metrics_exporter::Registry;
 use mcp_metrics_tests::harness::sample;
 use rmcp::model::{
@@ -135,7 +135,10 @@ async fn initialize_session_counts_every_outcome() {
         let running = TestServer.serve(server_io).await.unwrap();
         let _ = running.waiting().await;
     });
-    let client = ().serve(instrument(client_io).with_tool_names(["allowed"])).await.unwrap();
+    let client =
+        ().serve(InstrumentedTransport::new(client_io).with_tool_names(["allowed"]))
+            .await
+            .unwrap();
 
     // Before `tools/list`, the server has not named `add`: it is `_unknown`.
     assert!(call(&client, "add").await.is_ok());
@@ -335,7 +338,7 @@ async fn stateless_protocol_counts_each_round_of_a_call() {
     });
     let client = ()
         .serve_with_lifecycle(
-            instrument(client_io),
+            InstrumentedTransport::new(client_io),
             ClientLifecycleMode::Discover {
                 preferred_versions: vec![ProtocolVersion::V_2026_07_28],
             },
@@ -414,7 +417,10 @@ async fn a_connection_lost_mid_call_is_a_transport_error() {
         let running = TestServer.serve(server_io).await.unwrap();
         let _ = running.waiting().await;
     });
-    let client = ().serve(instrument(client_io).with_tool_names(["sleep"])).await.unwrap();
+    let client =
+        ().serve(InstrumentedTransport::new(client_io).with_tool_names(["sleep"]))
+            .await
+            .unwrap();
     let pending = tokio::spawn({
         let peer = client.peer().clone();
         async move { peer.call_tool(CallToolRequestParams::new("sleep")).await }

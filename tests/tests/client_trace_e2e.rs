@@ -7,8 +7,8 @@
 //!   with `opentelemetry-sdk`) gives a Python server span whose parent is the Rust client span,
 //!   with the caller's `tracestate` and baggage carried through `_meta`.
 
-use mcp_metrics::rmcp::client::instrument;
-use mcp_metrics::rmcp::client::propagation::with_current_context;
+use mcp_metrics::rmcp::client::InstrumentedTransport;
+use mcp_metrics::rmcp::client::with_current_context;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
 use mcp_metrics_tests::harness::{ExampleServer, eventually, workspace_root};
 use mcp_metrics_tests::otlp::{Receiver, attr_str, hex};
@@ -84,8 +84,9 @@ async fn rust_client_and_example_server_share_one_trace() {
         ],
     );
 
-    let transport = instrument(StreamableHttpClientTransport::from_uri(server.url("/mcp")))
-        .over_http(server.addr.ip().to_string(), server.addr.port());
+    let transport =
+        InstrumentedTransport::new(StreamableHttpClientTransport::from_uri(server.url("/mcp")))
+            .over_http(server.addr.ip().to_string(), server.addr.port());
     let client = ().serve(transport).await.unwrap();
     let agent = tracing::info_span!("invoke_agent", otel.kind = "internal");
     async {
@@ -223,7 +224,7 @@ async fn python_server_continues_the_rust_client_trace() {
         .spawn()
         .expect("start the Python server");
     let io = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
-    let client = ().serve(instrument(io).over_stdio()).await.unwrap();
+    let client = ().serve(InstrumentedTransport::new(io).over_stdio()).await.unwrap();
 
     // The caller's span continues an upstream trace that has a tracestate, and carries baggage.
     let upstream = SpanContext::new(
@@ -381,7 +382,7 @@ async fn rounds_of_one_call_are_linked() {
     });
     let client = ()
         .serve_with_lifecycle(
-            instrument(client_io),
+            InstrumentedTransport::new(client_io),
             rmcp::ClientLifecycleMode::Discover {
                 preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
             },

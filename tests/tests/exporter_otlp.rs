@@ -12,9 +12,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use mcp_metrics::catalog::ADVISORY_DURATION_BUCKETS;
 use mcp_metrics::names::DEFAULT_DURATION_BUCKETS;
-use mcp_metrics::rmcp::client::instrument;
-use mcp_metrics::semconv::ADVISORY_DURATION_BUCKETS;
+use mcp_metrics::rmcp::client::InstrumentedTransport;
 use mcp_metrics_exporter::{ExporterBuilder, build_info};
 use mcp_metrics_tests::harness::{ExampleServer, McpHttp, eventually, example_bin};
 use mcp_metrics_tests::otlp::{MetricsExport, Receiver, string_value};
@@ -140,7 +140,7 @@ async fn otlp_export_decodes_to_the_recorded_values() {
     assert_eq!(instance.len(), 36, "a UUID: {instance}");
     assert_eq!(resource.len(), 5, "{resource_map:?}");
 
-    let tokens = find(&export, "mcp.llm.tokens");
+    let tokens = find(&export, "mcp_metrics.llm.tokens");
     assert_eq!(tokens.unit, "{token}");
     let Some(metric::Data::Sum(sum)) = &tokens.data else {
         panic!("tokens is a Sum")
@@ -162,14 +162,14 @@ async fn otlp_export_decodes_to_the_recorded_values() {
             (
                 map(&[
                     ("gen_ai.request.model", "small-1"),
-                    ("mcp.llm.token.type", "completion")
+                    ("mcp_metrics.llm.token.type", "completion")
                 ]),
                 int(1)
             ),
             (
                 map(&[
                     ("gen_ai.request.model", "small-1"),
-                    ("mcp.llm.token.type", "prompt")
+                    ("mcp_metrics.llm.token.type", "prompt")
                 ]),
                 int(3)
             ),
@@ -186,11 +186,11 @@ async fn otlp_export_decodes_to_the_recorded_values() {
     );
     assert_eq!(orders.data_points[0].value, int(4));
 
-    let in_flight = find(&export, "mcp.tool.calls_in_flight");
+    let in_flight = find(&export, "mcp_metrics.tool.calls_in_flight");
     assert_eq!(in_flight.unit, "{call}");
     assert_eq!(gauge_value(in_flight), 2.0);
 
-    let duration = find(&export, "mcp.tool.duration");
+    let duration = find(&export, "mcp_metrics.tool.duration");
     // Unit and HELP text come from the table and the descriptions registered at build time.
     assert_eq!(duration.unit, "s");
     assert!(!duration.description.is_empty());
@@ -198,7 +198,10 @@ async fn otlp_export_decodes_to_the_recorded_values() {
     let point = points[0];
     assert_eq!(
         attributes(&point.attributes),
-        map(&[("gen_ai.tool.name", "search"), ("mcp.outcome", "success")])
+        map(&[
+            ("gen_ai.tool.name", "search"),
+            ("mcp_metrics.outcome", "success")
+        ])
     );
     assert_eq!(point.explicit_bounds, DEFAULT_DURATION_BUCKETS);
     assert_eq!(point.count, 5);
@@ -211,7 +214,7 @@ async fn otlp_export_decodes_to_the_recorded_values() {
     expected[16] = 1;
     assert_eq!(point.bucket_counts, expected);
 
-    let build = find(&export, "mcp.build_info");
+    let build = find(&export, "mcp_metrics.build_info");
     let Some(metric::Data::Gauge(build)) = &build.data else {
         panic!("build info is a gauge")
     };
@@ -298,7 +301,7 @@ fn the_example_server_exports_semantic_convention_metrics() {
         );
         assert_eq!(point.bucket_counts.iter().sum::<u64>(), point.count);
     }
-    let client_name = ("mcp.client.name", "_OTHER");
+    let client_name = ("mcp_metrics.client.name", "_OTHER");
     let call = |tool: &str, rest: &[(&str, &str)]| {
         let mut pairs = vec![
             ("mcp.method.name", "tools/call"),
@@ -309,12 +312,13 @@ fn the_example_server_exports_semantic_convention_metrics() {
         pairs.extend_from_slice(rest);
         map(&pairs)
     };
-    let success = ("mcp.outcome", "success");
+    let success = ("mcp_metrics.outcome", "success");
+    // On the server side the conventions do not count -32602 (invalid params, an unknown tool)
+    // as an error: the code stays in rpc.response.status_code, without error.type.
     let invalid_params = [
-        ("mcp.outcome", "error"),
-        ("error.type", "-32602"),
+        ("mcp_metrics.outcome", "error"),
         ("rpc.response.status_code", "-32602"),
-        ("mcp.fault", "client"),
+        ("mcp_metrics.fault", "client"),
     ];
     let expected = BTreeMap::from([
         (
@@ -339,9 +343,9 @@ fn the_example_server_exports_semantic_convention_metrics() {
             call(
                 "lookup",
                 &[
-                    ("mcp.outcome", "tool_error"),
+                    ("mcp_metrics.outcome", "tool_error"),
                     ("error.type", "tool_error"),
-                    ("mcp.fault", "client"),
+                    ("mcp_metrics.fault", "client"),
                 ],
             ),
             1,
@@ -358,12 +362,12 @@ fn the_example_server_exports_semantic_convention_metrics() {
         DEFAULT_DURATION_BUCKETS
     );
     assert_eq!(
-        gauge_value(find(&export, "mcp.server.sessions_active")),
+        gauge_value(find(&export, "mcp_metrics.server.sessions_active")),
         0.0
     );
 
     // The tool layer, in our namespace, with the same attribute keys.
-    let tool = find(&export, "mcp.tool.duration");
+    let tool = find(&export, "mcp_metrics.tool.duration");
     assert_eq!(tool.unit, "s");
     let tool_counts = counts(tool);
     assert_eq!(
@@ -373,14 +377,14 @@ fn the_example_server_exports_semantic_convention_metrics() {
     assert_eq!(
         tool_counts[&map(&[
             ("gen_ai.tool.name", "add"),
-            ("mcp.outcome", "error"),
+            ("mcp_metrics.outcome", "error"),
             ("error.type", "-32602"),
-            ("mcp.fault", "client"),
+            ("mcp_metrics.fault", "client"),
         ])],
         1
     );
     assert_eq!(tool_counts.values().sum::<u64>(), 4, "{tool_counts:?}");
-    let in_flight = find(&export, "mcp.tool.calls_in_flight");
+    let in_flight = find(&export, "mcp_metrics.tool.calls_in_flight");
     let Some(metric::Data::Gauge(g)) = &in_flight.data else {
         panic!("gauge")
     };
@@ -389,9 +393,9 @@ fn the_example_server_exports_semantic_convention_metrics() {
             .iter()
             .all(|p| p.value == Some(number_data_point::Value::AsDouble(0.0)))
     );
-    let result_size = find(&export, "mcp.tool.result.size");
+    let result_size = find(&export, "mcp_metrics.tool.result.size");
     assert_eq!(result_size.unit, "By");
-    assert_eq!(find(&export, "mcp.registered_tools").unit, "{tool}");
+    assert_eq!(find(&export, "mcp_metrics.registered_tools").unit, "{tool}");
 
     // One resource for both signals: the spans of this process carry the same instance id.
     let spans_resource = receiver
@@ -482,8 +486,9 @@ fn client_metrics_leave_under_the_client_convention_names() {
     let export = with_local_recorder(&registry, || {
         runtime.block_on(async {
             let handle = exporter.start().expect("otlp task starts");
-            let transport = instrument(StreamableHttpClientTransport::from_uri(url))
-                .over_http(addr.ip().to_string(), addr.port());
+            let transport =
+                InstrumentedTransport::new(StreamableHttpClientTransport::from_uri(url))
+                    .over_http(addr.ip().to_string(), addr.port());
             let client = ().serve(transport).await.expect("initialize");
             client.list_all_tools().await.expect("tools/list");
             for _ in 0..2 {
@@ -540,7 +545,7 @@ fn client_metrics_leave_under_the_client_convention_names() {
         pairs.extend_from_slice(rest);
         map(&pairs)
     };
-    let success = ("mcp.outcome", "success");
+    let success = ("mcp_metrics.outcome", "success");
     let expected = BTreeMap::from([
         (map(&[("mcp.method.name", "initialize"), success]), 1),
         (
@@ -553,7 +558,7 @@ fn client_metrics_leave_under_the_client_convention_names() {
             call(
                 "add",
                 &[
-                    ("mcp.outcome", "error"),
+                    ("mcp_metrics.outcome", "error"),
                     ("error.type", "-32602"),
                     ("rpc.response.status_code", "-32602"),
                 ],
@@ -563,7 +568,10 @@ fn client_metrics_leave_under_the_client_convention_names() {
         (
             call(
                 "lookup",
-                &[("mcp.outcome", "tool_error"), ("error.type", "tool_error")],
+                &[
+                    ("mcp_metrics.outcome", "tool_error"),
+                    ("error.type", "tool_error"),
+                ],
             ),
             1,
         ),

@@ -6,17 +6,11 @@ use mcp_metrics_tests::harness::workspace_root;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The metric names declared in `mcp-metrics/src/names.rs`.
+/// The metric names of the catalog, which `mcp_metrics::names` holds as constants.
 fn declared_names() -> BTreeSet<String> {
-    let path = workspace_root().join("mcp-metrics/src/names.rs");
-    let text = std::fs::read_to_string(&path).expect("names.rs");
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            let value = l.strip_prefix("pub const ")?.split_once("= \"")?.1;
-            let value = value.strip_suffix("\";")?;
-            value.starts_with("mcp_").then(|| value.to_owned())
-        })
+    mcp_metrics::catalog::METRICS
+        .iter()
+        .map(|m| m.name.to_owned())
         .collect()
 }
 
@@ -173,20 +167,19 @@ fn the_scanner_finds_names() {
 
 #[test]
 fn every_metric_has_help_text() {
-    let registry = mcp_metrics_exporter::Registry::default();
-    metrics::with_local_recorder(&registry, || {
-        mcp_metrics::describe();
-        for name in declared_names() {
-            // One series of each, of the kind its name implies, so that the family renders.
-            if name.ends_with("_total") {
-                metrics::counter!(name).increment(1);
-            } else if name.ends_with("_seconds")
-                || name.ends_with("_bytes")
-                || name.ends_with("_blocks")
-            {
-                metrics::histogram!(name).record(1.0);
-            } else {
-                metrics::gauge!(name).set(1.0);
+    use mcp_metrics::catalog::{Kind, METRICS};
+    let exporter = mcp_metrics_exporter::ExporterBuilder::new()
+        .without_listener()
+        .build()
+        .expect("the default exporter builds");
+    let registry = exporter.registry();
+    metrics::with_local_recorder(registry, || {
+        for metric in METRICS {
+            // One series of each, of its kind, so that the family renders.
+            match metric.kind {
+                Kind::Counter => metrics::counter!(metric.name).increment(1),
+                Kind::Histogram => metrics::histogram!(metric.name).record(1.0),
+                Kind::Gauge => metrics::gauge!(metric.name).set(1.0),
             }
         }
     });

@@ -255,8 +255,8 @@ async fn server_spans_follow_the_mcp_conventions() {
     assert_eq!(a("network.protocol.version").as_deref(), Some("1.1"));
     assert_eq!(a("client.address").as_deref(), Some("127.0.0.1"));
     assert!(attr_int(first, "client.port").is_some_and(|p| p > 0));
-    assert_eq!(a("mcp.client.name").as_deref(), Some("Span Client"));
-    assert_eq!(a("mcp.client.version").as_deref(), Some("3.1"));
+    assert_eq!(a("mcp_metrics.client.name").as_deref(), Some("Span Client"));
+    assert_eq!(a("mcp_metrics.client.version").as_deref(), Some("3.1"));
     assert_eq!(a("mcp.session.id"), None, "2026-07-28 has no session");
     assert_eq!(a("error.type"), None);
     assert_eq!(a("gen_ai.tool.call.arguments"), None, "capture is off");
@@ -284,14 +284,14 @@ async fn server_spans_follow_the_mcp_conventions() {
     // The legacy session: protocol from initialize, the session id of the HTTP session.
     let legacy_call = divides
         .iter()
-        .find(|s| attr_str(s, "mcp.client.name").as_deref() == Some("legacy-client"))
+        .find(|s| attr_str(s, "mcp_metrics.client.name").as_deref() == Some("legacy-client"))
         .expect("the legacy call");
     assert_eq!(
         attr_str(legacy_call, "mcp.protocol.version").as_deref(),
         Some("2025-11-25")
     );
     assert_eq!(
-        attr_str(legacy_call, "mcp.client.version").as_deref(),
+        attr_str(legacy_call, "mcp_metrics.client.version").as_deref(),
         Some("1.0")
     );
     let session = attr_str(legacy_call, "mcp.session.id").expect("a session id");
@@ -299,7 +299,7 @@ async fn server_spans_follow_the_mcp_conventions() {
     let initialize = named("initialize");
     assert_eq!(initialize.len(), 1, "{names:?}");
     assert_eq!(
-        attr_str(initialize[0], "mcp.client.name").as_deref(),
+        attr_str(initialize[0], "mcp_metrics.client.name").as_deref(),
         Some("legacy-client")
     );
     assert_eq!(named("server/discover").len(), 1, "{names:?}");

@@ -114,7 +114,11 @@ pub(crate) async fn run(
 
 /// Sends `requests` calls one after another on one connection (after its `initialize` in the
 /// session style) and closes it; the first failure is the error.
-pub(crate) async fn sequential(addr: SocketAddr, style: Style, requests: u64) -> Result<(), String> {
+pub(crate) async fn sequential(
+    addr: SocketAddr,
+    style: Style,
+    requests: u64,
+) -> Result<(), String> {
     let mut client = Client::open(addr, style).await?;
     for n in 0..requests {
         client.call(n).await?;

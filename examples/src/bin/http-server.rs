@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     // Client-name allow-list and audit trail from MCP_METRICS_CLIENT_NAMES / MCP_METRICS_AUDIT.
     #[cfg(feature = "instrumented")]
-    let options = mcp_metrics::rmcp::Options::from_env();
+    let options = mcp_metrics::rmcp::Options::from_env()?;
     #[cfg(not(feature = "instrumented"))]
     let options = ();
     let mut config =

@@ -46,7 +46,7 @@ pub(crate) fn emit(record: &AuditRecord<'_>) {
     tracing::event!(
         target: AUDIT_TARGET,
         tracing::Level::INFO,
-        time = %Rfc3339(record.started),
+        time = %humantime::format_rfc3339_millis(record.started),
         tool = record.tool,
         outcome = record.outcome,
         error_type = record.error_type,
@@ -68,51 +68,17 @@ pub(crate) fn emit(record: &AuditRecord<'_>) {
     let _ = record;
 }
 
-/// A UTC time formatted as RFC 3339 with milliseconds, `2026-07-28T12:34:56.789Z`.
-struct Rfc3339(SystemTime);
-
-impl std::fmt::Display for Rfc3339 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let since = self
-            .0
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        let secs = since.as_secs();
-        let (days, rest) = (secs / 86_400, secs % 86_400);
-        let (year, month, day) = civil_from_days(days as i64);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-            rest / 3600,
-            rest % 3600 / 60,
-            rest % 60,
-            since.subsec_millis()
-        )
-    }
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "trace"))]
 mod tests {
-    use super::*;
+    use std::time::{Duration, SystemTime};
 
     #[test]
-    fn rfc3339() {
+    fn times_are_rfc3339_in_utc_with_milliseconds() {
         let t = |s: u64, ms: u64| {
-            Rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(s * 1000 + ms)).to_string()
+            humantime::format_rfc3339_millis(
+                SystemTime::UNIX_EPOCH + Duration::from_millis(s * 1000 + ms),
+            )
+            .to_string()
         };
         assert_eq!(t(0, 0), "1970-01-01T00:00:00.000Z");
         assert_eq!(t(951_782_400, 5), "2000-02-29T00:00:00.005Z");

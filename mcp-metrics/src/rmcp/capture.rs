@@ -111,11 +111,19 @@ impl Capture {
         }
         let mut text = value.to_string();
         if text.len() > self.max_bytes {
-            let keep = super::context::cap(&text, self.max_bytes - ELLIPSIS.len()).len();
+            let keep = self.cap(&text).len();
             text.truncate(keep);
             text.push_str(ELLIPSIS);
         }
         text
+    }
+
+    /// `text` cut to fit the cap with the ellipsis of a cut value, on a character boundary.
+    pub(crate) fn cap<'a>(&self, text: &'a str) -> &'a str {
+        if text.len() <= self.max_bytes {
+            return text;
+        }
+        super::context::cap(text, self.max_bytes - ELLIPSIS.len())
     }
 }
 

@@ -22,25 +22,29 @@
 //!
 //! The `tool` label is the tool's name only if the server listed it in a `tools/list` answer seen
 //! by this transport, or it is in the allow-list of [`InstrumentedTransport::with_tool_names`];
-//! any other name is `_unknown`. `prompt` works the same way with `prompts/list`. So a server can
-//! create at most a bounded number of series, and arguments, session ids and server-supplied
-//! text never become labels.
+//! any other name is `_unknown`, and the span is then named after the method alone. `prompt`
+//! works the same way with `prompts/list`. So a server can create at most a bounded number of
+//! series and span names, and arguments, session ids and server-supplied text never become
+//! labels.
 //!
 //! With the `trace` feature every request and notification runs in a client span, kind CLIENT,
 //! named `{mcp.method.name} {target}`, with the OpenTelemetry MCP attributes; with `otel` the
 //! span's trace context and baggage go into the request's `params._meta` through the configured
-//! propagator (module `propagation`, with the `otel` feature), and the span of a retry that
-//! carries a `requestState` links to the span of the round that asked for input, so the rounds of
-//! one call show as such.
+//! propagator, and the span of a retry that carries a `requestState` links to the span of the
+//! round that asked for input, so the rounds of one call show as such.
+//!
+//! [`InstrumentedTransport::new`] takes anything rmcp accepts as a client transport (a
+//! transport, a child process, a byte stream, a `(read, write)` pair) and is itself accepted
+//! wherever rmcp takes one:
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use mcp_metrics::rmcp::client::instrument;
+//! use mcp_metrics::rmcp::client::InstrumentedTransport;
 //! use rmcp::ServiceExt;
 //! use rmcp::model::CallToolRequestParams;
 //!
 //! let (read, write) = (tokio::io::stdin(), tokio::io::stdout());
-//! let transport = instrument((read, write)).with_tool_names(["add"]).over_stdio();
+//! let transport = InstrumentedTransport::new((read, write)).with_tool_names(["add"]).over_stdio();
 //! let client = ().serve(transport).await?;
 //! client.call_tool(CallToolRequestParams::new("add")).await?;
 //! client.cancel().await?;
@@ -48,66 +52,25 @@
 //! ```
 
 #[cfg(feature = "otel")]
-pub mod propagation;
-#[cfg(feature = "otel")]
-pub use propagation::with_current_context;
+pub use crate::propagation::with_current_context;
 
+use super::labels::{self, Names};
+use super::operation::{Answer, Operation, Side, Target};
+use super::span::{RequestSpan, SpanStart};
+use crate::Outcome;
 use rmcp::RoleClient;
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ClientRequest, GetMeta, JsonRpcMessage,
-    RequestMetaObject, RequestParamsMeta, ServerJsonRpcMessage, ServerResult,
+    ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::service::RequestHandle;
 use rmcp::transport::{IntoTransport, Transport};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
-
-use crate::Outcome;
-use crate::names::{OTHER, UNKNOWN};
-
-/// The most tool (and, apart, prompt) names learned from the server's lists; names past it are
-/// labelled `_unknown`.
-pub const MAX_LEARNED_NAMES: usize = 1000;
-
-/// Method names of client requests, as `&'static str` for the `method` label.
-const METHODS: &[&str] = &[
-    "ping",
-    "initialize",
-    "server/discover",
-    "completion/complete",
-    "logging/setLevel",
-    "prompts/get",
-    "prompts/list",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-    "subscriptions/listen",
-    "resources/subscribe",
-    "resources/unsubscribe",
-    "tools/call",
-    "tools/list",
-    "tasks/get",
-    "tasks/update",
-    "tasks/cancel",
-    "skills/list",
-    "skills/get",
-    "resources/directory/read",
-];
-
-/// Wraps `transport` (anything rmcp accepts as a client transport: a transport, a child process,
-/// a byte stream or a `(read, write)` pair) in an [`InstrumentedTransport`].
-pub fn instrument<T, E, A>(
-    transport: T,
-) -> InstrumentedTransport<impl Transport<RoleClient, Error = E> + 'static>
-where
-    T: IntoTransport<RoleClient, E, A>,
-    E: std::error::Error + Send + Sync + 'static,
-{
-    InstrumentedTransport::new(transport.into_transport())
-}
 
 /// A client transport that records `mcp_client_operation_duration_seconds` and
 /// `mcp_client_session_duration_seconds`, opens a client span per message and propagates its
@@ -115,55 +78,47 @@ where
 /// the [module docs](self).
 pub struct InstrumentedTransport<T> {
     inner: T,
-    state: Arc<Mutex<State>>,
+    state: State,
 }
 
-impl<T: Transport<RoleClient>> InstrumentedTransport<T> {
-    /// Wraps `inner`.
-    pub fn new(inner: T) -> Self {
+impl<T> InstrumentedTransport<T> {
+    /// Wraps `transport`: anything rmcp accepts as a client transport.
+    pub fn new(transport: T) -> Self {
         InstrumentedTransport {
-            inner,
-            state: Arc::default(),
+            inner: transport,
+            state: State::default(),
         }
     }
 
     /// Tool names to use as the `tool` label besides those the server lists.
-    pub fn with_tool_names<I: IntoIterator<Item = S>, S: Into<String>>(self, names: I) -> Self {
-        self.lock()
-            .tools
-            .allowed
-            .extend(names.into_iter().map(Into::into));
+    pub fn with_tool_names<I: IntoIterator<Item = S>, S: AsRef<str>>(self, names: I) -> Self {
+        let names: Vec<S> = names.into_iter().collect();
+        self.state.tools.learn(names.iter().map(AsRef::as_ref));
         self
     }
 
     /// Prompt names to use as the `prompt` label besides those the server lists.
-    pub fn with_prompt_names<I: IntoIterator<Item = S>, S: Into<String>>(self, names: I) -> Self {
-        self.lock()
-            .prompts
-            .allowed
-            .extend(names.into_iter().map(Into::into));
+    pub fn with_prompt_names<I: IntoIterator<Item = S>, S: AsRef<str>>(self, names: I) -> Self {
+        let names: Vec<S> = names.into_iter().collect();
+        self.state.prompts.learn(names.iter().map(AsRef::as_ref));
         self
     }
 
     /// Describes the connection on the spans as streamable HTTP to `address:port`:
     /// `server.address`, `server.port`, `network.transport = tcp`, `network.protocol.name = http`.
-    pub fn over_http(self, address: impl Into<String>, port: u16) -> Self {
-        {
-            let mut state = self.lock();
-            state.network = Network {
-                transport: Some("tcp"),
-                protocol: Some("http"),
-                address: Some(address.into()),
-                port: Some(port),
-            };
-        }
+    pub fn over_http(mut self, address: impl Into<String>, port: u16) -> Self {
+        self.state.network = Network {
+            transport: Some("tcp"),
+            address: Some(address.into()),
+            port: Some(port),
+        };
         self
     }
 
     /// Describes the connection on the spans as standard input and output of a process:
     /// `network.transport = pipe`.
-    pub fn over_stdio(self) -> Self {
-        self.lock().network = Network {
+    pub fn over_stdio(mut self) -> Self {
+        self.state.network = Network {
             transport: Some("pipe"),
             ..Network::default()
         };
@@ -174,17 +129,38 @@ impl<T: Transport<RoleClient>> InstrumentedTransport<T> {
     pub fn inner(&self) -> &T {
         &self.inner
     }
+}
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
+/// Marks the [`IntoTransport`] implementation of [`InstrumentedTransport`], whose own marker is
+/// `A`; rmcp picks it like its own adapters. Not named by user code.
+#[doc(hidden)]
+pub struct TransportAdapterInstrumented<A>(PhantomData<fn() -> A>);
+
+impl<T, E, A> IntoTransport<RoleClient, E, TransportAdapterInstrumented<A>>
+    for InstrumentedTransport<T>
+where
+    T: IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn into_transport(self) -> impl Transport<RoleClient, Error = E> + 'static {
+        Wrapped {
+            inner: self.inner.into_transport(),
+            state: Arc::new(Mutex::new(self.state)),
+        }
     }
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|p| p.into_inner())
+/// The transport rmcp drives.
+struct Wrapped<T> {
+    inner: T,
+    state: Arc<Mutex<State>>,
 }
 
-impl<T: Transport<RoleClient>> Transport<RoleClient> for InstrumentedTransport<T> {
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<T: Transport<RoleClient>> Transport<RoleClient> for Wrapped<T> {
     type Error = T::Error;
 
     fn name() -> Cow<'static, str> {
@@ -201,15 +177,17 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for InstrumentedTransport<T
         async move {
             let result = send.await;
             match sent {
-                Sent::Notification(op) => op.finish(if result.is_ok() {
-                    Outcome::Success
-                } else {
-                    TRANSPORT_ERROR
-                }),
+                Sent::Notification(op) => {
+                    op.finish(Answer::of(if result.is_ok() {
+                        Outcome::Success
+                    } else {
+                        TRANSPORT_ERROR
+                    }));
+                }
                 Sent::Request(key) if result.is_err() => {
                     let op = lock(&state).pending.remove(&key);
                     if let Some(op) = op {
-                        op.finish(TRANSPORT_ERROR);
+                        op.finish(Answer::of(TRANSPORT_ERROR));
                     }
                 }
                 Sent::Request(_) | Sent::Other => {}
@@ -235,7 +213,7 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for InstrumentedTransport<T
     }
 }
 
-impl<T> Drop for InstrumentedTransport<T> {
+impl<T> Drop for Wrapped<T> {
     fn drop(&mut self) {
         lock(&self.state).end(Outcome::Cancelled);
     }
@@ -272,48 +250,10 @@ impl From<&rmcp::model::RequestId> for IdKey {
     }
 }
 
-/// Names that may become label values: an allow-list and the names the server listed.
-#[derive(Default)]
-struct Names {
-    allowed: HashSet<String>,
-    learned: HashSet<String>,
-}
-
-impl Names {
-    fn label(&self, name: &str) -> String {
-        if self.allowed.contains(name) || self.learned.contains(name) {
-            name.to_owned()
-        } else {
-            UNKNOWN.to_owned()
-        }
-    }
-
-    fn learn<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
-        for name in names {
-            if self.learned.len() >= MAX_LEARNED_NAMES {
-                return;
-            }
-            if is_label_safe(name) && !self.learned.contains(name) {
-                self.learned.insert(name.to_owned());
-            }
-        }
-    }
-}
-
-/// A name the MCP naming rules allow (1 to 128 of `A-Z a-z 0-9 _ - . /`).
-fn is_label_safe(name: &str) -> bool {
-    (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
-}
-
 /// How the client reaches the server, for the span attributes.
 #[derive(Default, Clone)]
-#[cfg_attr(not(feature = "trace"), allow(dead_code))]
 struct Network {
     transport: Option<&'static str>,
-    protocol: Option<&'static str>,
     address: Option<String>,
     port: Option<u16>,
 }
@@ -325,7 +265,7 @@ struct State {
     prompts: Names,
     network: Network,
     /// The protocol version a legacy `initialize` agreed on.
-    protocol_version: Option<String>,
+    protocol_version: Option<&'static str>,
     /// When the `initialize` session began.
     session_start: Option<Instant>,
     /// The client spans of rounds answered with an `InputRequiredResult`, by the `requestState`
@@ -339,51 +279,92 @@ struct State {
 const MAX_OPEN_ROUNDS: usize = 256;
 
 impl State {
-    #[cfg_attr(not(feature = "trace"), allow(clippy::let_unit_value))]
+    /// The span of a message this client sends.
+    fn span(
+        &self,
+        method: &'static str,
+        target: Target,
+        name: Option<&str>,
+        request: Option<&rmcp::model::ClientJsonRpcMessage>,
+        id: Option<&rmcp::model::RequestId>,
+        protocol_version: Option<&'static str>,
+    ) -> RequestSpan {
+        let resource_uri = match request {
+            Some(JsonRpcMessage::Request(r)) => resource_uri(&r.request),
+            _ => None,
+        };
+        RequestSpan::start(
+            Side::Client,
+            &SpanStart {
+                method,
+                target,
+                name: name.filter(|_| target.known().is_some()),
+                protocol_version,
+                transport: self.network.transport,
+                server: self
+                    .network
+                    .address
+                    .as_deref()
+                    .map(|a| (a, self.network.port)),
+                request_id: id,
+                resource_uri,
+                ..SpanStart::default()
+            },
+        )
+    }
+
     fn on_send(&mut self, item: &mut ClientJsonRpcMessage) -> Sent {
-        match item {
+        let (method, target, name, id, version) = match &*item {
             JsonRpcMessage::Request(request) => {
-                let method = request_method(&request.request);
-                // A subscription stream stays open as long as the client listens: not an operation.
+                let method = labels::method(request.request.method());
+                // A subscription stream stays open as long as the client listens: not an
+                // operation.
                 if method == "subscriptions/listen" {
                     return Sent::Other;
                 }
-                let target = match &request.request {
-                    ClientRequest::CallToolRequest(r) => {
-                        Target::Tool(r.params.name.to_string(), self.tools.label(&r.params.name))
-                    }
-                    ClientRequest::GetPromptRequest(r) => {
-                        Target::Prompt(r.params.name.clone(), self.prompts.label(&r.params.name))
-                    }
-                    _ => Target::None,
+                let (target, name) = match &request.request {
+                    ClientRequest::CallToolRequest(r) => (
+                        Target::Tool(self.tools.label(&r.params.name)),
+                        Some(&*r.params.name),
+                    ),
+                    ClientRequest::GetPromptRequest(r) => (
+                        Target::Prompt(self.prompts.label(&r.params.name)),
+                        Some(r.params.name.as_str()),
+                    ),
+                    _ => (Target::None, None),
                 };
                 let version = request
                     .request
                     .get_meta()
                     .protocol_version()
-                    .map(|v| v.as_str().to_owned())
-                    .or_else(|| self.protocol_version.clone());
-                let span = client_span(
-                    method,
-                    &target,
-                    Some(&request.id),
-                    version.as_deref(),
-                    resource_uri(&request.request),
-                    &self.network,
-                );
+                    .map(|v| labels::protocol_version(v.as_str()))
+                    .or(self.protocol_version);
+                (method, target, name, Some(request.id.clone()), version)
+            }
+            JsonRpcMessage::Notification(notification) => {
+                let method = notification_method(&notification.notification);
+                (method, Target::None, None, None, self.protocol_version)
+            }
+            JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_) => return Sent::Other,
+        };
+        let span = self.span(method, target, name, Some(item), id.as_ref(), version);
+        match item {
+            JsonRpcMessage::Request(request) => {
                 #[cfg(feature = "otel")]
                 {
                     if let Some(previous) =
                         request_state(&request.request).and_then(|s| self.rounds.remove(s))
                     {
                         use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-                        span.add_link(previous);
+                        span.span().add_link(previous);
                     }
                     continue_and_inject(&span, &mut request.request);
                 }
                 let key = IdKey::from(&request.id);
-                self.pending
-                    .insert(key.clone(), Operation::start(method, target, span));
+                self.pending.insert(
+                    key.clone(),
+                    Operation::start(Side::Client, method, target, span),
+                );
                 Sent::Request(key)
             }
             JsonRpcMessage::Notification(notification) => {
@@ -393,35 +374,23 @@ impl State {
                     && let Some(op) = self.pending.remove(&IdKey::from(id))
                 {
                     let reason = cancelled.params.reason.as_deref();
-                    op.finish(
-                        if reason == Some(RequestHandle::<RoleClient>::REQUEST_TIMEOUT_REASON)
-                            || reason
-                                == Some(
-                                    RequestHandle::<RoleClient>::REQUEST_MAX_TOTAL_TIMEOUT_REASON,
-                                )
-                        {
-                            TIMEOUT
-                        } else {
-                            Outcome::Cancelled
-                        },
-                    );
+                    let timed_out = reason
+                        == Some(RequestHandle::<RoleClient>::REQUEST_TIMEOUT_REASON)
+                        || reason
+                            == Some(RequestHandle::<RoleClient>::REQUEST_MAX_TOTAL_TIMEOUT_REASON);
+                    op.finish(Answer::of(if timed_out {
+                        TIMEOUT
+                    } else {
+                        Outcome::Cancelled
+                    }));
                 }
-                let method = notification_method(notification);
-                let span = client_span(
-                    method,
-                    &Target::None,
-                    None,
-                    self.protocol_version.as_deref(),
-                    None,
-                    &self.network,
-                );
                 #[cfg(feature = "otel")]
                 {
                     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
                     let meta = &mut notification.get_meta_mut().0.0;
-                    propagation::inject(&span.context(), meta);
+                    crate::propagation::inject_meta(&span.span().context(), meta);
                 }
-                Sent::Notification(Operation::start(method, Target::None, span))
+                Sent::Notification(Operation::start(Side::Client, method, Target::None, span))
             }
             JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_) => Sent::Other,
         }
@@ -433,7 +402,7 @@ impl State {
                 let Some(op) = self.pending.remove(&IdKey::from(&response.id)) else {
                     return;
                 };
-                let outcome = match (&response.result, op.method) {
+                let outcome = match (&response.result, op.method()) {
                     (ServerResult::CallToolResult(r), _) if r.is_error == Some(true) => {
                         Outcome::ToolError
                     }
@@ -444,7 +413,7 @@ impl State {
                         {
                             use opentelemetry::trace::TraceContextExt as _;
                             use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-                            let cx = op.span.context();
+                            let cx = op.span.span().context();
                             self.rounds
                                 .insert(state.clone(), cx.span().span_context().clone());
                         }
@@ -461,18 +430,16 @@ impl State {
                         Outcome::Success
                     }
                     (ServerResult::InitializeResult(init), "initialize") => {
-                        let version = init.protocol_version.as_str().to_owned();
-                        #[cfg(feature = "trace")]
-                        op.span.record("mcp.protocol.version", version.as_str());
                         if init.protocol_version.has_initialize() && self.session_start.is_none() {
                             self.session_start = Some(Instant::now());
                         }
-                        self.protocol_version = Some(version);
+                        self.protocol_version =
+                            Some(labels::protocol_version(init.protocol_version.as_str()));
                         Outcome::Success
                     }
                     _ => Outcome::Success,
                 };
-                op.finish(outcome);
+                op.finish(Answer::of(outcome));
             }
             JsonRpcMessage::Error(error) => {
                 let Some(op) = error
@@ -482,18 +449,7 @@ impl State {
                 else {
                     return;
                 };
-                let code = error.error.code.0;
-                #[cfg(feature = "trace")]
-                {
-                    op.span
-                        .record("rpc.response.status_code", code.to_string().as_str());
-                    op.span
-                        .record("otel.status_description", &*error.error.message);
-                }
-                op.finish(Outcome::Error {
-                    kind: crate::jsonrpc_code_kind(code),
-                    fault: crate::jsonrpc_code_fault(code),
-                });
+                op.finish(Answer::error(error.error.code.0, &error.error.message));
             }
             JsonRpcMessage::Request(_) | JsonRpcMessage::Notification(_) => {}
         }
@@ -502,26 +458,20 @@ impl State {
     /// The connection is over: requests still waiting end with `outcome`, and so does the session.
     fn end(&mut self, outcome: Outcome) {
         for (_, op) in self.pending.drain() {
-            op.finish(outcome);
+            op.finish(Answer::of(outcome));
         }
-        if let Some(_start) = self.session_start.take() {
+        if let Some(start) = self.session_start.take() {
             #[cfg(feature = "metrics")]
-            metrics::histogram!(crate::names::CLIENT_SESSION_DURATION_SECONDS)
-                .record(_start.elapsed().as_secs_f64());
+            {
+                use crate::record::{Family, HistogramHandle};
+                static SESSIONS: Family<(), HistogramHandle> =
+                    Family::new(&crate::catalog::CLIENT_SESSION_DURATION);
+                SESSIONS.with((), |h| h.record_plain(start.elapsed().as_secs_f64()));
+            }
+            #[cfg(not(feature = "metrics"))]
+            let _ = start;
         }
     }
-}
-
-fn request_method(request: &ClientRequest) -> &'static str {
-    let method = request.method();
-    if matches!(request, ClientRequest::CustomRequest(_)) {
-        return OTHER;
-    }
-    METHODS
-        .iter()
-        .copied()
-        .find(|m| *m == method)
-        .unwrap_or(OTHER)
 }
 
 fn notification_method(notification: &ClientNotification) -> &'static str {
@@ -530,7 +480,8 @@ fn notification_method(notification: &ClientNotification) -> &'static str {
         ClientNotification::ProgressNotification(_) => "notifications/progress",
         ClientNotification::InitializedNotification(_) => "notifications/initialized",
         ClientNotification::RootsListChangedNotification(_) => "notifications/roots/list_changed",
-        _ => OTHER,
+        ClientNotification::CustomNotification(n) => labels::method(&n.method),
+        _ => crate::names::OTHER,
     }
 }
 
@@ -557,8 +508,9 @@ fn resource_uri(request: &ClientRequest) -> Option<&str> {
 
 /// The `_meta` the caller put in the typed params of a request (rmcp keeps its own additions,
 /// such as the progress token, in the request's extensions).
-#[cfg_attr(not(feature = "otel"), allow(dead_code))]
-fn params_meta(request: &ClientRequest) -> Option<&RequestMetaObject> {
+#[cfg(feature = "otel")]
+fn params_meta(request: &ClientRequest) -> Option<&rmcp::model::RequestMetaObject> {
+    use rmcp::model::RequestParamsMeta as _;
     match request {
         ClientRequest::CallToolRequest(r) => r.params.meta(),
         ClientRequest::GetPromptRequest(r) => r.params.meta(),
@@ -584,147 +536,19 @@ fn params_meta(request: &ClientRequest) -> Option<&RequestMetaObject> {
 /// Makes the context the caller left in the request's `_meta` the parent of the client span,
 /// then writes the client span's context in its place.
 #[cfg(feature = "otel")]
-fn continue_and_inject(span: &tracing::Span, request: &mut ClientRequest) {
+fn continue_and_inject(span: &RequestSpan, request: &mut ClientRequest) {
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     let parent = {
         let mut metas: Vec<&rmcp::model::JsonObject> = vec![&request.get_meta().0.0];
         if let Some(meta) = params_meta(request) {
             metas.push(&meta.0.0);
         }
-        propagation::extract(&metas)
+        crate::propagation::extract_meta(&metas)
     };
-    let _ = span.set_parent(parent);
-    propagation::inject(&span.context(), &mut request.get_meta_mut().0.0);
-}
-
-/// What a request was about: the name on the span, and the label value.
-#[cfg_attr(not(all(feature = "metrics", feature = "trace")), allow(dead_code))]
-enum Target {
-    None,
-    Tool(String, String),
-    Prompt(String, String),
-}
-
-/// The client span of a message (with the `trace` feature).
-#[cfg(feature = "trace")]
-type ClientSpan = tracing::Span;
-#[cfg(not(feature = "trace"))]
-type ClientSpan = ();
-
-/// Opens the client span of a request or notification, following the OpenTelemetry MCP
-/// semantic conventions. It has no parent of its own: the caller's context, if any, comes from
-/// `_meta` (rmcp's own task is never the caller's).
-#[cfg(feature = "trace")]
-fn client_span(
-    method: &'static str,
-    target: &Target,
-    id: Option<&rmcp::model::RequestId>,
-    protocol_version: Option<&str>,
-    resource_uri: Option<&str>,
-    network: &Network,
-) -> ClientSpan {
-    use tracing::field::Empty;
-    let name = match target {
-        Target::Tool(name, _) | Target::Prompt(name, _) => Some(name.as_str()),
-        Target::None => None,
-    };
-    let span = tracing::info_span!(
-        parent: None,
-        "mcp.client.request",
-        otel.name = %super::SpanName(method, name),
-        otel.kind = "client",
-        mcp.method.name = method,
-        gen_ai.tool.name = Empty,
-        gen_ai.prompt.name = Empty,
-        gen_ai.operation.name = Empty,
-        jsonrpc.request.id = Empty,
-        mcp.protocol.version = protocol_version,
-        mcp.resource.uri = resource_uri,
-        network.transport = network.transport,
-        network.protocol.name = network.protocol,
-        server.address = network.address.as_deref(),
-        server.port = network.port,
-        error.type = Empty,
-        rpc.response.status_code = Empty,
-        otel.status_code = Empty,
-        otel.status_description = Empty,
-    );
-    if span.is_disabled() {
-        return span;
+    if let Some(parent) = parent {
+        let _ = span.span().set_parent(parent);
     }
-    match target {
-        Target::Tool(name, _) => {
-            span.record("gen_ai.tool.name", name.as_str());
-            span.record("gen_ai.operation.name", "execute_tool");
-        }
-        Target::Prompt(name, _) => {
-            span.record("gen_ai.prompt.name", name.as_str());
-        }
-        Target::None => {}
-    }
-    if let Some(id) = id {
-        span.record("jsonrpc.request.id", tracing::field::display(id));
-    }
-    span
-}
-
-#[cfg(not(feature = "trace"))]
-fn client_span(
-    _: &'static str,
-    _: &Target,
-    _: Option<&rmcp::model::RequestId>,
-    _: Option<&str>,
-    _: Option<&str>,
-    _: &Network,
-) -> ClientSpan {
-}
-
-/// One message on its way: timed from `send` to its answer, recorded once.
-#[cfg_attr(not(all(feature = "metrics", feature = "trace")), allow(dead_code))]
-struct Operation {
-    method: &'static str,
-    target: Target,
-    start: Instant,
-    span: ClientSpan,
-}
-
-impl Operation {
-    fn start(method: &'static str, target: Target, span: ClientSpan) -> Self {
-        Operation {
-            method,
-            target,
-            start: Instant::now(),
-            span,
-        }
-    }
-
-    fn finish(self, outcome: Outcome) {
-        let error_type = outcome.error_type();
-        #[cfg(feature = "trace")]
-        if let Some(e) = error_type {
-            self.span.record("error.type", e);
-            self.span.record("otel.status_code", "ERROR");
-        }
-        #[cfg(feature = "metrics")]
-        {
-            use crate::names::label;
-            let mut labels = Vec::with_capacity(4);
-            labels.push(metrics::Label::new(label::METHOD, self.method));
-            match self.target {
-                Target::None => {}
-                Target::Tool(_, label) => labels.push(metrics::Label::new(label::TOOL, label)),
-                Target::Prompt(_, label) => labels.push(metrics::Label::new(label::PROMPT, label)),
-            }
-            labels.push(metrics::Label::new(label::OUTCOME, outcome.as_str()));
-            if let Some(e) = error_type {
-                labels.push(metrics::Label::new(label::ERROR_TYPE, e));
-            }
-            metrics::histogram!(crate::names::CLIENT_OPERATION_DURATION_SECONDS, labels)
-                .record(self.start.elapsed().as_secs_f64());
-        }
-        #[cfg(not(feature = "metrics"))]
-        let _ = (error_type, self.start, self.method);
-    }
+    crate::propagation::inject_meta(&span.span().context(), &mut request.get_meta_mut().0.0);
 }
 
 #[cfg(test)]
@@ -742,21 +566,5 @@ mod tests {
             IdKey::from(&NumberOrString::Number(7)),
             IdKey::from(&NumberOrString::String("x7".into()))
         );
-    }
-
-    #[test]
-    fn only_listed_or_allowed_names_become_labels() {
-        let mut names = Names::default();
-        names.allowed.insert("allowed".into());
-        names.learn(["listed", "bad name\"", ""]);
-        assert_eq!(names.label("allowed"), "allowed");
-        assert_eq!(names.label("listed"), "listed");
-        assert_eq!(names.label("bad name\""), UNKNOWN);
-        assert_eq!(names.label("other"), UNKNOWN);
-        let many: Vec<String> = (0..2 * MAX_LEARNED_NAMES)
-            .map(|i| format!("t{i}"))
-            .collect();
-        names.learn(many.iter().map(String::as_str));
-        assert_eq!(names.learned.len(), MAX_LEARNED_NAMES);
     }
 }

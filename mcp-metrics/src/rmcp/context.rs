@@ -7,7 +7,6 @@ use rmcp::Peer;
 use rmcp::model::{Extensions, JsonObject, ProtocolVersion, TASKS_EXTENSION_ID};
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// `_meta` key of the protocol version on 2026-07-28.
 const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -29,17 +28,13 @@ pub(crate) struct SessionClient {
     pub(crate) version: Option<String>,
 }
 
-/// Where a request came from and over what, read once before the request is handled.
+/// Where a request came from and over what, read before the request is handled: bounded values
+/// and numbers only. The text a client sent (its name, version, the session id) is borrowed from
+/// the context ([`Parts::client`], [`Parts::session_id`]) and copied only for an audit event.
 #[derive(Debug, Default)]
 pub(crate) struct RequestInfo {
-    /// `mcp.protocol.version`.
-    pub(crate) protocol_version: Option<String>,
-    /// `clientInfo.name`, capped, as sent.
-    pub(crate) client_name: Option<String>,
-    /// `clientInfo.version`, capped, as sent.
-    pub(crate) client_version: Option<String>,
-    /// `Mcp-Session-Id` of a legacy HTTP session.
-    pub(crate) session_id: Option<String>,
+    /// `mcp.protocol.version`, bounded (a known version or `_OTHER`).
+    pub(crate) protocol_version: Option<&'static str>,
     /// Whether the request came over HTTP (`network.transport` = `tcp`), else a pipe.
     pub(crate) http: bool,
     /// `network.protocol.version` of the HTTP request.
@@ -50,64 +45,57 @@ pub(crate) struct RequestInfo {
     pub(crate) body_bytes: Option<u64>,
 }
 
-impl RequestInfo {
-    /// Reads a request's context; `session` is what `initialize` said, for legacy sessions. The
-    /// protocol version comes from `_meta`, else from rmcp's record of the session (the negotiated
-    /// version) or, for stateless legacy HTTP requests, of the `MCP-Protocol-Version` header.
-    pub(crate) fn read(context: &RequestContext<RoleServer>, session: &SessionClient) -> Self {
-        Self::from_parts(
-            &context.meta.0.0,
-            &context.extensions,
-            &context.peer,
-            session,
-        )
+/// The parts of a request or notification context that describe it.
+pub(crate) struct Parts<'a> {
+    pub(crate) meta: &'a JsonObject,
+    pub(crate) extensions: &'a Extensions,
+    pub(crate) peer: &'a Peer<RoleServer>,
+}
+
+impl<'a> Parts<'a> {
+    pub(crate) fn of_request(context: &'a RequestContext<RoleServer>) -> Self {
+        Parts {
+            meta: &context.meta.0.0,
+            extensions: &context.extensions,
+            peer: &context.peer,
+        }
     }
 
-    /// Reads a notification's context.
-    pub(crate) fn read_notification(
-        context: &NotificationContext<RoleServer>,
-        session: &SessionClient,
-    ) -> Self {
-        Self::from_parts(
-            &context.meta.0.0,
-            &context.extensions,
-            &context.peer,
-            session,
-        )
+    pub(crate) fn of_notification(context: &'a NotificationContext<RoleServer>) -> Self {
+        Parts {
+            meta: &context.meta.0.0,
+            extensions: &context.extensions,
+            peer: &context.peer,
+        }
     }
 
-    fn from_parts(
-        meta: &JsonObject,
-        extensions: &Extensions,
-        peer: &Peer<RoleServer>,
-        session: &SessionClient,
-    ) -> Self {
-        let (client_name, client_version) = match meta_client(meta) {
-            Some(client) => client,
-            None => (session.name.clone(), session.version.clone()),
-        };
-        let protocol_version = meta
+    /// The HTTP request parts, if the message came over rmcp's streamable HTTP server.
+    pub(crate) fn http(&self) -> Option<&'a http::request::Parts> {
+        self.extensions.get::<http::request::Parts>()
+    }
+
+    /// The protocol version comes from `_meta`, else from rmcp's record of the session (the
+    /// negotiated version) or, for stateless legacy HTTP requests, of the
+    /// `MCP-Protocol-Version` header.
+    pub(crate) fn info(&self) -> RequestInfo {
+        let protocol_version = match self
+            .meta
             .get(META_PROTOCOL_VERSION)
             .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .or_else(|| {
-                peer.peer_info()
-                    .map(|info| info.protocol_version.as_str().to_owned())
-            });
+        {
+            Some(v) => Some(super::labels::protocol_version(v)),
+            None => self
+                .peer
+                .peer_info()
+                .map(|info| super::labels::protocol_version(info.protocol_version.as_str())),
+        };
         let mut info = RequestInfo {
             protocol_version,
-            client_name,
-            client_version,
             ..RequestInfo::default()
         };
-        if let Some(parts) = extensions.get::<http::request::Parts>() {
+        if let Some(parts) = self.http() {
             info.http = true;
             info.http_version = http_version(parts.version);
-            info.session_id = parts
-                .headers
-                .get(SESSION_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| cap(s, MAX_CLIENT_TEXT).to_owned());
             info.peer = peer_address(&parts.extensions);
             info.body_bytes = parts
                 .headers
@@ -117,30 +105,56 @@ impl RequestInfo {
         info
     }
 
-    /// Whether the request's protocol has `InputRequiredResult` (2026-07-28 and later); rmcp
-    /// turns that result into an invalid-request error for older peers.
-    pub(crate) fn has_input_required(&self) -> bool {
-        self.protocol_version
-            .as_deref()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28.as_str())
+    /// The client's name and version as sent, capped: from `_meta` on 2026-07-28, else from
+    /// `initialize`.
+    pub(crate) fn client<'s>(
+        &self,
+        session: &'s SessionClient,
+    ) -> (Option<&'s str>, Option<&'s str>)
+    where
+        'a: 's,
+    {
+        match meta_client(self.meta) {
+            Some(info) => {
+                let text = |key| {
+                    info.get(key)
+                        .and_then(|v| v.as_str())
+                        .map(|s| cap(s, MAX_CLIENT_TEXT))
+                };
+                (text("name"), text("version"))
+            }
+            None => (session.name.as_deref(), session.version.as_deref()),
+        }
+    }
+
+    /// The `Mcp-Session-Id` of a legacy HTTP session, capped.
+    pub(crate) fn session_id(&self) -> Option<&'a str> {
+        self.http()?
+            .headers
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| cap(s, MAX_CLIENT_TEXT))
     }
 }
 
-/// The HTTP request parts of a request, if it came over rmcp's streamable HTTP server.
-#[cfg(feature = "otel")]
-pub(crate) fn http_parts(context: &RequestContext<RoleServer>) -> Option<&http::request::Parts> {
-    context.extensions.get::<http::request::Parts>()
+impl RequestInfo {
+    /// Whether the request's protocol has `InputRequiredResult` (2026-07-28 and later); rmcp
+    /// turns that result into an invalid-request error for older peers.
+    pub(crate) fn has_input_required(&self) -> bool {
+        self.protocol_version.is_some_and(|v| {
+            v != crate::names::OTHER && v >= ProtocolVersion::V_2026_07_28.as_str()
+        })
+    }
+
+    /// `network.transport`: `tcp` for HTTP, `pipe` for standard input and output.
+    pub(crate) fn transport(&self) -> &'static str {
+        if self.http { "tcp" } else { "pipe" }
+    }
 }
 
-/// `clientInfo.name` and `.version` from a 2026-07-28 `_meta`, without deserialising the object.
-fn meta_client(meta: &JsonObject) -> Option<(Option<String>, Option<String>)> {
-    let info: &JsonObject = meta.get(META_CLIENT_INFO)?.as_object()?;
-    let text = |key| {
-        info.get(key)
-            .and_then(|v| v.as_str())
-            .map(|s| cap(s, MAX_CLIENT_TEXT).to_owned())
-    };
-    Some((text("name"), text("version")))
+/// The `clientInfo` object of a 2026-07-28 `_meta`, without deserialising it.
+fn meta_client(meta: &JsonObject) -> Option<&JsonObject> {
+    meta.get(META_CLIENT_INFO)?.as_object()
 }
 
 /// Whether the client of a request declared the tasks extension: in the request's `_meta` on
@@ -270,69 +284,44 @@ impl NameBuf {
     }
 }
 
-/// The allow-list of client names, normalised, each with its label value.
+/// The allow-list of client names, normalised, each kept as its label value.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ClientNames(Vec<Arc<str>>);
+pub(crate) struct ClientNames(Vec<&'static str>);
 
 impl ClientNames {
     pub(crate) fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(names: I) -> Self {
-        let mut list: Vec<Arc<str>> = names
+        let mut list: Vec<&'static str> = names
             .into_iter()
             .map(|n| normalize_client_name(n.as_ref()))
             .filter(|n| !n.is_empty())
-            .map(Arc::from)
+            .map(|n| crate::intern::intern(&n))
+            .filter(|n| *n != crate::names::OTHER)
             .collect();
-        list.sort();
+        list.sort_unstable();
         list.dedup();
         ClientNames(list)
     }
 
     /// The names, normalised.
-    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|n| &**n)
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().copied()
     }
 
     /// The `client_name` label of a request from a client called `name`, without allocating.
-    pub(crate) fn label(&self, name: Option<&str>) -> Label {
+    pub(crate) fn label(&self, name: Option<&str>) -> &'static str {
         let Some(name) = name else {
-            return Label::Static(crate::names::UNKNOWN);
+            return crate::names::UNKNOWN;
         };
+        if self.0.is_empty() {
+            return crate::names::OTHER;
+        }
         let mut buf = NameBuf::default();
         let name = buf.normalize(name);
-        if name.is_empty() {
-            return Label::Static(crate::names::OTHER);
-        }
-        match self.0.iter().find(|allowed| ***allowed == *name) {
-            Some(allowed) => Label::Shared(allowed.clone()),
-            None => Label::Static(crate::names::OTHER),
-        }
-    }
-}
-
-/// A label value: a constant, or a shared name from a start-up list.
-#[derive(Debug, Clone)]
-pub(crate) enum Label {
-    Static(&'static str),
-    Shared(Arc<str>),
-}
-
-impl Label {
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Label::Static(s) => s,
-            Label::Shared(s) => s,
-        }
-    }
-}
-
-#[cfg(feature = "metrics")]
-impl From<Label> for metrics::SharedString {
-    fn from(label: Label) -> Self {
-        match label {
-            Label::Static(s) => metrics::SharedString::const_str(s),
-            Label::Shared(s) => metrics::SharedString::from(s),
-        }
+        self.0
+            .iter()
+            .copied()
+            .find(|allowed| *allowed == name)
+            .unwrap_or(crate::names::OTHER)
     }
 }
 
@@ -363,14 +352,12 @@ mod tests {
     fn labels_are_bounded() {
         let list = ClientNames::new(["Claude Code", "cursor", "cursor", ""]);
         assert_eq!(list.names().collect::<Vec<_>>(), ["claude-code", "cursor"]);
-        assert_eq!(list.label(Some("claude code")).as_str(), "claude-code");
-        assert_eq!(list.label(Some("Cursor")).as_str(), "cursor");
-        assert_eq!(list.label(Some("cursor-evil")).as_str(), "_OTHER");
-        assert_eq!(list.label(None).as_str(), "_unknown");
-        assert_eq!(
-            ClientNames::default().label(Some("cursor")).as_str(),
-            "_OTHER"
-        );
+        assert_eq!(list.label(Some("claude code")), "claude-code");
+        assert_eq!(list.label(Some("Cursor")), "cursor");
+        assert_eq!(list.label(Some("cursor-evil")), "_OTHER");
+        assert_eq!(list.label(Some("")), "_OTHER");
+        assert_eq!(list.label(None), "_unknown");
+        assert_eq!(ClientNames::default().label(Some("cursor")), "_OTHER");
     }
 
     #[test]

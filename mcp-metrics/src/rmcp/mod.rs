@@ -75,7 +75,7 @@
 //! 2026-07-28 and from `initialize` on earlier revisions. Its name becomes the `client_name` label
 //! only if it is on the allow-list of [`Options::client_names`] (normalised with
 //! [`normalize_client_name`]); every other name is `_OTHER`, a missing one `_unknown`. The name
-//! and version as sent go on the span (`mcp.client.name`, `mcp.client.version`).
+//! and version as sent go on the span (`mcp_metrics.client.name`, `mcp_metrics.client.version`).
 //!
 //! # Audit trail
 //!
@@ -93,12 +93,24 @@
 //! `gen_ai.tool.call.arguments` and, for successful calls, `gen_ai.tool.call.result`, as JSON
 //! passed through the [`Capture`]'s redaction function and cut to its size cap.
 
+// Builds with only some of the features use only some of the request layer (the client side, the
+// metrics, the spans); the full build uses all of it.
+#![cfg_attr(
+    not(all(feature = "metrics", feature = "trace", feature = "rmcp-client")),
+    allow(dead_code)
+)]
+
 mod audit;
 mod capture;
 mod context;
+mod json_len;
+mod labels;
+mod operation;
 mod options;
 mod server;
+mod session;
 mod size;
+mod span;
 mod tasks;
 
 #[cfg(feature = "rmcp-client")]
@@ -107,17 +119,25 @@ pub mod client;
 pub use audit::AUDIT_TARGET;
 pub use capture::{Capture, DEFAULT_CAPTURE_BYTES};
 pub use context::normalize_client_name;
-pub use options::{AUDIT_VAR, CLIENT_NAMES_VAR, Options};
+pub use labels::MAX_NAMES;
+pub use options::{EnvError, Options};
 pub use server::Instrumented;
-pub use size::{ByteCounter, json_len};
 pub use tasks::track_task;
 
 /// Counts a notification sent to clients in `mcp_server_notifications_sent_total{method}`.
 ///
-/// `method` is the notification's method name, such as `notifications/progress`.
-pub fn notification_sent(method: &'static str) {
+/// `method` is the notification's method name, such as `notifications/progress`; a name the
+/// specification does not define is counted as `_OTHER`.
+pub fn notification_sent(method: &str) {
     #[cfg(feature = "metrics")]
-    metrics::counter!(crate::names::NOTIFICATIONS_SENT_TOTAL, crate::names::label::METHOD => method).increment(1);
+    {
+        use crate::record::{CounterHandle, Family, Str, family::One};
+        static SENT: Family<One, CounterHandle> = Family::new(&crate::catalog::NOTIFICATIONS_SENT);
+        let method = labels::method(method);
+        SENT.with(One(crate::catalog::label::METHOD, Str(method)), |c| {
+            c.add(1)
+        });
+    }
     #[cfg(not(feature = "metrics"))]
     let _ = method;
 }
@@ -125,69 +145,73 @@ pub fn notification_sent(method: &'static str) {
 /// Sets `mcp_registered_tools`, for servers that know their tool count before any `tools/list`.
 pub fn set_registered_tools(count: usize) {
     #[cfg(feature = "metrics")]
-    metrics::gauge!(crate::names::REGISTERED_TOOLS).set(count as f64);
+    size::set_registered_tools(count);
     #[cfg(not(feature = "metrics"))]
     let _ = count;
 }
 
-/// Registers the descriptions and units of the server-side metrics of this module.
-#[cfg(feature = "metrics")]
-pub(crate) fn describe() {
-    use crate::names::*;
-    use metrics::Unit;
-    metrics::describe_counter!(
-        SERVER_INPUT_RETRIES_TOTAL,
-        Unit::Count,
-        "Requests retried after an input_required answer, by method, tool or prompt, and outcome."
-    );
-    metrics::describe_gauge!(
-        SERVER_TASKS_ACTIVE,
-        Unit::Count,
-        "Tasks created by tool calls that have not reached a terminal status."
-    );
-    metrics::describe_histogram!(
-        SERVER_TASK_DURATION_SECONDS,
-        Unit::Seconds,
-        "Time from a task's creation to its terminal status, by tool and status."
-    );
-    metrics::describe_gauge!(
-        SERVER_SUBSCRIPTIONS_ACTIVE,
-        Unit::Count,
-        "subscriptions/listen streams open now."
-    );
-    metrics::describe_histogram!(
-        TOOL_RESULT_BYTES,
-        Unit::Bytes,
-        "Size of the JSON result of completed tool calls."
-    );
-    metrics::describe_histogram!(
-        TOOL_RESULT_CONTENT_BLOCKS,
-        Unit::Count,
-        "Content blocks in the result of completed tool calls."
-    );
-    metrics::describe_gauge!(
-        TOOLS_LIST_BYTES,
-        Unit::Bytes,
-        "Size of the JSON result of the last complete tools/list answer."
-    );
-    metrics::describe_histogram!(
-        SERVER_REQUEST_BYTES,
-        Unit::Bytes,
-        "Size of request bodies received over HTTP, by method."
-    );
-}
+#[cfg(test)]
+mod tests {
+    /// The methods of the `ServerHandler` of the rmcp this crate is built with, read from its
+    /// source: `Instrumented` must forward every one, or a method rmcp added would answer with
+    /// its default body instead of the wrapped handler.
+    #[test]
+    fn every_server_handler_method_is_forwarded() {
+        let source = rmcp_source("src/handler/server.rs");
+        let start = source
+            .find("macro_rules! server_handler_methods")
+            .expect("rmcp declares the ServerHandler methods in server_handler_methods!");
+        let body = &source[start..];
+        let end = body.find("\n}\n").expect("the end of the macro");
+        let mut declared: Vec<&str> = body[..end]
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("fn "))
+            .filter_map(|l| l.split(['(', '<']).next())
+            .collect();
+        declared.sort_unstable();
+        declared.dedup();
+        let mut forwarded = super::server::FORWARDED.to_vec();
+        forwarded.sort_unstable();
+        assert_eq!(
+            forwarded, declared,
+            "Instrumented forwards exactly rmcp's ServerHandler methods"
+        );
+    }
 
-/// The name of a request span on either side, `{method} {target}`, written only if the span is
-/// built.
-#[cfg(feature = "trace")]
-struct SpanName<'a>(&'a str, Option<&'a str>);
-
-#[cfg(feature = "trace")]
-impl std::fmt::Display for SpanName<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.1 {
-            Some(target) => write!(f, "{} {target}", self.0),
-            None => f.write_str(self.0),
-        }
+    /// A file of the rmcp package this crate is built with.
+    fn rmcp_source(path: &str) -> String {
+        let rustc = std::process::Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .expect("rustc -vV runs");
+        let host = String::from_utf8_lossy(&rustc.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+            .expect("rustc names its host");
+        let metadata = std::process::Command::new(env!("CARGO"))
+            .args(["metadata", "--format-version", "1", "--offline"])
+            .args(["--filter-platform", &host])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo metadata runs");
+        assert!(
+            metadata.status.success(),
+            "cargo metadata: {}",
+            String::from_utf8_lossy(&metadata.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&metadata.stdout).expect("cargo metadata prints JSON");
+        let manifest = json["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .filter(|p| p["name"] == "rmcp")
+            .filter_map(|p| p["manifest_path"].as_str())
+            .next()
+            .expect("rmcp is a dependency");
+        let dir = std::path::Path::new(manifest)
+            .parent()
+            .expect("a package directory");
+        std::fs::read_to_string(dir.join(path)).expect("rmcp's source is readable")
     }
 }

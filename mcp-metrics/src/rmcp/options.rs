@@ -1,15 +1,16 @@
 //! Start-up settings of the server instrumentation, shared by every [`Instrumented`](super::Instrumented)
-//! handler a server creates (one per session or, on 2026-07-28, one per request).
+//! handler a server creates (one per session or, on 2026-07-28, one per request), and the two
+//! environment variables they can come from.
 
 use super::capture::Capture;
-use super::context::{ClientNames, Label};
-use std::collections::HashSet;
+use super::context::ClientNames;
+use std::fmt;
 use std::sync::Arc;
 
 /// The environment variable with the client-name allow-list, comma-separated.
-pub const CLIENT_NAMES_VAR: &str = "MCP_METRICS_CLIENT_NAMES";
-/// The environment variable that turns the audit trail on (`true`, `1`, `on` or `yes`).
-pub const AUDIT_VAR: &str = "MCP_METRICS_AUDIT";
+const CLIENT_NAMES_VAR: &str = "MCP_METRICS_CLIENT_NAMES";
+/// The environment variable that turns the audit trail on or off.
+const AUDIT_VAR: &str = "MCP_METRICS_AUDIT";
 
 /// Settings of [`Instrumented`](super::Instrumented), built once at start-up and cloned cheaply
 /// (it is an `Arc`) into each handler.
@@ -18,22 +19,63 @@ pub const AUDIT_VAR: &str = "MCP_METRICS_AUDIT";
 /// use mcp_metrics::rmcp::{Capture, Instrumented, Options};
 /// # #[derive(Clone)] struct MyServer;
 /// # impl rmcp::ServerHandler for MyServer {}
-/// let options = Options::from_env()
+/// # fn main() -> Result<(), mcp_metrics::rmcp::EnvError> {
+/// let options = Options::from_env()?
 ///     .client_names(["claude-code", "cursor", "vscode"])
 ///     .audit(true)
 ///     .capture(Capture::new().max_bytes(2048));
 /// let handler = Instrumented::with_options(MyServer, options.clone());
 /// # let _ = handler;
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Options(Arc<Settings>);
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Settings {
-    pub(crate) tool_names: HashSet<String>,
     pub(crate) client_names: ClientNames,
     pub(crate) audit: bool,
     pub(crate) capture: Option<Capture>,
+}
+
+/// A variable of the environment with a value [`Options::from_env`] cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvError {
+    variable: &'static str,
+    value: String,
+    expected: &'static str,
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?}: expected {}",
+            self.variable, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+impl EnvError {
+    /// The variable.
+    pub fn variable(&self) -> &'static str {
+        self.variable
+    }
+}
+
+/// A boolean as the OpenTelemetry specification spells them, and the usual variants.
+fn parse_bool(variable: &'static str, value: &str) -> Result<bool, EnvError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" | "" => Ok(false),
+        _ => Err(EnvError {
+            variable,
+            value: value.to_owned(),
+            expected: "true or false (also 1/0, on/off, yes/no)",
+        }),
+    }
 }
 
 impl Options {
@@ -43,20 +85,36 @@ impl Options {
     }
 
     /// Options from the environment: the allow-list from `MCP_METRICS_CLIENT_NAMES`
-    /// (comma-separated) and the audit trail from `MCP_METRICS_AUDIT`.
-    pub fn from_env() -> Self {
+    /// (comma-separated) and the audit trail from `MCP_METRICS_AUDIT` (`true` or `false`).
+    ///
+    /// # Errors
+    ///
+    /// A value that is not a boolean in `MCP_METRICS_AUDIT`, or a variable that is not Unicode,
+    /// is an [`EnvError`] naming the variable.
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_lookup(|name| std::env::var(name))
+    }
+
+    fn from_lookup(
+        lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
+    ) -> Result<Self, EnvError> {
+        let read = |variable: &'static str| match lookup(variable) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(raw)) => Err(EnvError {
+                variable,
+                value: raw.to_string_lossy().into_owned(),
+                expected: "Unicode text",
+            }),
+        };
         let mut options = Options::new();
-        if let Ok(names) = std::env::var(CLIENT_NAMES_VAR) {
+        if let Some(names) = read(CLIENT_NAMES_VAR)? {
             options = options.client_names(names.split(',').map(str::trim));
         }
-        if let Ok(audit) = std::env::var(AUDIT_VAR) {
-            let on = matches!(
-                audit.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "on" | "yes"
-            );
-            options = options.audit(on);
+        if let Some(audit) = read(AUDIT_VAR)? {
+            options = options.audit(parse_bool(AUDIT_VAR, &audit)?);
         }
-        options
+        Ok(options)
     }
 
     fn settings(&mut self) -> &mut Settings {
@@ -83,12 +141,14 @@ impl Options {
         self
     }
 
-    /// Tool names to use as the `tool` label besides those the wrapped handler's `get_tool` knows
-    /// (it knows every tool of a `#[tool_handler]`). Any other requested name is `_unknown`.
-    pub fn tool_names<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        self.settings()
-            .tool_names
-            .extend(names.into_iter().map(Into::into));
+    /// Tool names to use as the `tool` label from start-up on, besides those the server shows it
+    /// knows (tools instrumented with `#[mcp_tool]`, tools in a complete `tools/list` answer,
+    /// tools a call reached). For tools without `#[mcp_tool]` in stateless servers, whose
+    /// clients may call a tool before any `tools/list` reached this process:
+    /// `Options::new().tool_names(Tools::tool_router().list_all().iter().map(|t| t.name.to_string()))`.
+    pub fn tool_names<I: IntoIterator<Item = S>, S: AsRef<str>>(self, names: I) -> Self {
+        let names: Vec<S> = names.into_iter().collect();
+        super::labels::server_tools().learn(names.iter().map(AsRef::as_ref));
         self
     }
 
@@ -106,11 +166,57 @@ impl Options {
     }
 
     /// The client names allowed as label values, normalised.
-    pub fn allowed_client_names(&self) -> impl Iterator<Item = &str> {
+    pub fn allowed_client_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.0.client_names.names()
     }
 
-    pub(crate) fn client_label(&self, name: Option<&str>) -> Label {
+    pub(crate) fn client_label(&self, name: Option<&str>) -> &'static str {
         self.0.client_names.label(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::env::VarError;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Options, EnvError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Options::from_lookup(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .ok_or(VarError::NotPresent)
+        })
+    }
+
+    #[test]
+    fn a_bad_audit_value_names_the_variable() {
+        let error = from(&[("MCP_METRICS_AUDIT", "ture")]).unwrap_err();
+        assert_eq!(error.variable(), "MCP_METRICS_AUDIT");
+        assert!(error.to_string().contains("\"ture\""), "{error}");
+        for (value, on) in [
+            ("true", true),
+            ("1", true),
+            ("off", false),
+            ("FALSE", false),
+        ] {
+            let options = from(&[("MCP_METRICS_AUDIT", value)]).unwrap();
+            assert_eq!(options.get().audit, on, "{value}");
+        }
+    }
+
+    #[test]
+    fn client_names_from_the_environment() {
+        let options = from(&[("MCP_METRICS_CLIENT_NAMES", "Claude Code, cursor")]).unwrap();
+        assert_eq!(
+            options.allowed_client_names().collect::<Vec<_>>(),
+            ["claude-code", "cursor"]
+        );
+        assert!(!from(&[]).unwrap().get().audit);
     }
 }

@@ -76,8 +76,7 @@ struct TaskGuard {
 impl TaskGuard {
     fn start(tool: &'static str) -> Self {
         #[cfg(feature = "metrics")]
-        metrics::gauge!(crate::names::SERVER_TASKS_ACTIVE, crate::names::label::TOOL => tool)
-            .increment(1.0);
+        instruments::ACTIVE.with(instruments::tool(tool), |g| g.up());
         TaskGuard {
             tool,
             start: Instant::now(),
@@ -91,14 +90,10 @@ impl TaskGuard {
         }
         #[cfg(feature = "metrics")]
         {
-            use crate::names::{SERVER_TASK_DURATION_SECONDS, SERVER_TASKS_ACTIVE, label};
-            metrics::gauge!(SERVER_TASKS_ACTIVE, label::TOOL => self.tool).decrement(1.0);
-            metrics::histogram!(
-                SERVER_TASK_DURATION_SECONDS,
-                label::TOOL => self.tool,
-                label::STATUS => status
-            )
-            .record(self.start.elapsed().as_secs_f64());
+            instruments::ACTIVE.with(instruments::tool(self.tool), |g| g.down());
+            let key = instruments::Status(self.tool, status);
+            let seconds = self.start.elapsed().as_secs_f64();
+            instruments::DURATION.with(key, |h| h.record_plain(seconds));
         }
         #[cfg(not(feature = "metrics"))]
         let _ = status;
@@ -118,7 +113,7 @@ pub(crate) struct SubscriptionGuard(());
 impl SubscriptionGuard {
     pub(crate) fn open() -> Self {
         #[cfg(feature = "metrics")]
-        metrics::gauge!(crate::names::SERVER_SUBSCRIPTIONS_ACTIVE).increment(1.0);
+        instruments::SUBSCRIPTIONS.with((), |g| g.up());
         SubscriptionGuard(())
     }
 }
@@ -126,6 +121,36 @@ impl SubscriptionGuard {
 impl Drop for SubscriptionGuard {
     fn drop(&mut self) {
         #[cfg(feature = "metrics")]
-        metrics::gauge!(crate::names::SERVER_SUBSCRIPTIONS_ACTIVE).decrement(1.0);
+        instruments::SUBSCRIPTIONS.with((), |g| g.down());
     }
+}
+
+#[cfg(feature = "metrics")]
+mod instruments {
+    use crate::catalog::{self, label};
+    use crate::record::family::One;
+    use crate::record::{Family, GaugeHandle, HistogramHandle, LabelKey, Str, family};
+
+    pub(super) fn tool(tool: &'static str) -> One {
+        One(label::TOOL, Str(tool))
+    }
+
+    /// A task's tool and terminal status.
+    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    pub(super) struct Status(pub(super) &'static str, pub(super) &'static str);
+
+    impl LabelKey for Status {
+        fn labels(&self) -> Vec<metrics::Label> {
+            family::labels([
+                (label::TOOL, Some(Str(self.0))),
+                (label::STATUS, Some(Str(self.1))),
+            ])
+        }
+    }
+
+    pub(super) static ACTIVE: Family<One, GaugeHandle> = Family::new(&catalog::SERVER_TASKS_ACTIVE);
+    pub(super) static DURATION: Family<Status, HistogramHandle> =
+        Family::new(&catalog::SERVER_TASK_DURATION);
+    pub(super) static SUBSCRIPTIONS: Family<(), GaugeHandle> =
+        Family::new(&catalog::SERVER_SUBSCRIPTIONS_ACTIVE);
 }

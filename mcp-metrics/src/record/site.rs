@@ -1,53 +1,25 @@
 //! The static that `#[mcp_tool]` emits at each function, and where its calls record.
 //!
-//! A call site records in one of three ways, chosen at its first call that finds one available:
-//!
-//! 1. **Store**: an exporter handed its registry to [`store::set_registry`] (the
-//!    `mcp-metrics-exporter` install does). The site registers its series there once and then
-//!    records straight into their atomics.
-//! 2. **Global recorder**: the application called [`crate::use_global_recorder`] after
-//!    installing another `metrics` recorder. The site registers `metrics` handles with it once
-//!    and records through them.
-//! 3. **Per call**: otherwise every call registers its series with whatever recorder
-//!    `metrics::with_recorder` finds (a local recorder in a test, the global one, or the no-op
-//!    recorder when there is none) and records through it. Nothing is cached, so a recorder
-//!    installed later is picked up, and local recorders in tests see their calls.
-//!
-//! Each site keeps the series of `success` ready; the series of other outcomes are registered
-//! when that outcome first happens.
+//! A call site records through the backend of the [recording core](super), chosen at its first
+//! call that finds a store or a global recorder (until then, every call registers with the
+//! recorder of the moment). Each site keeps the series of `success` ready in its static; the
+//! series of other outcomes are registered when that outcome first happens. Monomorphic per
+//! backend, so that a call makes no dynamic handle call.
 
-use crate::names::{TOOL_CALLS_IN_FLIGHT, TOOL_DURATION_SECONDS, label};
+use super::{Backend, clock};
+use crate::catalog::{TOOL_CALLS_IN_FLIGHT, TOOL_DURATION, label};
 use crate::store::{self, Exemplar};
 use crate::{Fault, Outcome};
 use metrics::{Key, Label};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Error kinds a site keeps a series for; calls with further kinds register theirs each time.
 const ERROR_SLOTS: usize = 8;
 
-/// Set by [`crate::use_global_recorder`].
-static GLOBAL_RECORDER_INSTALLED: AtomicBool = AtomicBool::new(false);
-
-pub(crate) fn cache_global_recorder_handles() {
-    GLOBAL_RECORDER_INSTALLED.store(true, Ordering::Release);
-}
-
-/// The clock of call durations: a calibrated TSC read where the CPU has a stable one (quanta),
-/// read directly rather than through quanta's per-thread mockable clock.
-#[inline]
-pub(crate) fn clock() -> &'static quanta::Clock {
-    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
-    CLOCK.get_or_init(quanta::Clock::new)
-}
-
 /// The static the macro emits at each annotated function.
 pub struct CallSite {
     tool: &'static str,
     cached: OnceLock<Cached>,
-    /// When this site last gave an exemplar, in clock nanoseconds (0: never).
-    #[cfg(feature = "otel")]
-    last_exemplar: std::sync::atomic::AtomicU64,
 }
 
 /// The series of a site, registered once.
@@ -68,24 +40,22 @@ struct Series<H, G> {
     errors: [OnceLock<(&'static str, Fault, H)>; ERROR_SLOTS],
 }
 
-/// What a histogram handle of either kind does on a call.
+/// What a histogram handle of either kind does on a call: records the duration and, in a
+/// store, asks for an exemplar when one is due at `now_ns`.
 trait Record {
-    fn record(&self, seconds: f64, exemplar: Option<Exemplar>);
+    fn record(&self, seconds: f64, now_ns: u64, exemplar: impl FnOnce() -> Option<Exemplar>);
 }
 
 impl Record for Arc<store::Histogram> {
     #[inline]
-    fn record(&self, seconds: f64, exemplar: Option<Exemplar>) {
-        match exemplar {
-            None => store::Histogram::record(self, seconds),
-            Some(e) => self.record_with_exemplar(seconds, e),
-        }
+    fn record(&self, seconds: f64, now_ns: u64, exemplar: impl FnOnce() -> Option<Exemplar>) {
+        self.record_sampled(seconds, now_ns, exemplar);
     }
 }
 
 impl Record for metrics::Histogram {
     #[inline]
-    fn record(&self, seconds: f64, _: Option<Exemplar>) {
+    fn record(&self, seconds: f64, _: u64, _: impl FnOnce() -> Option<Exemplar>) {
         metrics::Histogram::record(self, seconds);
     }
 }
@@ -119,7 +89,7 @@ impl InFlight for metrics::Gauge {
 }
 
 /// Registers the series of a site with one kind of backend.
-trait Backend: Sized {
+trait SiteBackend: Sized {
     type Histogram: Record;
     type Gauge: InFlight;
     /// The backend of this kind in effect now.
@@ -128,15 +98,15 @@ trait Backend: Sized {
     fn gauge(&self, key: &Key) -> Self::Gauge;
 }
 
-/// The store handed to [`store::set_registry`]. A series it refuses gets a detached one that
+/// The store handed to [`store::set_store`]. A series it refuses gets a detached one that
 /// nobody reads.
-struct StoreBackend(&'static dyn store::Registry);
+struct StoreBackend(&'static dyn store::Store);
 
-impl Backend for StoreBackend {
+impl SiteBackend for StoreBackend {
     type Histogram = Arc<store::Histogram>;
     type Gauge = Arc<store::Gauge>;
     fn current() -> Option<Self> {
-        store::registry().map(|r| StoreBackend(r.as_ref()))
+        store::store().map(StoreBackend)
     }
     fn histogram(&self, key: &Key) -> Self::Histogram {
         self.0
@@ -151,22 +121,18 @@ impl Backend for StoreBackend {
 /// The recorder `metrics::with_recorder` finds.
 struct RecorderBackend;
 
-impl Backend for RecorderBackend {
+impl SiteBackend for RecorderBackend {
     type Histogram = metrics::Histogram;
     type Gauge = metrics::Gauge;
     fn current() -> Option<Self> {
         Some(RecorderBackend)
     }
     fn histogram(&self, key: &Key) -> Self::Histogram {
-        metrics::with_recorder(|r| r.register_histogram(key, &metadata()))
+        metrics::with_recorder(|r| r.register_histogram(key, &super::metadata()))
     }
     fn gauge(&self, key: &Key) -> Self::Gauge {
-        metrics::with_recorder(|r| r.register_gauge(key, &metadata()))
+        metrics::with_recorder(|r| r.register_gauge(key, &super::metadata()))
     }
-}
-
-fn metadata() -> metrics::Metadata<'static> {
-    metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()))
 }
 
 impl CallSite {
@@ -175,8 +141,6 @@ impl CallSite {
         CallSite {
             tool,
             cached: OnceLock::new(),
-            #[cfg(feature = "otel")]
-            last_exemplar: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -188,7 +152,7 @@ impl CallSite {
     /// The key of the in-flight gauge.
     fn in_flight_key(&self) -> Key {
         Key::from_parts(
-            TOOL_CALLS_IN_FLIGHT,
+            TOOL_CALLS_IN_FLIGHT.name,
             vec![Label::from_static_parts(label::TOOL, self.tool)],
         )
     }
@@ -205,10 +169,10 @@ impl CallSite {
         if let Some(fault) = outcome.fault() {
             labels.push(Label::from_static_parts(label::FAULT, fault.as_str()));
         }
-        Key::from_parts(TOOL_DURATION_SECONDS, labels)
+        Key::from_parts(TOOL_DURATION.name, labels)
     }
 
-    fn series<B: Backend>(&self, backend: &B) -> Series<B::Histogram, B::Gauge> {
+    fn series<B: SiteBackend>(&self, backend: &B) -> Series<B::Histogram, B::Gauge> {
         clock(); // calibrate once here, not inside a timed call
         Series {
             in_flight: backend.gauge(&self.in_flight_key()),
@@ -238,28 +202,26 @@ impl CallSite {
         };
         Recording {
             target,
-            start: clock().raw(),
+            start: super::Start::now(),
         }
     }
 
     #[cold]
     fn start_uncached(&'static self) -> Target {
-        if let Some(registry) = store::registry() {
-            let backend = StoreBackend(registry.as_ref());
-            let cached = self
+        let cached = match Backend::current() {
+            Backend::Store(store) => self
                 .cached
-                .get_or_init(|| Cached::Store(self.series(&backend)));
-            return self.start_cached(cached);
-        }
-        if GLOBAL_RECORDER_INSTALLED.load(Ordering::Acquire) {
-            let cached = self
+                .get_or_init(|| Cached::Store(self.series(&StoreBackend(store)))),
+            Backend::GlobalRecorder => self
                 .cached
-                .get_or_init(|| Cached::Recorder(self.series(&RecorderBackend)));
-            return self.start_cached(cached);
-        }
-        let in_flight = RecorderBackend.gauge(&self.in_flight_key());
-        in_flight.up();
-        Target::PerCall(self, in_flight)
+                .get_or_init(|| Cached::Recorder(self.series(&RecorderBackend))),
+            Backend::PerCall => {
+                let in_flight = RecorderBackend.gauge(&self.in_flight_key());
+                in_flight.up();
+                return Target::PerCall(self, in_flight);
+            }
+        };
+        self.start_cached(cached)
     }
 
     fn start_cached(&'static self, cached: &'static Cached) -> Target {
@@ -279,22 +241,34 @@ impl CallSite {
 impl<H: Record, G: InFlight> Series<H, G> {
     /// Records a finished call and takes it out of flight.
     #[inline(always)]
-    fn finish<B>(&self, site: &CallSite, outcome: Outcome, seconds: f64, e: Option<Exemplar>)
-    where
-        B: Backend<Histogram = H>,
+    fn finish<B>(
+        &self,
+        site: &CallSite,
+        outcome: Outcome,
+        seconds: f64,
+        now_ns: u64,
+        e: impl FnOnce() -> Option<Exemplar>,
+    ) where
+        B: SiteBackend<Histogram = H>,
     {
         match outcome {
-            Outcome::Success => self.success.record(seconds, e),
-            _ => self.finish_other::<B>(site, outcome, seconds, e),
+            Outcome::Success => self.success.record(seconds, now_ns, e),
+            _ => self.finish_other::<B>(site, outcome, seconds, now_ns, e),
         }
         self.in_flight.down();
     }
 
     /// Records an outcome other than success, registering its series on first use.
     #[cold]
-    fn finish_other<B>(&self, site: &CallSite, outcome: Outcome, seconds: f64, e: Option<Exemplar>)
-    where
-        B: Backend<Histogram = H>,
+    fn finish_other<B>(
+        &self,
+        site: &CallSite,
+        outcome: Outcome,
+        seconds: f64,
+        now_ns: u64,
+        e: impl FnOnce() -> Option<Exemplar>,
+    ) where
+        B: SiteBackend<Histogram = H>,
     {
         let Some(backend) = B::current() else {
             return;
@@ -311,14 +285,14 @@ impl<H: Record, G: InFlight> Series<H, G> {
                 for slot in &self.errors {
                     let (k, f, h) = slot.get_or_init(|| (kind, fault, register()));
                     if (*k == kind) && *f == fault {
-                        return h.record(seconds, e);
+                        return h.record(seconds, now_ns, e);
                     }
                 }
                 // More kinds than slots: register (a map look-up in the backend) every time.
-                return register().record(seconds, e);
+                return register().record(seconds, now_ns, e);
             }
         };
-        slot.record(seconds, e);
+        slot.record(seconds, now_ns, e);
     }
 }
 
@@ -339,10 +313,10 @@ enum Target {
     PerCall(&'static CallSite, metrics::Gauge),
 }
 
-/// One call being recorded: where, and when it started (raw clock ticks).
+/// One call being recorded: where, and when it started.
 pub(crate) struct Recording {
     target: Target,
-    start: u64,
+    start: super::Start,
 }
 
 impl Recording {
@@ -350,63 +324,31 @@ impl Recording {
     #[cfg_attr(not(feature = "trace"), allow(dead_code))]
     pub(crate) const OFF: Recording = Recording {
         target: Target::Off,
-        start: 0,
+        start: super::Start::ZERO,
     };
 
-    /// Records the end of the call. `exemplar` is asked, with the site and the clock's raw
-    /// reading at the end, for the ids of the call's span when the store can keep an exemplar.
+    /// Records the end of the call. `exemplar` is asked for the ids of the call's span when the
+    /// store can keep an exemplar.
     #[inline(always)]
-    pub(crate) fn finish(
-        &self,
-        outcome: Outcome,
-        exemplar: impl FnOnce(&CallSite, u64) -> Option<Exemplar>,
-    ) {
-        let site = match &self.target {
-            Target::Off => return,
-            Target::Store(site, _) | Target::Recorder(site, _) | Target::PerCall(site, _) => site,
-        };
-        let clock = clock();
-        let end = clock.raw();
-        let seconds = clock.delta_as_nanos(self.start, end) as f64 * 1e-9;
+    pub(crate) fn finish(&self, outcome: Outcome, exemplar: impl FnOnce() -> Option<Exemplar>) {
+        if let Target::Off = self.target {
+            return;
+        }
+        let (seconds, now_ns) = self.start.elapsed();
         match &self.target {
             Target::Off => {}
-            Target::Store(_, series) => {
-                let e = exemplar(site, end);
-                series.finish::<StoreBackend>(site, outcome, seconds, e);
+            Target::Store(site, series) => {
+                series.finish::<StoreBackend>(site, outcome, seconds, now_ns, exemplar);
             }
-            Target::Recorder(_, series) => {
-                series.finish::<RecorderBackend>(site, outcome, seconds, None);
+            Target::Recorder(site, series) => {
+                series.finish::<RecorderBackend>(site, outcome, seconds, now_ns, || None);
             }
-            Target::PerCall(_, in_flight) => {
+            Target::PerCall(site, in_flight) => {
                 RecorderBackend
                     .histogram(&site.duration_key(outcome))
                     .record(seconds);
                 in_flight.down();
             }
         }
-    }
-}
-
-/// Exemplars per call site: at most one a second.
-#[cfg(feature = "otel")]
-const EXEMPLAR_INTERVAL_NS: u64 = 1_000_000_000;
-
-#[cfg(feature = "otel")]
-impl CallSite {
-    /// Whether a second has passed since this site's last exemplar (a load, no write).
-    #[inline]
-    pub(crate) fn exemplar_due(&self, now_ns: u64) -> bool {
-        let last = self.last_exemplar.load(Ordering::Relaxed);
-        last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS
-    }
-
-    /// Claims the site's exemplar for the coming second; false when another call just did.
-    pub(crate) fn claim_exemplar(&self, now_ns: u64) -> bool {
-        let last = self.last_exemplar.load(Ordering::Relaxed);
-        (last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS)
-            && self
-                .last_exemplar
-                .compare_exchange(last, now_ns.max(1), Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
     }
 }

@@ -1,17 +1,20 @@
-//! The atomic storage a tool call records into, and the registry that hands it out.
+//! The atomic storage every instrument of this crate records into, and the contract through
+//! which an exporter hands it out.
 //!
 //! An exporter that keeps its series in these types (as `mcp-metrics-exporter` does) hands its
-//! registry to [`set_registry`] when it installs. From then on, every `#[mcp_tool]` call site
-//! registers its series once and records straight into the atomics: no `metrics` handle, no
-//! dynamic call, no lock and no allocation on a call.
+//! store to [`set_store`] when it installs. From then on, every instrument (tool call sites, the
+//! request layer, the client, tasks, sessions, the helpers) registers each of its series once and
+//! records straight into the atomics: no `metrics` handle, no dynamic call, no lock and no
+//! allocation on a call.
 //!
 //! - [`Histogram`]: fixed buckets, each with its count and the sum of its values side by side,
 //!   so that a record touches one cache line; the sum is an `f64`, exact to `f64` precision for
 //!   any value range and any number of records, and it never decreases while values are not
-//!   negative.
+//!   negative. It keeps the last exemplar of each bucket, at most one a second per series.
 //! - [`Gauge`]: whole-number changes (a call in flight) take one `fetch_add`; other changes go to
 //!   an `f64` part.
-//! - [`Registry`]: what an exporter implements so that call sites can find their series.
+//! - [`Counter`]: one `fetch_add`.
+//! - [`Store`]: what an exporter implements so that instruments can find their series.
 
 #[cfg(feature = "metrics")]
 use std::sync::Arc;
@@ -52,6 +55,9 @@ pub struct StoredExemplar {
     pub timestamp: f64,
 }
 
+/// Exemplars per series: at most one a second.
+const EXEMPLAR_INTERVAL_NS: u64 = 1_000_000_000;
+
 /// Bucket lists up to this length are searched linearly, longer ones by bisection.
 const LINEAR_SEARCH_MAX: usize = 32;
 
@@ -83,6 +89,9 @@ pub struct Histogram {
     buckets: Box<[Bucket]>,
     /// The last exemplar of each bucket, allocated when the first one arrives.
     exemplars: OnceLock<Mutex<Box<[Option<StoredExemplar>]>>>,
+    /// When the last exemplar was taken, in nanoseconds of the caller's monotonic clock (0:
+    /// never).
+    last_exemplar: AtomicU64,
 }
 
 impl Histogram {
@@ -94,6 +103,7 @@ impl Histogram {
             bounds: bounds.into(),
             buckets: (0..=bounds.len()).map(|_| Bucket::default()).collect(),
             exemplars: OnceLock::new(),
+            last_exemplar: AtomicU64::new(0),
         }
     }
 
@@ -148,6 +158,44 @@ impl Histogram {
             value,
             timestamp,
         });
+    }
+
+    /// Whether an exemplar may be taken at `now_ns` (a monotonic clock in nanoseconds): at most
+    /// one a second per series. One load, no write: call it before computing an exemplar.
+    #[inline]
+    pub fn exemplar_due(&self, now_ns: u64) -> bool {
+        let last = self.last_exemplar.load(Ordering::Relaxed);
+        last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS
+    }
+
+    /// Records one value, with `exemplar` as its bucket's latest exemplar if one is due at
+    /// `now_ns` and `exemplar` gives one (it is asked only then, and the slot is claimed only
+    /// once it has: an unsampled call leaves it to the next).
+    #[inline]
+    pub fn record_sampled(
+        &self,
+        value: f64,
+        now_ns: u64,
+        exemplar: impl FnOnce() -> Option<Exemplar>,
+    ) {
+        if self.exemplar_due(now_ns)
+            && let Some(e) = exemplar()
+            && self.claim_exemplar(now_ns)
+        {
+            self.record_with_exemplar(value, e);
+        } else {
+            self.record(value);
+        }
+    }
+
+    /// Claims the series' exemplar for the coming second; false when another call just did.
+    fn claim_exemplar(&self, now_ns: u64) -> bool {
+        let last = self.last_exemplar.load(Ordering::Relaxed);
+        (last == 0 || now_ns.saturating_sub(last) >= EXEMPLAR_INTERVAL_NS)
+            && self
+                .last_exemplar
+                .compare_exchange(last, now_ns.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     #[inline]
@@ -250,6 +298,44 @@ impl Gauge {
     }
 }
 
+/// A monotonic counter.
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    /// A counter at 0.
+    pub const fn new() -> Self {
+        Counter(AtomicU64::new(0))
+    }
+
+    /// Adds `n`.
+    #[inline]
+    pub fn increment(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Sets the value, if it is higher (a counter never goes down).
+    pub fn absolute(&self, value: u64) {
+        self.0.fetch_max(value, Ordering::Relaxed);
+    }
+
+    /// The current value.
+    pub fn value(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl metrics::CounterFn for Counter {
+    fn increment(&self, value: u64) {
+        Counter::increment(self, value);
+    }
+
+    fn absolute(&self, value: u64) {
+        Counter::absolute(self, value);
+    }
+}
+
 #[cfg(feature = "metrics")]
 impl metrics::HistogramFn for Histogram {
     fn record(&self, value: f64) {
@@ -276,42 +362,44 @@ impl metrics::GaugeFn for Gauge {
     }
 }
 
-/// A metric store whose series are [`Histogram`]s and [`Gauge`]s, so that call sites can record
-/// into them directly. Hand it to [`set_registry`].
+/// A metric store whose series are [`Histogram`]s, [`Gauge`]s and [`Counter`]s, so that
+/// instruments can record into them directly. Hand it to [`set_store`].
 ///
-/// Both methods register the series of `key` if it does not exist yet and return it; `None`
-/// means the store refuses the series (a series limit, a name collision), and the call site then
-/// records nothing for it.
+/// Each method registers the series of `key` if it does not exist yet and returns it; `None`
+/// means the store refuses the series (a series limit, a name collision), and the instrument
+/// then records nothing for it.
 #[cfg(feature = "metrics")]
-pub trait Registry: Send + Sync + 'static {
+pub trait Store: Send + Sync + 'static {
     /// The histogram of `key`.
     fn histogram(&self, key: &metrics::Key) -> Option<Arc<Histogram>>;
     /// The gauge of `key`.
     fn gauge(&self, key: &metrics::Key) -> Option<Arc<Gauge>>;
+    /// The counter of `key`.
+    fn counter(&self, key: &metrics::Key) -> Option<Arc<Counter>>;
 }
 
 #[cfg(feature = "metrics")]
-static REGISTRY: OnceLock<Arc<dyn Registry>> = OnceLock::new();
+static STORE: OnceLock<Arc<dyn Store>> = OnceLock::new();
 
-/// Makes `registry` the store of every `#[mcp_tool]` call site in this process: call sites
-/// register their series there on their next call and record into its atomics from then on.
+/// Makes `store` the store of every instrument of this crate in this process: instruments
+/// register their series there on their next use and record into its atomics from then on.
 ///
 /// Exporters call it when they install themselves as the global `metrics` recorder (the
-/// `install` of `mcp-metrics-exporter` does); `registry` should be that same recorder, so that
-/// the tool metrics appear beside the others. It can be set once.
+/// `install` of `mcp-metrics-exporter` does); `store` should be that same recorder, so that the
+/// metrics of this crate appear beside the others. It can be set once.
 ///
 /// # Errors
 ///
-/// Gives `registry` back when a registry was set before.
+/// Gives `store` back when a store was set before.
 #[cfg(feature = "metrics")]
-pub fn set_registry(registry: Arc<dyn Registry>) -> Result<(), Arc<dyn Registry>> {
-    REGISTRY.set(registry)
+pub fn set_store(store: Arc<dyn Store>) -> Result<(), Arc<dyn Store>> {
+    STORE.set(store)
 }
 
-/// The registry set with [`set_registry`], if any.
+/// The store set with [`set_store`], if any.
 #[cfg(feature = "metrics")]
-pub(crate) fn registry() -> Option<&'static Arc<dyn Registry>> {
-    REGISTRY.get()
+pub(crate) fn store() -> Option<&'static dyn Store> {
+    STORE.get().map(|s| &**s)
 }
 
 #[cfg(test)]

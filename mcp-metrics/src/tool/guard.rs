@@ -11,9 +11,9 @@ use crate::Outcome;
 use crate::store::Exemplar;
 
 #[cfg(feature = "metrics")]
-use super::site::{CallSite, Recording};
+use crate::record::{CallSite, Recording};
 #[cfg(not(feature = "metrics"))]
-use standin::{CallSite, Recording};
+use standin::Recording;
 
 /// Records one call. Built by the code `#[mcp_tool]` generates.
 pub struct Guard<S: CallSpan = NoSpan> {
@@ -35,9 +35,8 @@ pub trait CallSpan {
     /// Marks the span of a call that failed with `error_type`.
     fn mark_failed(&self, error_type: &'static str);
 
-    /// The ids of this span for an exemplar of the call's duration: when it is sampled and
-    /// the site may give an exemplar at `end` (raw clock ticks).
-    fn exemplar(&self, site: &CallSite, end: u64) -> Option<Exemplar>;
+    /// The ids of this span for an exemplar of the call's duration, when it is sampled.
+    fn exemplar(&self) -> Option<Exemplar>;
 }
 
 /// The span of a call that has none: `#[mcp_tool(metrics)]`.
@@ -54,7 +53,7 @@ impl CallSpan for NoSpan {
     fn mark_failed(&self, _: &'static str) {}
 
     #[inline(always)]
-    fn exemplar(&self, _: &CallSite, _: u64) -> Option<Exemplar> {
+    fn exemplar(&self) -> Option<Exemplar> {
         None
     }
 }
@@ -74,35 +73,9 @@ impl CallSpan for tracing::Span {
         self.record("otel.status_code", "ERROR");
     }
 
-    #[cfg(all(feature = "metrics", feature = "otel"))]
-    fn exemplar(&self, site: &CallSite, end: u64) -> Option<Exemplar> {
-        use opentelemetry::trace::TraceContextExt as _;
-        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-        // At most one exemplar a second per site, claimed only by a sampled span.
-        if self.is_none() {
-            return None;
-        }
-        let now_ns = super::site::clock().delta_as_nanos(0, end);
-        if !site.exemplar_due(now_ns) {
-            return None;
-        }
-        let cx = self.context();
-        let otel_span = cx.span();
-        let ids = otel_span.span_context();
-        // The slot is claimed last, so that an unsampled call leaves it to the next one.
-        if !(ids.is_valid() && ids.is_sampled() && site.claim_exemplar(now_ns)) {
-            return None;
-        }
-        Some(Exemplar {
-            trace_id: u128::from_be_bytes(ids.trace_id().to_bytes()),
-            span_id: u64::from_be_bytes(ids.span_id().to_bytes()),
-        })
-    }
-
-    #[cfg(not(all(feature = "metrics", feature = "otel")))]
-    #[inline(always)]
-    fn exemplar(&self, _: &CallSite, _: u64) -> Option<Exemplar> {
-        None
+    #[inline]
+    fn exemplar(&self) -> Option<Exemplar> {
+        crate::propagation::exemplar(self)
     }
 }
 
@@ -164,8 +137,7 @@ impl<S: CallSpan> Guard<S> {
         }
         self.done = true;
         let span = &self.span;
-        self.recording
-            .finish(outcome, |site, end| span.exemplar(site, end));
+        self.recording.finish(outcome, || span.exemplar());
         if let Some(error_type) = outcome.error_type() {
             span.mark_failed(error_type);
         }
@@ -192,9 +164,6 @@ mod standin {
     use crate::Outcome;
     use crate::store::Exemplar;
 
-    /// No call site: metrics are off.
-    pub struct CallSite;
-
     /// No recording: metrics are off.
     pub struct Recording;
 
@@ -202,6 +171,6 @@ mod standin {
         pub const OFF: Recording = Recording;
 
         #[inline(always)]
-        pub fn finish(&self, _: Outcome, _: impl FnOnce(&CallSite, u64) -> Option<Exemplar>) {}
+        pub fn finish(&self, _: Outcome, _: impl FnOnce() -> Option<Exemplar>) {}
     }
 }

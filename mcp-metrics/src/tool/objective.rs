@@ -1,9 +1,14 @@
-//! The objectives `#[mcp_tool(objective(...))]` declares: one element per tool in a slice that the
-//! linker gathers, so that `mcp_metrics::objectives()` sees them before any call.
+//! What `#[mcp_tool]` declares at start-up, in slices the linker gathers before any call: the
+//! names of instrumented tools (the request layer's known tools) and the objectives of
+//! `#[mcp_tool(objective(...))]` (listed by `mcp_metrics::objectives()`).
 
 use crate::Objective;
 
 pub use linkme;
+
+/// The name of every tool instrumented with metrics.
+#[linkme::distributed_slice]
+pub static TOOL_NAMES: [&'static str];
 
 /// Every declared objective. Generated code adds to it with
 /// `#[distributed_slice(OBJECTIVES)] #[linkme(crate = ::mcp_metrics::__private::linkme)]`.

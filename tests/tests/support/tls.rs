@@ -91,6 +91,7 @@ impl Pki {
     /// The server side: this PKI's certificate, HTTP/2 and HTTP/1.1 by ALPN, and client
     /// certificates from this CA required when `require_client_cert`.
     pub fn server_config(&self, require_client_cert: bool) -> rustls::ServerConfig {
+        #[allow(deprecated)] // ring, the exporter's provider: rustls 0.23.48 deprecates it
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()

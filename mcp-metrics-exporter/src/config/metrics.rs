@@ -13,9 +13,9 @@ use crate::auth::Auth;
 use crate::build_info::BuildInfo;
 #[cfg(feature = "otlp")]
 use crate::config::otlp::{self, OtlpProtocol};
-#[cfg(feature = "_client")]
+#[cfg(any(feature = "push", feature = "otlp"))]
 use crate::config::outbound::Outbound;
-#[cfg(feature = "_client")]
+#[cfg(any(feature = "push", feature = "otlp"))]
 use crate::config::resource::ResourceSettings;
 use crate::config::{Env, parse, vars};
 use crate::error::ConfigError;
@@ -136,7 +136,7 @@ pub(crate) struct MetricsSettings {
     pub(crate) push: PushSettings,
     #[cfg(feature = "otlp")]
     pub(crate) otlp: OtlpSettings,
-    #[cfg(feature = "_client")]
+    #[cfg(any(feature = "push", feature = "otlp"))]
     pub(crate) resource: ResourceSettings,
     pub(crate) stdout_interval: Duration,
     pub(crate) registry: RegistryConfig,
@@ -153,7 +153,7 @@ impl Default for MetricsSettings {
             push: PushSettings::default(),
             #[cfg(feature = "otlp")]
             otlp: OtlpSettings::default(),
-            #[cfg(feature = "_client")]
+            #[cfg(any(feature = "push", feature = "otlp"))]
             resource: ResourceSettings::default(),
             stdout_interval: DEFAULT_INTERVAL,
             registry: RegistryConfig::default(),
@@ -178,7 +178,7 @@ impl MetricsSettings {
         if let Some(limit) = env.parsed(vars::SERIES_LIMIT, parse::size)? {
             self.registry = std::mem::take(&mut self.registry).series_limit(limit);
         }
-        #[cfg(feature = "_client")]
+        #[cfg(any(feature = "push", feature = "otlp"))]
         self.resource.apply_env(env)?;
         #[cfg(feature = "push")]
         self.push.apply_env(env)?;

@@ -56,6 +56,7 @@ impl Env {
     }
 
     /// `name` with its value, when it is set.
+    #[cfg(feature = "_client")]
     pub(crate) fn var(&self, name: &'static str) -> Option<(&'static str, &str)> {
         self.get(name).map(|v| (name, v))
     }

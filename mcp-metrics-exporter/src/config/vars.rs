@@ -147,6 +147,8 @@ pub(crate) const METRICS: &[&str] = &[
     STDOUT_INTERVAL,
     #[cfg(any(feature = "push", feature = "otlp"))]
     OTEL_SERVICE_NAME,
+    #[cfg(any(feature = "push", feature = "otlp"))]
+    OTEL_RESOURCE_ATTRIBUTES,
     #[cfg(feature = "push")]
     PUSH_URL,
     #[cfg(feature = "push")]
@@ -171,8 +173,6 @@ pub(crate) const METRICS: &[&str] = &[
     PUSH_TIMEOUT,
     #[cfg(feature = "push")]
     PUSH_COMPRESSION,
-    #[cfg(feature = "otlp")]
-    OTEL_RESOURCE_ATTRIBUTES,
     #[cfg(feature = "otlp")]
     OTEL_METRIC_EXPORT_INTERVAL,
     #[cfg(feature = "otlp")]

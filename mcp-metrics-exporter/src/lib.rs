@@ -8,7 +8,7 @@
 //! histograms as fixed buckets of atomic counters plus an atomic sum, so their memory does
 //! not grow with the number of values recorded. Registration takes a lock once per series;
 //! the `metrics` handles it returns record without locking or allocating. Each metric may
-//! have at most [`DEFAULT_SERIES_LIMIT`] series (configurable); past that, and for names that
+//! have at most 10000 series (configurable); past that, and for names that
 //! collide after sanitising or change kind, the registry hands out a no-op handle and counts
 //! the refusal in `mcp_metrics_dropped_series_total{metric, reason}`.
 //!
@@ -234,7 +234,7 @@ pub use crate::histogram::Buckets;
 pub use crate::http::{METRICS_PATH, router};
 pub use crate::registry::Registry;
 pub use crate::render::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
-pub use crate::rules::{DEFAULT_SERIES_LIMIT, MetricMatcher, RegistryConfig};
+pub use crate::rules::{MetricMatcher, RegistryConfig};
 #[cfg(feature = "_client")]
 pub use crate::tls::TlsConfig;
 

@@ -48,7 +48,7 @@ use crate::build_info::BuildInfo;
 use crate::config::outbound::Outbound;
 use crate::config::traces::TraceSettings;
 use crate::config::{Env, Lookup, parse, vars};
-use crate::{ConfigError, Error};
+use crate::error::{ConfigError, Error};
 use json::JsonLogLayer;
 
 pub use crate::config::otlp::OtlpProtocol;

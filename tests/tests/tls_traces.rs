@@ -48,7 +48,10 @@ fn connection_vars(pki: &Pki) -> Vec<(&'static str, String)> {
 
 /// Records two spans through a pipeline configured from `vars`, then flushes it.
 async fn emit_spans(vars: Vec<(&'static str, String)>) {
-    let builder = TelemetryBuilder::from_lookup("tls-traces", &env(vars)).expect("valid variables");
+    let builder = TelemetryBuilder::new()
+        .service_name("tls-traces")
+        .env(&env(vars))
+        .expect("valid variables");
     tokio::task::spawn_blocking(move || {
         let (subscriber, telemetry) = builder.build().expect("pipeline builds");
         tracing::subscriber::with_default(subscriber, || {

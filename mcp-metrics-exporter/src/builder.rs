@@ -8,11 +8,12 @@ use mcp_metrics::Objective;
 
 use crate::auth::Auth;
 use crate::build_info::BuildInfo;
+use crate::config::metrics::{ExporterKind, MetricsSettings};
 #[cfg(any(feature = "push", feature = "otlp"))]
-use crate::client::Outbound;
+use crate::config::outbound::Outbound;
 #[cfg(any(feature = "push", feature = "otlp"))]
-use crate::config::parse_url;
-use crate::config::{ExporterKind, Settings};
+use crate::config::parse;
+use crate::config::{Env, Lookup, vars};
 use crate::error::{ConfigError, Error};
 use crate::http::router;
 use crate::registry::Registry;
@@ -25,7 +26,7 @@ use crate::task::{BackgroundTask, spawn_export};
 /// environment, and setters followed by [`ExporterBuilder::env`] let the environment win.
 #[derive(Clone, Debug, Default)]
 pub struct ExporterBuilder {
-    settings: Settings,
+    settings: MetricsSettings,
     objectives: Vec<Objective>,
 }
 
@@ -35,7 +36,8 @@ impl ExporterBuilder {
         Self::default()
     }
 
-    /// Defaults, then the process environment (see [`crate::vars`]).
+    /// Defaults, then the process environment (see the
+    /// [crate's table](crate#environment-variables)).
     ///
     /// # Errors
     ///
@@ -45,13 +47,13 @@ impl ExporterBuilder {
     }
 
     /// Applies the variables that `lookup` returns, as [`ExporterBuilder::from_env`] does with
-    /// the process environment. Empty values count as unset.
+    /// the process environment: each variable is looked up once; empty values count as unset.
     ///
     /// # Errors
     ///
     /// A [`ConfigError`] naming the first variable with a bad value.
-    pub fn env(mut self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        self.settings.apply_env(lookup)?;
+    pub fn env(mut self, lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        self.settings.apply_env(&Env::read(lookup, vars::METRICS))?;
         Ok(self)
     }
 
@@ -96,7 +98,7 @@ impl ExporterBuilder {
     /// A [`ConfigError`] when the URL is not an `http://` or `https://` URL with a host.
     #[cfg(feature = "push")]
     pub fn push_gateway(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.settings.push.url = Some(parse_url("push_gateway", url)?);
+        self.settings.push.url = Some(parse::url("push_gateway", url)?);
         self.settings.kind = ExporterKind::Push;
         Ok(self)
     }
@@ -145,7 +147,7 @@ impl ExporterBuilder {
     /// A [`ConfigError`] when the URL is not an `http://` or `https://` URL with a host.
     #[cfg(feature = "otlp")]
     pub fn otlp_endpoint(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.settings.otlp.endpoint = parse_url("otlp_endpoint", url)?;
+        self.settings.otlp.endpoint = parse::url("otlp_endpoint", url)?.to_string();
         self.settings.kind = ExporterKind::Otlp;
         Ok(self)
     }
@@ -164,9 +166,11 @@ impl ExporterBuilder {
         self
     }
 
-    /// `service.name` of the OTLP resource (default: the build info's service).
+    /// The service name, as `OTEL_SERVICE_NAME` sets it: `service.name` of the OTLP resource
+    /// and the default Pushgateway `job` (default: the build info's service).
+    #[cfg(any(feature = "push", feature = "otlp"))]
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.settings.service_name = Some(name.into());
+        self.settings.resource.service_name = Some(name.into());
         self
     }
 
@@ -254,7 +258,7 @@ impl ExporterBuilder {
     /// has a latency threshold that is not a bucket bound of `mcp_tool_duration_seconds`.
     pub fn build(self) -> Result<Exporter, Error> {
         #[cfg(feature = "_client")]
-        crate::client::install_default_provider();
+        crate::tls::install_default_provider();
         self.settings.validate()?;
         let objectives = crate::objectives::checked(
             mcp_metrics::objectives(),
@@ -299,7 +303,7 @@ enum Plan {
 }
 
 impl Plan {
-    fn new(s: &Settings) -> Result<Self, ConfigError> {
+    fn new(s: &MetricsSettings) -> Result<Self, ConfigError> {
         Ok(match s.kind {
             ExporterKind::None => Self::Nothing,
             ExporterKind::Prometheus => s.listen.map_or(Self::Nothing, Self::Listen),
@@ -314,7 +318,7 @@ impl Plan {
                 s.otlp.interval,
             ),
             ExporterKind::Stdout => Self::Stdout(s.stdout_interval),
-            // Refused by `Settings::validate` when the feature is off.
+            // Refused by `MetricsSettings::validate` when the feature is off.
             #[allow(unreachable_patterns)]
             _ => Self::Nothing,
         })
@@ -325,7 +329,7 @@ impl Plan {
 #[derive(Debug)]
 pub struct Exporter {
     registry: Registry,
-    settings: Settings,
+    settings: MetricsSettings,
     plan: Plan,
     objectives: Vec<Objective>,
 }
@@ -567,11 +571,21 @@ mod tests {
 
     #[cfg(not(feature = "push"))]
     #[test]
-    fn push_in_a_pull_only_build_is_a_config_error() {
+    fn push_in_a_build_without_it_is_a_config_error() {
         let err = ExporterBuilder::new()
             .exporter(ExporterKind::Push)
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("`push` feature"), "{err}");
+    }
+
+    #[cfg(not(feature = "otlp"))]
+    #[test]
+    fn otlp_in_a_build_without_it_is_a_config_error() {
+        let err = ExporterBuilder::new()
+            .exporter(ExporterKind::Otlp)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("`otlp` feature"), "{err}");
     }
 }

@@ -15,12 +15,18 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// A bad `value` of `variable`, shown as it is.
     pub(crate) fn new(variable: &str, value: &str, reason: impl Into<String>) -> Self {
         Self {
             variable: variable.to_owned(),
             value: value.to_owned(),
             reason: reason.into(),
         }
+    }
+
+    /// A bad secret `value` of `variable`, shown by its length only.
+    pub(crate) fn secret(variable: &str, value: &str, reason: impl Into<String>) -> Self {
+        Self::new(variable, &hidden(value), reason)
     }
 }
 

@@ -64,7 +64,7 @@ impl BackgroundTask {
     ///
     /// [`Error::NoRuntime`] outside a Tokio runtime, [`Error::Bind`] when the address cannot
     /// be bound.
-    pub fn serve(router: Router, addr: SocketAddr) -> Result<Self, Error> {
+    pub(crate) fn serve(router: Router, addr: SocketAddr) -> Result<Self, Error> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let bind_error = |source| Error::Bind { addr, source };
         let std_listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;

@@ -8,7 +8,7 @@
 //! histograms as fixed buckets of atomic counters plus an atomic sum, so their memory does
 //! not grow with the number of values recorded. Registration takes a lock once per series;
 //! the `metrics` handles it returns record without locking or allocating. Each metric may
-//! have at most [`DEFAULT_SERIES_LIMIT`] series (configurable); past that, and for names that
+//! have at most 10000 series (configurable); past that, and for names that
 //! collide after sanitising or change kind, the registry hands out a no-op handle and counts
 //! the refusal in `mcp_metrics_dropped_series_total{metric, reason}`.
 //!
@@ -20,7 +20,7 @@
 //!
 //! | `MCP_METRICS_EXPORTER` | what happens | feature |
 //! |---|---|---|
-//! | `prometheus` (default) | `GET /metrics` on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`, `off` for none), and [`ExporterHandle::router`] to merge into your own app | always |
+//! | `prometheus` (default) | `GET /metrics` on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`, `none` for no listener), and [`ExporterHandle::router`] to merge into your own app | always |
 //! | `push` | PUT to `MCP_METRICS_PUSH_URL`/metrics/job/`MCP_METRICS_PUSH_JOB`/instance/`MCP_METRICS_PUSH_INSTANCE` every `MCP_METRICS_PUSH_INTERVAL` (default `15s`); the instance defaults to the host name | `push` |
 //! | `otlp` | POST protobuf to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`) every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000) | `otlp` |
 //! | `stdout` | prints the text format every `MCP_METRICS_STDOUT_INTERVAL`; for development only | always |
@@ -28,8 +28,8 @@
 //!
 //! Scrapes can require `MCP_METRICS_BASIC_AUTH=user:password` or `MCP_METRICS_BEARER_TOKEN`;
 //! `MCP_METRICS_SERIES_LIMIT` sets the series limit. A bad value is an [`Error::Config`] that
-//! names the variable and the value (secrets are shown by length only). [`vars`] lists every
-//! variable.
+//! names the variable and the value (secrets are shown by length only). The
+//! [table below](#environment-variables) lists every variable.
 //!
 //! **Do not use `stdout` in an MCP server on the stdio transport:** standard output is that
 //! server's JSON-RPC channel.
@@ -43,7 +43,8 @@
 //! call. [`ExporterHandle::shutdown`] exports once more, or, for push with
 //! `MCP_METRICS_PUSH_DELETE_ON_SHUTDOWN=true`, deletes this instance's group.
 //!
-//! Both speak HTTP and HTTPS (reqwest on rustls with the ring provider). [`Outbound`] holds
+//! Both speak HTTP and HTTPS (reqwest on rustls: the process's default rustls provider when the
+//! application installed one, else ring). [`Outbound`] holds
 //! what surrounds the URL, one [`TlsConfig`] type for every exporter, the OTLP trace exporter
 //! of the `telemetry` module included:
 //!
@@ -59,6 +60,57 @@
 //! when the exporter is built: a missing file, a file without a certificate or key, a key that
 //! does not fit its certificate, or a malformed header list is a [`ConfigError`] naming the
 //! variable, never a failure at the first export.
+//!
+//! # Environment variables
+//!
+//! [`ExporterBuilder::from_env`] (metrics) and `telemetry::TelemetryBuilder::from_env` (spans
+//! and logs) read these variables, each once; nothing else in this crate reads the environment.
+//! The `OTEL_*` names and their meaning are those of the OpenTelemetry SDK specification. Where a
+//! row names `[{METRICS,TRACES}_]`, the signal-specific variable (`…_METRICS_…` for OTLP metrics,
+//! `…_TRACES_…` for spans) wins over the generic one, setting by setting. "Off" is spelled
+//! `none`, booleans `true` or `false`; header and attribute lists are `key=value,key2=value2`
+//! with percent-decoded values.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `MCP_METRICS_EXPORTER` | `prometheus`, `push`, `otlp`, `stdout` or `none` | `prometheus` |
+//! | `MCP_METRICS_LISTEN` | the standalone scrape listener, `IP:port`, or `none` | `127.0.0.1:9464` |
+//! | `MCP_METRICS_BASIC_AUTH`, `MCP_METRICS_BEARER_TOKEN` | credentials required from scrapers (`user:password`; a token) | none |
+//! | `MCP_METRICS_SERIES_LIMIT` | series per metric | 10000 |
+//! | `MCP_METRICS_STDOUT_INTERVAL` | print interval of `stdout` (`500ms`, `15s`, `1m`) | `15s` |
+//! | `MCP_METRICS_PUSH_URL` | Pushgateway base URL, `http://` or `https://` | required for `push` |
+//! | `MCP_METRICS_PUSH_INTERVAL` | push interval | `15s` |
+//! | `MCP_METRICS_PUSH_JOB`, `MCP_METRICS_PUSH_INSTANCE` | grouping key | the service name; the host name |
+//! | `MCP_METRICS_PUSH_DELETE_ON_SHUTDOWN` | `true`: a graceful shutdown deletes the group | `false` |
+//! | `MCP_METRICS_PUSH_CA_CERTIFICATE` | CA bundle (PEM) that replaces the system roots | system roots |
+//! | `MCP_METRICS_PUSH_CLIENT_CERTIFICATE`, `MCP_METRICS_PUSH_CLIENT_KEY` | mutual TLS (PEM; key PKCS#8, PKCS#1 or SEC1) | none |
+//! | `MCP_METRICS_PUSH_BASIC_AUTH` | `user:password` sent to the gateway | none |
+//! | `MCP_METRICS_PUSH_HEADERS` | extra headers | none |
+//! | `MCP_METRICS_PUSH_TIMEOUT` | upper bound on one push | `10s` |
+//! | `MCP_METRICS_PUSH_COMPRESSION` | `gzip` or `none` | `none` |
+//! | `OTEL_SERVICE_NAME` | `service.name` of the resource; the default push `job` | `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, else the `build_info!()` crate name |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes of metrics and spans | none; `service.instance.id` is a UUID drawn once per process |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | OTLP metrics interval, milliseconds | 60000 |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of every signal; `/v1/metrics`, `/v1/traces` appended over HTTP | `http://localhost:4318` (gRPC `http://localhost:4317`) |
+//! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL of one signal, used as it is | |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]PROTOCOL` | `http/protobuf`; `grpc` for traces only (feature `telemetry-grpc`) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]CERTIFICATE` | CA bundle (PEM) that replaces the system roots | system roots |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]CLIENT_KEY` | mutual TLS (PEM) | none |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]HEADERS` | extra headers | none |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]TIMEOUT` | upper bound on one export, milliseconds | 10000 |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]COMPRESSION` | `gzip` or `none` | `none` |
+//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console` (or `stdout`), `none` | `otlp` when an endpoint is set, else `none` |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio of the `traceidratio` ones | `parentbased_always_on`; 1 |
+//! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between two span exports | 5000 |
+//! | `OTEL_BSP_EXPORT_TIMEOUT` | upper bound on one span export, retries included, milliseconds (the shorter of it and the OTLP timeout applies) | 30000 |
+//! | `OTEL_BSP_MAX_QUEUE_SIZE` | spans waiting for export; later ones are dropped | 2048 |
+//! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans of one export, at most the queue size | 512 |
+//! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT` | attributes, events and links one span keeps | 128 |
+//! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, comma-separated, or `none` | `tracecontext,baggage` |
+//! | `MCP_TRACE_BAGGAGE_KEYS` | baggage keys copied onto every span, comma-separated | none |
+//! | `MCP_LOG_FORMAT` | `text`, `json` or `none` | `text` |
+//! | `RUST_LOG` | log and span filter | `info,rmcp=warn` |
+//! | `NO_COLOR` | any value: no colours in text logs (never used when standard error is not a terminal) | |
 //!
 //! # Features
 //!
@@ -162,31 +214,33 @@ mod otlp;
 mod push;
 mod registry;
 mod render;
-#[cfg(any(feature = "otlp", feature = "telemetry"))]
-mod resource;
 mod rules;
 mod sanitize;
 mod stdout;
 mod task;
 #[cfg(feature = "telemetry")]
 pub mod telemetry;
+#[cfg(feature = "_client")]
+mod tls;
 
 pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;
 pub use crate::builder::{Exporter, ExporterBuilder, ExporterHandle};
+pub use crate::config::metrics::ExporterKind;
 #[cfg(feature = "_client")]
-pub use crate::client::{Compression, DEFAULT_TIMEOUT, Outbound, TlsConfig};
-pub use crate::config::{DEFAULT_LISTEN, ExporterKind, vars};
+pub use crate::config::outbound::{Compression, Outbound};
 pub use crate::error::{ConfigError, Error};
 pub use crate::histogram::Buckets;
 pub use crate::http::{METRICS_PATH, router};
 pub use crate::registry::Registry;
 pub use crate::render::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
-pub use crate::rules::{DEFAULT_SERIES_LIMIT, MetricMatcher, RegistryConfig};
-pub use crate::task::BackgroundTask;
+pub use crate::rules::{MetricMatcher, RegistryConfig};
+#[cfg(feature = "_client")]
+pub use crate::tls::TlsConfig;
 
-/// Installs the exporter the environment chooses (see [`vars`]) with `build_info` exported as
-/// `mcp_build_info`: `install(build_info!())`.
+/// Installs the exporter the environment chooses (see the
+/// [variables](#environment-variables)) with `build_info` exported as `mcp_build_info`:
+/// `install(build_info!())`.
 ///
 /// # Errors
 ///

@@ -23,7 +23,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message as _;
 
 use crate::client::HttpClient;
-use crate::config::{OtlpSettings, vars};
+use crate::config::metrics::OtlpSettings;
+use crate::config::vars;
 use crate::error::ConfigError;
 use crate::registry::{Family, Kind, Labels, Registry, Value};
 use crate::task::Sink;
@@ -217,9 +218,9 @@ impl OtlpSink {
         settings: &OtlpSettings,
         resource: Vec<(String, String)>,
     ) -> Result<Self, ConfigError> {
-        let shown = settings.endpoint.to_string();
-        let endpoint = reqwest::Url::parse(&shown)
-            .map_err(|e| ConfigError::new(vars::OTLP_METRICS_ENDPOINT, &shown, e.to_string()))?;
+        let shown = &settings.endpoint;
+        let endpoint = reqwest::Url::parse(shown)
+            .map_err(|e| ConfigError::new(vars::OTLP_METRICS_ENDPOINT, shown, e.to_string()))?;
         let client = HttpClient::new(vars::OTLP_METRICS_ENDPOINT, &settings.outbound)?;
         Ok(Self {
             endpoint,

@@ -7,7 +7,8 @@ use base64::engine::general_purpose::URL_SAFE;
 use http::{Method, Uri};
 
 use crate::client::HttpClient;
-use crate::config::{PushSettings, vars};
+use crate::config::metrics::PushSettings;
+use crate::config::vars;
 use crate::error::ConfigError;
 use crate::registry::Registry;
 use crate::render::PROMETHEUS_CONTENT_TYPE;
@@ -127,7 +128,7 @@ impl Sink for PushSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Outbound;
+    use crate::config::outbound::Outbound;
     use std::time::Duration;
 
     fn url(base: &str, job: &str, instance: &str) -> String {

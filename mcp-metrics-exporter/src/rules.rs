@@ -29,7 +29,7 @@ impl MetricMatcher {
 }
 
 /// Default number of series one metric may have before new ones are refused.
-pub const DEFAULT_SERIES_LIMIT: usize = 10_000;
+pub(crate) const DEFAULT_SERIES_LIMIT: usize = 10_000;
 
 /// Settings of a [`Registry`](crate::Registry): series limits and histogram buckets.
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ impl Default for RegistryConfig {
 }
 
 impl RegistryConfig {
-    /// Default settings: [`DEFAULT_SERIES_LIMIT`] series per metric; byte buckets
+    /// Default settings: 10000 series per metric; byte buckets
     /// ([`mcp_metrics::names::DEFAULT_BYTE_BUCKETS`]) for histograms whose name ends in `_bytes`,
     /// count buckets ([`mcp_metrics::names::DEFAULT_COUNT_BUCKETS`]) for names ending in
     /// `_blocks`, duration buckets ([`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`]) for the

@@ -89,9 +89,8 @@ impl Future for StopSignal {
 /// [`BackgroundTask::shutdown`] stops it gracefully (the listener finishes its scrapes, the
 /// export loop makes its last export or deletes its Pushgateway group), dropping it stops it at
 /// once, and [`BackgroundTask::detach`] lets it run for as long as the Tokio runtime does.
-#[derive(Debug)]
 #[must_use = "dropping the task stops it; keep it, or call `.detach()`"]
-pub struct BackgroundTask {
+pub(crate) struct BackgroundTask {
     name: &'static str,
     addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
@@ -123,36 +122,42 @@ impl BackgroundTask {
         }
     }
 
-    /// What runs: `listener`, `push`, `otlp` or `stdout`.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     /// The address a listener bound (useful after binding port 0); `None` for export loops.
-    pub fn local_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
         self.addr
     }
 
     /// Whether the task is still going (it only ends on shutdown, or if it failed).
-    pub fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         self.task.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Lets the task run for as long as the Tokio runtime does, without a handle.
-    pub fn detach(mut self) {
+    pub(crate) fn detach(mut self) {
         // Dropping the sender without sending never completes the stop signal.
         self.stop.take();
         self.task.take();
     }
 
     /// Asks the task to stop, lets it finish its last step, and waits for it.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+impl std::fmt::Debug for BackgroundTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // What runs: `listener`, `push`, `otlp` or `stdout`.
+        f.debug_struct("BackgroundTask")
+            .field("name", &self.name)
+            .field("addr", &self.addr)
+            .field("running", &self.is_running())
+            .finish()
     }
 }
 
@@ -412,7 +417,7 @@ mod tests {
         let task = start_every(&sink, NEVER);
         tokio::time::sleep(Duration::from_millis(30)).await;
         assert!(task.is_running());
-        assert_eq!(task.name(), "test");
+        assert!(format!("{task:?}").contains("name: \"test\""), "{task:?}");
         assert_eq!(task.local_addr(), None);
         assert_eq!(sink.sends.load(Ordering::SeqCst), 0);
         task.shutdown().await;

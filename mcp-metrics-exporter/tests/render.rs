@@ -280,19 +280,39 @@ fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
     assert_eq!(text.matches("# EOF").count(), 1);
 }
 
+/// The series of a rendered text without their values: name and labels of each sample line,
+/// and the comment lines as they are.
+fn series_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                l
+            } else {
+                l.rsplit_once(' ').map_or(l, |(series, _)| series)
+            }
+        })
+        .collect()
+}
+
 #[test]
-fn render_cost_does_not_depend_on_records() {
-    let registry = Registry::default();
-    let h = with_local_recorder(&registry, || histogram!("lat_seconds"));
-    for _ in 0..100_000 {
-        h.record(0.05);
-    }
-    let text = registry.render_prometheus();
-    assert!(text.contains("lat_seconds_count 100000\n"), "{text}");
+fn a_histogram_renders_the_same_lines_after_one_value_or_100_000() {
+    let render_after = |values: u32| {
+        let registry = Registry::default();
+        let h = with_local_recorder(&registry, || histogram!("lat_seconds"));
+        for _ in 0..values {
+            h.record(0.05);
+        }
+        registry.render_prometheus()
+    };
+    let (one, many) = (render_after(1), render_after(100_000));
+    assert!(many.contains("lat_seconds_count 100000\n"), "{many}");
+    // HELP and TYPE, one line per bucket and `+Inf`, then `_sum` and `_count`.
     assert_eq!(
-        text.lines().count(),
-        2 + mcp_metrics::names::DEFAULT_DURATION_BUCKETS.len() + 1 + 2
+        many.lines().count(),
+        2 + mcp_metrics::names::DEFAULT_DURATION_BUCKETS.len() + 1 + 2,
+        "{many}"
     );
+    assert_eq!(series_lines(&one), series_lines(&many));
 }
 
 #[test]

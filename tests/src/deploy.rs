@@ -1,10 +1,14 @@
 //! Access to the operations bundle in `deploy/`: paths, the queries of the Grafana dashboard, the
 //! rules of the Prometheus rule files, the Kubernetes PrometheusRule generated from them, and the
-//! PromQL rewriting that makes rate expressions exactly checkable in end-to-end tests.
+//! PromQL rewriting that makes rate expressions exactly checkable in end-to-end tests, done on the
+//! syntax tree of the `promql-parser` crate and printed back with it.
 
 use crate::harness::Prometheus;
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::{self, Expr, ParenExpr, VectorSelector};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use yaml_rust2::{Yaml, YamlLoader};
@@ -292,295 +296,169 @@ fn embed_groups(file: &str, text: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotRewritable(pub String);
 
-/// PromQL keywords that take a parenthesized list of label names.
-const LABEL_LIST_KEYWORDS: &[&str] = &[
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-];
-/// Other words that are not series names.
-const NOT_SELECTORS: &[&str] = &[
-    "and",
-    "or",
-    "unless",
-    "bool",
-    "offset",
-    "atan2",
-    "Inf",
-    "NaN",
-    "inf",
-    "nan",
-    "sum",
-    "min",
-    "max",
-    "avg",
-    "count",
-    "stddev",
-    "stdvar",
-    "topk",
-    "bottomk",
-    "quantile",
-    "count_values",
-    "group",
-    "limitk",
-    "limit_ratio",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tok {
-    Ident,
-    Str,
-    Num,
-    /// `{...}` with its content.
-    Matchers,
-    /// `[...]` with its content.
-    Range,
-    Open,
-    Close,
-    Punct,
+/// `expr` parsed as PromQL (promql-parser, whose printed form parses back to the same tree).
+fn parse(expr: &str) -> Result<Expr, NotRewritable> {
+    parser::parse(expr).map_err(|e| NotRewritable(format!("not PromQL: {expr}: {e}")))
 }
 
-/// Splits a PromQL expression into tokens `(kind, start, end)`, whitespace left out.
-fn tokens(expr: &str) -> Vec<(Tok, usize, usize)> {
-    let b = expr.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let skip_string = |mut j: usize, quote: u8| {
-        j += 1;
-        while j < b.len() && b[j] != quote {
-            j += if b[j] == b'\\' && quote != b'`' { 2 } else { 1 };
-        }
-        (j + 1).min(b.len())
-    };
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let kind = match c {
-            _ if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'"' | b'\'' | b'`' => {
-                i = skip_string(i, c);
-                Tok::Str
-            }
-            b'{' | b'[' => {
-                let close = if c == b'{' { b'}' } else { b']' };
-                i += 1;
-                while i < b.len() && b[i] != close {
-                    i = if matches!(b[i], b'"' | b'\'' | b'`') {
-                        skip_string(i, b[i])
-                    } else {
-                        i + 1
-                    };
-                }
-                i = (i + 1).min(b.len());
-                if c == b'{' { Tok::Matchers } else { Tok::Range }
-            }
-            b'(' => {
-                i += 1;
-                Tok::Open
-            }
-            b')' => {
-                i += 1;
-                Tok::Close
-            }
-            _ if c.is_ascii_alphabetic() || c == b'_' || c == b':' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':')
-                {
-                    i += 1;
-                }
-                Tok::Ident
-            }
-            _ if c.is_ascii_digit() || c == b'.' => {
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric()
-                        || b[i] == b'.'
-                        || ((b[i] == b'+' || b[i] == b'-') && matches!(b[i - 1], b'e' | b'E')))
-                {
-                    i += 1;
-                }
-                Tok::Num
-            }
-            _ => {
-                i += 1;
-                Tok::Punct
-            }
-        };
-        out.push((kind, start, i));
+/// `expr` parsed, for the rewrites that cannot fail on valid PromQL; panics naming it otherwise.
+fn parse_valid(expr: &str) -> Expr {
+    parse(expr).unwrap_or_else(|e| panic!("{}", e.0))
+}
+
+/// The direct subexpressions of `expr`, in the order they are written.
+fn children(expr: &mut Expr) -> Vec<&mut Expr> {
+    match expr {
+        Expr::Aggregate(a) => a
+            .param
+            .iter_mut()
+            .map(|p| &mut **p)
+            .chain([&mut *a.expr])
+            .collect(),
+        Expr::Unary(u) => vec![&mut *u.expr],
+        Expr::Binary(b) => vec![&mut *b.lhs, &mut *b.rhs],
+        Expr::Paren(p) => vec![&mut *p.expr],
+        Expr::Subquery(s) => vec![&mut *s.expr],
+        Expr::Call(c) => c.args.args.iter_mut().map(|a| &mut **a).collect(),
+        _ => Vec::new(),
     }
-    out
 }
 
-/// A series selector in an expression: the name's span (empty for `{...}` alone) and the
-/// matchers' span if any.
-#[derive(Debug, Clone, Copy)]
-struct Selector {
-    name: Option<(usize, usize)>,
-    matchers: Option<(usize, usize)>,
+/// Calls `f` on `expr`, then on every subexpression of what `f` left there, in the order they
+/// are written; stops at the first error.
+fn visit<E>(expr: &mut Expr, f: &mut impl FnMut(&mut Expr) -> Result<(), E>) -> Result<(), E> {
+    f(expr)?;
+    children(expr)
+        .into_iter()
+        .try_for_each(|child| visit(child, f))
 }
 
-fn selectors_of(expr: &str) -> Vec<Selector> {
-    let toks = tokens(expr);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        let (kind, s, e) = toks[i];
-        let next = toks.get(i + 1).map(|t| t.0);
-        match kind {
-            Tok::Ident if LABEL_LIST_KEYWORDS.contains(&&expr[s..e]) && next == Some(Tok::Open) => {
-                // Skip the label list.
-                i += 2;
-                while i < toks.len() && toks[i].0 != Tok::Close {
-                    i += 1;
-                }
-            }
-            Tok::Ident
-                if LABEL_LIST_KEYWORDS.contains(&&expr[s..e])
-                    || NOT_SELECTORS.contains(&&expr[s..e])
-                    || next == Some(Tok::Open) => {}
-            Tok::Ident => {
-                let matchers =
-                    (next == Some(Tok::Matchers)).then(|| (toks[i + 1].1, toks[i + 1].2));
-                out.push(Selector {
-                    name: Some((s, e)),
-                    matchers,
-                });
-                if matchers.is_some() {
-                    i += 1;
-                }
-            }
-            Tok::Matchers => out.push(Selector {
-                name: None,
-                matchers: Some((s, e)),
-            }),
-            _ => {}
-        }
-        i += 1;
+/// The series selector of a vector or range selector.
+fn selector(expr: &mut Expr) -> Option<&mut VectorSelector> {
+    match expr {
+        Expr::VectorSelector(vs) => Some(vs),
+        Expr::MatrixSelector(ms) => Some(&mut ms.vs),
+        _ => None,
     }
-    out
 }
 
 /// The series names an expression selects, in order of appearance.
+///
+/// # Panics
+/// When `expr` is not PromQL.
 pub fn selected_names(expr: &str) -> Vec<String> {
-    selectors_of(expr)
-        .iter()
-        .filter_map(|s| s.name.map(|(a, b)| expr[a..b].to_owned()))
-        .collect()
+    let mut names = Vec::new();
+    let Ok(()) = visit(&mut parse_valid(expr), &mut |e| {
+        names.extend(selector(e).and_then(|vs| vs.name.clone()));
+        Ok::<_, Infallible>(())
+    });
+    names
 }
 
 /// `expr` with every call of a range function over counters (`rate`, `irate`, `increase`)
 /// replaced by its argument without the range: `rate(x[5m])` becomes `x`, the counter's value.
 /// Evaluated once all traffic is in, with counters that started at zero, it is the total the
-/// expression's rates are derived from. Fails when a range selector remains (a function over
-/// gauges such as `min_over_time`, whose value over a window has no cumulative form).
+/// expression's rates are derived from. Fails when a range remains (a function over gauges such
+/// as `min_over_time`, whose value over a window has no cumulative form, or a subquery).
 pub fn cumulative(expr: &str) -> Result<String, NotRewritable> {
-    let mut out = expr.to_owned();
-    loop {
-        let toks = tokens(&out);
-        let call = toks.windows(2).position(|w| {
-            w[0].0 == Tok::Ident
-                && matches!(&out[w[0].1..w[0].2], "rate" | "irate" | "increase")
-                && w[1].0 == Tok::Open
-        });
-        let Some(at) = call else { break };
-        let mut depth = 0;
-        let mut close = None;
-        for (j, t) in toks.iter().enumerate().skip(at + 1) {
-            match t.0 {
-                Tok::Open => depth += 1,
-                Tok::Close => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(j);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let close =
-            close.ok_or_else(|| NotRewritable(format!("unbalanced parentheses in {expr}")))?;
-        let inner = &toks[at + 2..close];
-        let range = inner
-            .iter()
-            .rposition(|t| t.0 == Tok::Range)
-            .ok_or_else(|| NotRewritable(format!("no range in a rate of {expr}")))?;
-        let (rs, re) = (inner[range].1, inner[range].2);
-        let arg = format!("{}{}", &out[toks[at + 1].2..rs], &out[re..toks[close].1]);
-        out = format!(
-            "{}{}{}",
-            &out[..toks[at].1],
-            arg.trim(),
-            &out[toks[close].2..]
-        );
-    }
-    if tokens(&out).iter().any(|t| t.0 == Tok::Range) {
-        return Err(NotRewritable(format!(
-            "a range selector other than in rate/irate/increase remains in {out}"
-        )));
-    }
-    Ok(out)
+    cumulative_tree(expr).map(|tree| tree.to_string())
 }
+
+/// The tree of `expr` in its cumulative form (see [`cumulative`]).
+fn cumulative_tree(expr: &str) -> Result<Expr, NotRewritable> {
+    let mut tree = parse(expr)?;
+    // Visited before its argument: a range the call holds is gone before it would be seen.
+    visit(&mut tree, &mut |e| match e {
+        Expr::Call(call) if matches!(call.func.name, "rate" | "irate" | "increase") => {
+            if let [arg] = call.args.args.as_slice()
+                && let Expr::MatrixSelector(ms) = &**arg
+            {
+                *e = Expr::VectorSelector(ms.vs.clone());
+            }
+            Ok(())
+        }
+        Expr::MatrixSelector(_) | Expr::Subquery(_) => Err(NotRewritable(format!(
+            "a range other than in rate/irate/increase remains: {e} in {expr}"
+        ))),
+        _ => Ok(()),
+    })?;
+    Ok(tree)
+}
+
+/// How deep recorded series may select recorded series.
+const MAX_RECORDED_DEPTH: usize = 16;
 
 /// `expr` with every selector of a recorded series (a name in `recorded`, mapped to its rule's
 /// expression) replaced by the cumulative form of that expression, in parentheses, recursively.
-/// Fails when a recorded series is selected with matchers.
+/// Fails when a recorded series is selected with matchers or a time modifier.
 pub fn inline_recorded(
     expr: &str,
     recorded: &HashMap<String, String>,
 ) -> Result<String, NotRewritable> {
-    let mut out = cumulative(expr)?;
-    for _ in 0..16 {
-        let sel = selectors_of(&out).into_iter().find(|s| {
-            s.name
-                .is_some_and(|(a, b)| recorded.contains_key(&out[a..b]))
-        });
-        let Some(sel) = sel else { return Ok(out) };
-        let (a, b) = sel.name.expect("named");
-        if sel.matchers.is_some() {
-            return Err(NotRewritable(format!(
-                "{} is selected with matchers in {expr}",
-                &out[a..b]
-            )));
-        }
-        let body = cumulative(&recorded[&out[a..b]])?;
-        out = format!("{}({}){}", &out[..a], body.trim(), &out[b..]);
-    }
-    Err(NotRewritable(format!(
-        "recorded series nest too deep in {expr}"
-    )))
+    let mut tree = cumulative_tree(expr)?;
+    inline(&mut tree, recorded, 0)?;
+    Ok(tree.to_string())
 }
 
-/// `expr` with the matcher `label="value"` added to every series selector.
-pub fn restrict(expr: &str, label: &str, value: &str) -> String {
-    let matcher = format!("{label}={}", serde_json::Value::from(value));
-    let mut out = expr.to_owned();
-    for sel in selectors_of(expr).into_iter().rev() {
-        match (sel.name, sel.matchers) {
-            (_, Some((a, b))) => {
-                let inner = expr[a + 1..b - 1].trim();
-                let body = if inner.is_empty() {
-                    matcher.clone()
-                } else {
-                    format!("{matcher}, {inner}")
-                };
-                out.replace_range(a..b, &format!("{{{body}}}"));
-            }
-            (Some((_, b)), None) => out.insert_str(b, &format!("{{{matcher}}}")),
-            (None, None) => {}
+/// Replaces the selectors of recorded series in `tree`, `depth` rules down.
+fn inline(
+    tree: &mut Expr,
+    recorded: &HashMap<String, String>,
+    depth: usize,
+) -> Result<(), NotRewritable> {
+    visit(tree, &mut |e| {
+        let Expr::VectorSelector(vs) = e else {
+            return Ok(());
+        };
+        let Some(rule) = vs.name.as_ref().and_then(|n| recorded.get(n)) else {
+            return Ok(());
+        };
+        let plain = vs.matchers.matchers.is_empty()
+            && vs.matchers.or_matchers.is_empty()
+            && vs.offset.is_none()
+            && vs.at.is_none();
+        if !plain {
+            return Err(NotRewritable(format!(
+                "{vs} selects a recorded series with matchers or a time modifier"
+            )));
         }
-    }
-    out
+        if depth == MAX_RECORDED_DEPTH {
+            return Err(NotRewritable(format!(
+                "recorded series nest too deep at {vs}"
+            )));
+        }
+        let mut body = cumulative_tree(rule)?;
+        inline(&mut body, recorded, depth + 1)?;
+        *e = Expr::Paren(ParenExpr {
+            expr: Box::new(body),
+        });
+        Ok(())
+    })
+}
+
+/// `expr` with the matcher `label="value"` added to every series selector (to each alternative
+/// of a selector with `or`).
+///
+/// # Panics
+/// When `expr` is not PromQL.
+pub fn restrict(expr: &str, label: &str, value: &str) -> String {
+    let mut tree = parse_valid(expr);
+    let matcher = Matcher::new(MatchOp::Equal, label, value);
+    let Ok(()) = visit(&mut tree, &mut |e| {
+        if let Some(vs) = selector(e) {
+            let matchers = &mut vs.matchers;
+            if matchers.or_matchers.is_empty() {
+                matchers.matchers.push(matcher.clone());
+            } else {
+                matchers
+                    .or_matchers
+                    .iter_mut()
+                    .for_each(|group| group.push(matcher.clone()));
+            }
+        }
+        Ok::<_, Infallible>(())
+    });
+    tree.to_string()
 }
 
 #[cfg(test)]
@@ -601,7 +479,6 @@ mod tests {
             cumulative("sum(increase(d{m=\"a]b\"}[10m])) or vector(0)").unwrap(),
             "sum(d{m=\"a]b\"}) or vector(0)"
         );
-        assert!(cumulative("min_over_time(g[10m]) > 0").is_err());
     }
 
     #[test]
@@ -628,9 +505,65 @@ mod tests {
                 "instance",
                 "h:1"
             ),
-            "sum by (tool, error_type) (x{instance=\"h:1\", tool=~\".*\", outcome=\"e\"}) / ignoring (error_type) group_left sum by (tool) (y{instance=\"h:1\"}) or vector(0)"
+            "sum by (tool, error_type) (x{instance=\"h:1\",outcome=\"e\",tool=~\".*\"}) / ignoring (error_type) group_left () sum by (tool) (y{instance=\"h:1\"}) or vector(0)"
         );
-        assert_eq!(selected_names("max(m) + on (job) n{}"), ["m", "n"]);
+        assert_eq!(
+            restrict("rate({a=\"1\" or b=\"2\"}[5m])", "instance", "h:1"),
+            "rate({a=\"1\", instance=\"h:1\" or b=\"2\", instance=\"h:1\"}[5m])"
+        );
+        assert_eq!(
+            selected_names("max(m) + on (job) n{} and topk(scalar(k), rate(r[1m]))"),
+            ["m", "n", "k", "r"]
+        );
+    }
+
+    #[test]
+    fn ranges_without_a_cumulative_form_are_refused() {
+        for expr in [
+            "min_over_time(g[10m]) > 0",
+            "rate(x[5m:1m])",
+            "max_over_time(rate(x[1m])[5m:])",
+            "sum(",
+        ] {
+            assert!(cumulative(expr).is_err(), "{expr}");
+        }
+        let recorded = HashMap::from([("loop".to_owned(), "loop + 1".to_owned())]);
+        let err = inline_recorded("loop", &recorded).unwrap_err();
+        assert!(err.0.contains("too deep"), "{err:?}");
+    }
+
+    /// `tree` with the matchers of each selector in one order: the printer sorts them.
+    fn sorted_matchers(mut tree: Expr) -> Expr {
+        let Ok(()) = visit(&mut tree, &mut |e| {
+            if let Some(vs) = selector(e) {
+                vs.matchers.matchers.sort_by_key(|m| m.to_string());
+            }
+            Ok::<_, Infallible>(())
+        });
+        tree
+    }
+
+    /// The rewrites print trees back as PromQL: every expression of the bundle, printed, parses
+    /// back to the tree it was printed from, and prints the same again.
+    #[test]
+    fn every_bundle_expression_prints_back_to_the_same_tree() {
+        let exprs: Vec<String> = rules()
+            .into_iter()
+            .map(|r| r.expr)
+            .chain(dashboard_queries().iter().map(|q| q.resolved("1m")))
+            .collect();
+        assert!(exprs.len() > 50, "{}", exprs.len());
+        for expr in &exprs {
+            let tree = parse_valid(expr);
+            let printed = tree.to_string();
+            let again = parse(&printed).unwrap_or_else(|e| panic!("{expr} printed as {}", e.0));
+            assert_eq!(again.to_string(), printed, "{expr}");
+            assert_eq!(
+                sorted_matchers(again),
+                sorted_matchers(tree),
+                "{expr} printed as {printed}"
+            );
+        }
     }
 
     #[test]

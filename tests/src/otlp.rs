@@ -1,20 +1,34 @@
-//! The OTLP/HTTP receiver of the tests: a collector stand-in on 127.0.0.1 that decodes what it
-//! gets at `/v1/traces` and `/v1/metrics` with the OTLP proto definitions and keeps it for the
-//! test, plus accessors for span and data-point attributes and an in-memory writer for JSON log
-//! lines. It is a mock because no OpenTelemetry Collector binary is available on this machine;
-//! it answers as a collector does (200, empty protobuf body) and keeps the decoded requests, so a
-//! test sees exactly what a collector would receive. Every OTLP test uses this one receiver.
+//! The OTLP receiver of the tests: a collector stand-in on 127.0.0.1, over plain HTTP or HTTPS
+//! (any rustls server configuration, so with or without client-certificate checks), that takes
+//! OTLP/HTTP at `/v1/traces` and `/v1/metrics`, OTLP/gRPC traces (the generated `TraceService`
+//! server of opentelemetry-proto), and Pushgateway pushes at `/metrics/job/...`. It keeps every
+//! request as it arrived (headers, body as sent), the decoded exports, and every failed TLS
+//! handshake; plus accessors for span and data-point attributes and an in-memory writer for JSON
+//! log lines. It is a mock because no OpenTelemetry Collector binary is available on this
+//! machine, and a real Pushgateway does not show the requests it got; it answers as they do
+//! (OTLP: 200 and an empty protobuf body; push: 200), so a test sees exactly what a collector
+//! would receive. Every OTLP test uses this one receiver.
 
-use axum::body::Bytes;
-use axum::http::HeaderMap;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use prost::Message as _;
+use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -52,100 +66,129 @@ impl MetricsExport {
     }
 }
 
-#[derive(Default)]
-struct Received {
-    traces: Vec<ExportTraceServiceRequest>,
-    metrics: Vec<MetricsExport>,
+/// One HTTP request as the receiver saw it, whatever its path.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    /// Its method.
+    pub method: Method,
+    /// Its path and query.
+    pub uri: Uri,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// The body as it arrived on the wire.
+    pub raw: Bytes,
 }
 
-/// An OTLP/HTTP receiver on its own runtime thread, so that it serves whatever runtime (or none)
-/// the test runs on; it stops when dropped.
+impl HttpRequest {
+    /// The value of header `name`, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body, gunzipped when it arrived with `Content-Encoding: gzip`.
+    ///
+    /// # Panics
+    /// When such a body is not gzip.
+    pub fn body(&self) -> Vec<u8> {
+        decoded_body(&self.headers, &self.raw).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// `raw` as sent before its `Content-Encoding` (gzip or none).
+fn decoded_body(headers: &HeaderMap, raw: &[u8]) -> Result<Vec<u8>, String> {
+    if headers.get("content-encoding").is_none_or(|v| v != "gzip") {
+        return Ok(raw.to_vec());
+    }
+    if !raw.starts_with(b"\x1f\x8b") {
+        return Err("a gzip body starts with the gzip magic".into());
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(raw)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("the body does not decode as gzip: {e}"))?;
+    Ok(out)
+}
+
+#[derive(Default)]
+struct Received {
+    requests: Vec<HttpRequest>,
+    traces: Vec<ExportTraceServiceRequest>,
+    metrics: Vec<MetricsExport>,
+    failed_handshakes: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Received>>;
+
+/// An OTLP receiver on its own runtime thread, so that it serves whatever runtime (or none) the
+/// test runs on; it stops when dropped.
 pub struct Receiver {
     /// Where it listens.
     pub addr: SocketAddr,
-    received: Arc<Mutex<Received>>,
+    scheme: &'static str,
+    received: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Receiver {
-    /// Binds a free port on 127.0.0.1 and starts serving.
+    /// Binds a free port on 127.0.0.1 and serves plain HTTP (HTTP/1.1, and HTTP/2 for gRPC).
     pub fn start() -> Self {
-        let received: Arc<Mutex<Received>> = Arc::default();
+        Self::serve(None)
+    }
+
+    /// Binds a free port on 127.0.0.1 and serves HTTPS with `config` (its certificate and its
+    /// client-certificate policy), HTTP/2 or HTTP/1.1 as the client offers by ALPN. A handshake
+    /// that fails is kept with its error (see [`Receiver::failed_handshakes`]).
+    pub fn start_tls(mut config: rustls::ServerConfig) -> Self {
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Self::serve(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+    }
+
+    fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
+        let received: Shared = Arc::default();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (traces, metrics) = (received.clone(), received.clone());
+        let shared = received.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let ok = || {
-                    (
-                        [("content-type", "application/x-protobuf")],
-                        Vec::<u8>::new(),
-                    )
-                };
-                let app = axum::Router::new()
-                    .route(
-                        "/v1/traces",
-                        axum::routing::post(move |body: Bytes| async move {
-                            let request = ExportTraceServiceRequest::decode(body)
-                                .expect("a valid OTLP protobuf body");
-                            traces.lock().unwrap().traces.push(request);
-                            ok()
-                        }),
-                    )
-                    .route(
-                        "/v1/metrics",
-                        axum::routing::post(move |headers: HeaderMap, body: Bytes| async move {
-                            let request = ExportMetricsServiceRequest::decode(body)
-                                .expect("a valid OTLP protobuf body");
-                            let content_type = headers
-                                .get("content-type")
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default()
-                                .to_owned();
-                            metrics.lock().unwrap().metrics.push(MetricsExport {
-                                content_type,
-                                request,
-                            });
-                            ok()
-                        }),
-                    );
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
+                accept(listener, tls, app(shared.clone()), shared, stopped).await;
             });
         });
         Receiver {
             addr,
+            scheme,
             received,
             stop: Some(stop),
             thread: Some(thread),
         }
     }
 
-    /// `http://ADDR`, the value of `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    /// `http://ADDR` (`https://` over TLS), the value of `OTEL_EXPORTER_OTLP_ENDPOINT`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The traces endpoint.
     pub fn traces_url(&self) -> String {
-        format!("http://{}/v1/traces", self.addr)
+        self.url("/v1/traces")
     }
 
     /// The metrics endpoint.
     pub fn metrics_url(&self) -> String {
-        format!("http://{}/v1/metrics", self.addr)
+        self.url("/v1/metrics")
+    }
+
+    /// The base URL + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url())
     }
 
     /// Every span received so far, in the order they arrived.
@@ -158,7 +201,7 @@ impl Receiver {
             .collect()
     }
 
-    /// Every traces export received so far.
+    /// Every traces export received so far, over HTTP or gRPC.
     pub fn trace_requests(&self) -> Vec<ExportTraceServiceRequest> {
         self.received.lock().unwrap().traces.clone()
     }
@@ -166,6 +209,16 @@ impl Receiver {
     /// Every metrics export received so far.
     pub fn metric_exports(&self) -> Vec<MetricsExport> {
         self.received.lock().unwrap().metrics.clone()
+    }
+
+    /// Every HTTP request received so far, whatever its path, as it arrived.
+    pub fn http_requests(&self) -> Vec<HttpRequest> {
+        self.received.lock().unwrap().requests.clone()
+    }
+
+    /// The error of every TLS handshake that failed so far.
+    pub fn failed_handshakes(&self) -> Vec<String> {
+        self.received.lock().unwrap().failed_handshakes.clone()
     }
 }
 
@@ -178,6 +231,148 @@ impl Drop for Receiver {
             let _ = t.join();
         }
     }
+}
+
+/// The routes: OTLP/HTTP, OTLP/gRPC traces and Pushgateway pushes, each request kept first.
+fn app(received: Shared) -> Router {
+    let grpc = TraceServiceServer::new(GrpcTraces(received.clone()))
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let pushed = || async { StatusCode::OK };
+    Router::new()
+        .route("/v1/traces", axum::routing::post(http_traces))
+        .route("/v1/metrics", axum::routing::post(http_metrics))
+        .route(
+            "/metrics/job/{*grouping}",
+            axum::routing::put(pushed).post(pushed),
+        )
+        .route_service(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            grpc,
+        )
+        .layer(axum::middleware::from_fn_with_state(received.clone(), keep))
+        .with_state(received)
+}
+
+/// Keeps the request as it arrived, then hands it on.
+async fn keep(
+    State(received): State<Shared>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(raw) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    received.lock().unwrap().requests.push(HttpRequest {
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
+        headers: parts.headers.clone(),
+        raw: raw.clone(),
+    });
+    next.run(axum::extract::Request::from_parts(parts, Body::from(raw)))
+        .await
+}
+
+/// What a collector answers an export it took: 200 and an empty protobuf message.
+fn exported() -> Response {
+    (
+        [("content-type", "application/x-protobuf")],
+        Vec::<u8>::new(),
+    )
+        .into_response()
+}
+
+/// The body of an OTLP/HTTP export decoded, or the 400 a collector answers to a bad one.
+fn decode<M: prost::Message + Default>(headers: &HeaderMap, raw: &[u8]) -> Result<M, Response> {
+    decoded_body(headers, raw)
+        .and_then(|body| M::decode(body.as_slice()).map_err(|e| e.to_string()))
+        .map_err(|e| (StatusCode::BAD_REQUEST, e).into_response())
+}
+
+async fn http_traces(State(received): State<Shared>, headers: HeaderMap, raw: Bytes) -> Response {
+    match decode(&headers, &raw) {
+        Ok(request) => {
+            received.lock().unwrap().traces.push(request);
+            exported()
+        }
+        Err(bad) => bad,
+    }
+}
+
+async fn http_metrics(State(received): State<Shared>, headers: HeaderMap, raw: Bytes) -> Response {
+    match decode(&headers, &raw) {
+        Ok(request) => {
+            let content_type = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            received.lock().unwrap().metrics.push(MetricsExport {
+                content_type,
+                request,
+            });
+            exported()
+        }
+        Err(bad) => bad,
+    }
+}
+
+/// The gRPC trace service: keeps each export with the others.
+struct GrpcTraces(Shared);
+
+#[tonic::async_trait]
+impl TraceService for GrpcTraces {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.lock().unwrap().traces.push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// Accepts connections until `stopped`, each served on a task of its own.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    app: Router,
+    received: Shared,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(_) => continue,
+            },
+            _ = &mut stopped => return,
+        };
+        let (tls, app, received) = (tls.clone(), app.clone(), received.clone());
+        tokio::spawn(async move {
+            let Some(acceptor) = tls else {
+                return serve_connection(tcp, app).await;
+            };
+            match acceptor.accept(tcp).await {
+                Ok(stream) => serve_connection(stream, app).await,
+                Err(e) => received
+                    .lock()
+                    .unwrap()
+                    .failed_handshakes
+                    .push(e.to_string()),
+            }
+        });
+    }
+}
+
+/// Serves HTTP/1.1 or HTTP/2 on one connection until the client closes it.
+async fn serve_connection<I>(io: I, app: Router)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(io), service)
+        .await;
 }
 
 /// The value of attribute `key` in `attributes`.
@@ -267,5 +462,69 @@ impl Captured {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+    use prost::Message as _;
+    use std::io::Write as _;
+
+    fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+        let mut request = crate::harness::agent().post(url);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request
+            .send(body)
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        response.status().as_u16()
+    }
+
+    #[test]
+    fn exports_are_kept_as_sent_and_decoded_and_bad_ones_refused() {
+        let receiver = Receiver::start();
+        let export = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        name: "gzipped".into(),
+                        ..Span::default()
+                    }],
+                    ..ScopeSpans::default()
+                }],
+                ..ResourceSpans::default()
+            }],
+        };
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(&export.encode_to_vec()).unwrap();
+        let gzipped = gzip.finish().unwrap();
+        let protobuf = ("content-type", "application/x-protobuf");
+        let url = receiver.traces_url();
+        assert_eq!(
+            post(&url, &[protobuf, ("content-encoding", "gzip")], &gzipped),
+            200
+        );
+        assert_eq!(
+            post(&url, &[protobuf, ("content-encoding", "gzip")], b"\x08"),
+            400
+        );
+        assert_eq!(post(&url, &[protobuf], b"\xff\xff"), 400);
+        assert_eq!(
+            post(&receiver.url("/metrics/job/j/instance/i"), &[], b"up 1\n"),
+            200
+        );
+        assert_eq!(post(&receiver.url("/v1/logs"), &[protobuf], b""), 404);
+
+        assert_eq!(receiver.trace_requests(), [export]);
+        let requests = receiver.http_requests();
+        assert_eq!(requests.len(), 5, "{requests:?}");
+        assert_eq!(requests[0].raw, gzipped, "kept as sent");
+        assert_eq!(requests[0].header("content-encoding"), Some("gzip"));
+        assert_eq!(requests[3].uri.path(), "/metrics/job/j/instance/i");
+        assert_eq!(requests[3].body(), b"up 1\n");
+        assert!(receiver.failed_handshakes().is_empty());
     }
 }

@@ -90,10 +90,11 @@ fn redact(value: &mut Value) {
 #[tokio::test(flavor = "current_thread")]
 async fn arguments_leave_the_process_only_when_captured_and_redacted() {
     let receiver = Receiver::start();
-    let (subscriber, telemetry) = TelemetryBuilder::new("capture")
-        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
+    let (subscriber, telemetry) = TelemetryBuilder::new()
+        .service_name("capture")
+        .otlp_endpoint(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
-        .log_format(LogFormat::Off)
+        .log_format(LogFormat::None)
         // Everything of ours at debug. rmcp itself logs whole requests and responses at debug
         // ("received request", "response message"), which the OTLP layer exports as span
         // events, so it stays at info, as it must in production.

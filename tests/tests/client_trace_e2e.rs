@@ -60,10 +60,11 @@ fn client_telemetry(
     receiver: &Receiver,
     service: &str,
 ) -> (tracing::subscriber::DefaultGuard, Telemetry) {
-    let builder = TelemetryBuilder::new(service)
-        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
+    let builder = TelemetryBuilder::new()
+        .service_name(service)
+        .otlp_endpoint(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
-        .log_format(LogFormat::Off)
+        .log_format(LogFormat::None)
         .filter("info,rmcp=warn")
         .unwrap();
     builder.install_propagators();

@@ -129,6 +129,7 @@ fn dashboard_queries_return_data_from_a_loaded_server() {
         let (stop, rounds, url) = (stop.clone(), rounds.clone(), url.clone());
         std::thread::spawn(move || {
             // rmcp's HTTP client is reqwest, built here without a rustls provider of its own.
+            #[allow(deprecated)] // ring, the exporter's provider: rustls 0.23.48 deprecates it
             let _ = rustls::crypto::ring::default_provider().install_default();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -2,8 +2,9 @@
 //! registry, and the example server driven by a real MCP client over streamable HTTP exporting
 //! its metrics under the OpenTelemetry MCP semantic-convention names, units, attribute keys and
 //! buckets, with a resource that tells replicas apart; an rmcp client wrapped by
-//! `mcp_metrics::rmcp::client` exporting `mcp.client.*`; and resource and propagator variables
-//! that cannot be used stopping the server at start-up.
+//! `mcp_metrics::rmcp::client` exporting `mcp.client.*`; metrics and spans of one process under
+//! one resource; and resource and propagator variables that cannot be used stopping the server at
+//! start-up.
 //!
 //! The receiver (`mcp_metrics_tests::otlp`) stands in for an OpenTelemetry Collector, of which no
 //! binary is available on this machine: it decodes each body with the OTLP proto definitions, so
@@ -15,6 +16,7 @@ use std::time::Duration;
 use mcp_metrics::catalog::ADVISORY_DURATION_BUCKETS;
 use mcp_metrics::names::DEFAULT_DURATION_BUCKETS;
 use mcp_metrics::rmcp::client::InstrumentedTransport;
+use mcp_metrics_exporter::telemetry::{LogFormat, TelemetryBuilder};
 use mcp_metrics_exporter::{ExporterBuilder, build_info};
 use mcp_metrics_tests::harness::{ExampleServer, McpHttp, eventually, example_bin};
 use mcp_metrics_tests::otlp::{MetricsExport, Receiver, string_value};
@@ -230,6 +232,75 @@ async fn otlp_export_decodes_to_the_recorded_values() {
 }
 
 /// Starts the example server exporting OTLP metrics (and spans) to `receiver` every 100 ms.
+/// Metrics and spans configured from the same variables and build info leave under one resource:
+/// the same `service.name`, `service.version`, `service.instance.id` and attributes (spans add
+/// the SDK's `telemetry.sdk.*`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_spans_share_one_resource() {
+    let receiver = Receiver::start();
+    let base = receiver.base_url();
+    let env = move |name: &str| match name {
+        "MCP_METRICS_EXPORTER" => Some("otlp".into()),
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(base.clone()),
+        "OTEL_METRIC_EXPORT_INTERVAL" => Some("50".into()),
+        "OTEL_RESOURCE_ATTRIBUTES" => Some("deployment.environment.name=test".into()),
+        _ => None,
+    };
+    let exporter = ExporterBuilder::new()
+        .env(&env)
+        .expect("valid environment")
+        .build_info(build_info!())
+        .build()
+        .expect("valid settings")
+        .start()
+        .expect("otlp task starts");
+    let telemetry = TelemetryBuilder::new()
+        .env(&env)
+        .expect("valid environment")
+        .build_info(build_info!())
+        .log_format(LogFormat::None);
+    tokio::task::spawn_blocking(move || {
+        let (subscriber, telemetry) = telemetry.build().expect("pipeline builds");
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("one span").in_scope(|| {});
+        });
+        telemetry.shutdown();
+    })
+    .await
+    .expect("the pipeline thread");
+    let metrics = tokio::task::spawn_blocking(move || {
+        let export = eventually(Duration::from_secs(10), || {
+            receiver.metric_exports().into_iter().next()
+        })
+        .expect("a metrics export");
+        (export, receiver.trace_requests())
+    });
+    let (export, traces) = metrics.await.expect("the receiver");
+    exporter.shutdown().await;
+
+    let metrics_resource = attributes(&export.resource().attributes);
+    assert_eq!(
+        metrics_resource,
+        map(&[
+            ("service.name", "mcp-metrics-tests"),
+            ("service.version", env!("CARGO_PKG_VERSION")),
+            (
+                "service.instance.id",
+                &metrics_resource["service.instance.id"]
+            ),
+            ("deployment.environment.name", "test"),
+        ])
+    );
+    assert_eq!(traces.len(), 1, "one batch of spans");
+    let span_resource = traces[0].resource_spans[0]
+        .resource
+        .as_ref()
+        .expect("spans have a resource");
+    let mut span_resource = attributes(&span_resource.attributes);
+    span_resource.retain(|key, _| !key.starts_with("telemetry.sdk."));
+    assert_eq!(span_resource, metrics_resource);
+}
+
 fn otlp_example_server(receiver: &Receiver, extra: &[(&str, &str)]) -> ExampleServer {
     let metrics_url = receiver.metrics_url();
     let traces_url = receiver.traces_url();

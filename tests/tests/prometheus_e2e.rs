@@ -2,7 +2,7 @@
 //! with and without basic auth, and its HTTP API returns exactly the counts the calls produced.
 
 use mcp_metrics::{ErrorKind, mcp_tool};
-use mcp_metrics_exporter::{BackgroundTask, ExporterBuilder, ExporterKind, build_info, router};
+use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, build_info, router};
 use mcp_metrics_tests::harness::Prometheus;
 use std::time::Duration;
 
@@ -72,12 +72,12 @@ async fn prometheus_scrapes_exact_counts_with_and_without_auth() {
         .expect("install the exporter");
     let with_auth = exporter.listen_addr().expect("listener");
     // The same registry, served without auth on a second listener.
-    let open = BackgroundTask::serve(
-        router(exporter.registry().clone(), None),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .expect("second listener");
-    let without_auth = open.local_addr().expect("a listener has an address");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("second listener");
+    let without_auth = listener.local_addr().expect("a listener has an address");
+    let app = router(exporter.registry().clone(), None);
+    let open = tokio::spawn(async move { axum::serve(listener, app).await });
 
     make_calls();
     for _ in 0..2 {
@@ -203,6 +203,6 @@ scrape_configs:
         assert!(p95.is_finite() && p95 > 0.0, "p95 {p95}");
     });
     checks.await.expect("checks against prometheus");
-    open.shutdown().await;
+    open.abort();
     exporter.shutdown().await;
 }

@@ -107,6 +107,7 @@ async fn both_protocol_styles_are_counted_exactly() {
     // rmcp's HTTP client is reqwest, which this build has without a rustls provider of its own
     // (the exporter's choice); the exporter installs ring when it is built, and this process
     // builds none.
+    #[allow(deprecated)] // ring, the exporter's provider: rustls 0.23.48 deprecates it
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = ExampleServer::start(
         "http-server",

@@ -125,6 +125,7 @@ fn install_propagator() {
     // rmcp's HTTP client is reqwest, which this build has without a rustls provider of its own
     // (the exporter's choice); the exporter installs ring when it is built, and this process
     // builds none.
+    #[allow(deprecated)] // ring, the exporter's provider: rustls 0.23.48 deprecates it
     let _ = rustls::crypto::ring::default_provider().install_default();
     use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
     opentelemetry::global::set_text_map_propagator(
@@ -141,8 +142,9 @@ async fn server_spans_follow_the_mcp_conventions() {
     let receiver = Receiver::start();
     let logs = Captured::default();
     let writer = logs.clone();
-    let (subscriber, telemetry) = TelemetryBuilder::new("server-spans")
-        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
+    let (subscriber, telemetry) = TelemetryBuilder::new()
+        .service_name("server-spans")
+        .otlp_endpoint(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Json)
         .filter("info,rmcp=warn")

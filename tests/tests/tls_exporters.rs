@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use mcp_metrics_exporter::{ConfigError, ExporterBuilder, ExporterHandle, Outbound, TlsConfig};
 use mcp_metrics_tests::harness::retry_delay;
+use mcp_metrics_tests::otlp::{HttpRequest, Receiver};
 use metrics::{counter, histogram, with_local_recorder};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use prost::Message as _;
-use tls::{Logs, Pki, Received, Seen, recording_app, serve_tls};
+use tls::{Logs, Pki};
 
 /// Every log line of this test binary; each test reads the lines that name its own receiver.
 fn logs() -> &'static Logs {
@@ -51,10 +52,10 @@ fn path(p: &std::path::Path) -> String {
 }
 
 /// Waits up to 10 s for a request that `pick` accepts.
-async fn wait_for(seen: &Seen, pick: impl Fn(&Received) -> bool) -> Received {
+async fn wait_for(receiver: &Receiver, pick: impl Fn(&HttpRequest) -> bool) -> HttpRequest {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(r) = seen.requests().into_iter().find(|r| pick(r)) {
+        if let Some(r) = receiver.http_requests().into_iter().find(|r| pick(r)) {
             return r;
         }
         assert!(Instant::now() < deadline, "no such request arrived in time");
@@ -74,8 +75,8 @@ async fn eventually(what: &str, f: impl Fn() -> bool) {
 async fn push_over_https_arrives_with_headers_basic_auth_and_gzip() {
     logs();
     let pki = Pki::new();
-    let seen = Seen::default();
-    let (addr, _stop) = serve_tls(pki.server_config(false), recording_app(&seen), &seen).await;
+    let receiver = Receiver::start_tls(pki.server_config(false));
+    let addr = receiver.addr;
     let exporter = ExporterBuilder::new()
         .env(&env(&[
             ("MCP_METRICS_EXPORTER", "push".into()),
@@ -102,7 +103,7 @@ async fn push_over_https_arrives_with_headers_basic_auth_and_gzip() {
     });
     let handle = exporter.start().expect("push starts");
 
-    let push = wait_for(&seen, |r| r.method == "PUT").await;
+    let push = wait_for(&receiver, |r| r.method == "PUT").await;
     assert_eq!(push.uri.path(), "/metrics/job/mcp/instance/replica-1");
     assert_eq!(push.header("x-tenant"), Some("team a"));
     assert_eq!(push.header("x-trace"), Some("on"));
@@ -115,7 +116,7 @@ async fn push_over_https_arrives_with_headers_basic_auth_and_gzip() {
     );
     let text = String::from_utf8(push.body()).expect("text format");
     assert!(text.contains("pushed_total{tool=\"search\"} 7\n"), "{text}");
-    assert!(seen.failed_handshakes().is_empty());
+    assert!(receiver.failed_handshakes().is_empty());
     handle.shutdown().await;
 }
 
@@ -123,8 +124,8 @@ async fn push_over_https_arrives_with_headers_basic_auth_and_gzip() {
 async fn otlp_metrics_over_https_arrive_with_headers_and_gzip() {
     logs();
     let pki = Pki::new();
-    let seen = Seen::default();
-    let (addr, _stop) = serve_tls(pki.server_config(false), recording_app(&seen), &seen).await;
+    let receiver = Receiver::start_tls(pki.server_config(false));
+    let addr = receiver.addr;
     let exporter = ExporterBuilder::new()
         .env(&env(&[
             ("MCP_METRICS_EXPORTER", "otlp".into()),
@@ -148,7 +149,7 @@ async fn otlp_metrics_over_https_arrive_with_headers_and_gzip() {
     });
     let handle = exporter.start().expect("otlp starts");
 
-    let export = wait_for(&seen, |r| r.method == "POST").await;
+    let export = wait_for(&receiver, |r| r.method == "POST").await;
     assert_eq!(export.uri.path(), "/v1/metrics");
     assert_eq!(
         export.header("api-key"),
@@ -196,8 +197,8 @@ async fn push_to(url: &str, outbound: Outbound) -> ExporterHandle {
 async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_configured_one() {
     logs();
     let pki = Pki::new();
-    let seen = Seen::default();
-    let (addr, _stop) = serve_tls(pki.server_config(true), recording_app(&seen), &seen).await;
+    let receiver = Receiver::start_tls(pki.server_config(true));
+    let addr = receiver.addr;
     let url = format!("https://127.0.0.1:{}", addr.port());
     let trust = TlsConfig::new()
         .ca_certificate_file(&pki.ca_path)
@@ -206,7 +207,7 @@ async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_confi
     // Trusting the server is not enough: the server asks for a client certificate.
     let without = push_to(&url, Outbound::new().tls(trust.clone())).await;
     eventually("a refused handshake", || {
-        !seen.failed_handshakes().is_empty()
+        !receiver.failed_handshakes().is_empty()
     })
     .await;
     eventually("the client's log line", || {
@@ -215,10 +216,10 @@ async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_confi
     .await;
     without.shutdown().await;
     assert!(
-        seen.requests().is_empty(),
+        receiver.http_requests().is_empty(),
         "no request without a certificate"
     );
-    let refused = seen.failed_handshakes();
+    let refused = receiver.failed_handshakes();
     assert!(
         refused
             .iter()
@@ -235,7 +236,7 @@ async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_confi
         .client_identity_files(&pki.client_cert_path, &pki.client_key_path)
         .expect("client certificate and key");
     let with = push_to(&url, Outbound::new().tls(identity)).await;
-    let push = wait_for(&seen, |r| r.method == "PUT").await;
+    let push = wait_for(&receiver, |r| r.method == "PUT").await;
     // No job set and no build info: the job is the default service name.
     assert_eq!(
         push.uri.path(),
@@ -248,8 +249,8 @@ async fn mutual_tls_rejects_a_client_without_a_certificate_and_accepts_the_confi
 async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
     logs();
     let pki = Pki::new();
-    let seen = Seen::default();
-    let (addr, _stop) = serve_tls(pki.server_config(false), recording_app(&seen), &seen).await;
+    let receiver = Receiver::start_tls(pki.server_config(false));
+    let addr = receiver.addr;
     let endpoint = format!("https://127.0.0.1:{}/v1/metrics", addr.port());
     // No CA configured: the platform's roots do not know the test CA.
     let exporter = ExporterBuilder::new()
@@ -301,7 +302,7 @@ async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
         slowest < Duration::from_millis(500),
         "recording 1000 values took {slowest:?} while exports failed"
     );
-    assert!(seen.requests().is_empty());
+    assert!(receiver.http_requests().is_empty());
 
     let lines = lines_naming(&endpoint);
     let failures: Vec<&String> = lines
@@ -329,10 +330,10 @@ async fn without_the_ca_exports_fail_with_one_log_line_per_backoff_step() {
     assert!(!lines.iter().any(|l| l.contains("recovered")));
     // One line per attempt: every refused handshake was logged once.
     eventually("the server to count every handshake", || {
-        seen.failed_handshakes().len() > failures.len()
+        receiver.failed_handshakes().len() > failures.len()
     })
     .await;
-    assert_eq!(seen.failed_handshakes().len(), failures.len() + 1);
+    assert_eq!(receiver.failed_handshakes().len(), failures.len() + 1);
 }
 
 fn config_error(vars: &[(&str, String)]) -> ConfigError {

@@ -88,8 +88,9 @@ async fn spans_continue_the_client_trace_and_nest() {
     let receiver = Receiver::start();
     let logs = Captured::default();
     let writer = logs.clone();
-    let (subscriber, telemetry) = TelemetryBuilder::new("tracing-e2e")
-        .otlp(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
+    let (subscriber, telemetry) = TelemetryBuilder::new()
+        .service_name("tracing-e2e")
+        .otlp_endpoint(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Json)
         .filter("info,rmcp=warn")
@@ -235,13 +236,14 @@ async fn collector_down_never_blocks_tool_calls() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (subscriber, telemetry) = TelemetryBuilder::new("down")
-        .otlp(
+    let (subscriber, telemetry) = TelemetryBuilder::new()
+        .service_name("down")
+        .otlp_endpoint(
             &format!("http://{closed}/v1/traces"),
             OtlpProtocol::HttpProtobuf,
         )
         .unwrap()
-        .log_format(LogFormat::Off)
+        .log_format(LogFormat::None)
         .max_queue_size(16)
         .build()
         .unwrap();
@@ -272,9 +274,11 @@ async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned())
     };
-    let (subscriber, telemetry) = TelemetryBuilder::from_lookup("sampling", &lookup)
+    let (subscriber, telemetry) = TelemetryBuilder::new()
+        .service_name("sampling")
+        .env(&lookup)
         .unwrap()
-        .log_format(LogFormat::Off)
+        .log_format(LogFormat::None)
         .build()
         .unwrap();
     let _default = tracing::subscriber::set_default(subscriber);

@@ -35,7 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error; metrics
     // with `/metrics` on the MCP router, so no listener of their own.
     #[cfg(feature = "instrumented")]
-    let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
+    let telemetry = TelemetryBuilder::from_env()?
+        .build_info(build_info!())
+        .init()?;
     // Compiled out, the server still logs as any server does: rmcp's own events, through a plain
     // `tracing-subscriber` text logger on standard error filtered by `RUST_LOG`.
     #[cfg(not(feature = "instrumented"))]

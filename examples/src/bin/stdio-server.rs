@@ -19,7 +19,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, build_info};
 
     // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error.
-    let telemetry = TelemetryBuilder::from_env(env!("CARGO_PKG_NAME"))?.init()?;
+    let telemetry = TelemetryBuilder::from_env()?
+        .build_info(build_info!())
+        .init()?;
     let exporter = ExporterBuilder::from_env()?
         .build_info(build_info!())
         .build()?;

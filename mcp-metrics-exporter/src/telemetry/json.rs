@@ -16,14 +16,14 @@ use tracing_subscriber::registry::LookupSpan;
 /// Writes each event as one JSON object a line: `timestamp`, `level`, `target`, `message`, the
 /// event's fields, `span` (the current span's name) and, inside a span, `trace_id` and `span_id`
 /// in the lowercase hex that OTLP exports and W3C `traceparent` uses.
-pub struct JsonLogLayer<W> {
+pub(crate) struct JsonLogLayer<W> {
     writer: W,
     dispatch: OnceLock<WeakDispatch>,
 }
 
 impl<W> JsonLogLayer<W> {
     /// Writes lines to `writer`.
-    pub fn new(writer: W) -> Self {
+    pub(crate) fn new(writer: W) -> Self {
         JsonLogLayer {
             writer,
             dispatch: OnceLock::new(),

@@ -1,18 +1,12 @@
-//! Test PKI and HTTPS receivers on 127.0.0.1: a CA generated for the test (rcgen), a server
-//! certificate for `127.0.0.1` and `localhost`, a client certificate for mutual TLS, and an axum
-//! app served over rustls that records every request (headers and the body as it arrived) and
-//! every failed handshake. Included with `#[path]` by the TLS test files.
+//! Test PKI: a CA generated for the test (rcgen), a server certificate for `127.0.0.1` and
+//! `localhost` (the rustls configuration for the receiver of `mcp_metrics_tests::otlp`), a client
+//! certificate for mutual TLS, and a log capture. Included with `#[path]` by the TLS test files.
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::Read as _;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, Uri};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -88,144 +82,26 @@ impl Pki {
         path
     }
 
-    /// The server side: this PKI's certificate, HTTP/2 and HTTP/1.1 by ALPN, and client
-    /// certificates from this CA required when `require_client_cert`.
+    /// The server side: this PKI's certificate, and client certificates from this CA required
+    /// when `require_client_cert`. The crypto provider is the process default, the one rustls
+    /// picks from its features (ring here), as the exporter's client uses.
     pub fn server_config(&self, require_client_cert: bool) -> rustls::ServerConfig {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("versions");
+        let builder = rustls::ServerConfig::builder();
         let builder = if require_client_cert {
             let mut roots = rustls::RootCertStore::empty();
             roots.add(self.ca_der.clone()).expect("CA root");
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                    .build()
-                    .expect("client verifier");
+            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                .build()
+                .expect("client verifier");
             builder.with_client_cert_verifier(verifier)
         } else {
             builder.with_no_client_auth()
         };
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.server_key.clone()));
-        let mut config = builder
+        builder
             .with_single_cert(self.server_chain.clone(), key)
-            .expect("server cert and key");
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        config
+            .expect("server cert and key")
     }
-}
-
-/// One request as the receiver saw it.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub method: Method,
-    pub uri: Uri,
-    pub headers: HeaderMap,
-    /// The body as it arrived on the wire.
-    pub raw: Bytes,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body, gunzipped when it arrived with `Content-Encoding: gzip`; panics when such a
-    /// body is not gzip.
-    pub fn body(&self) -> Vec<u8> {
-        if self.header("content-encoding") == Some("gzip") {
-            assert_eq!(
-                &self.raw[..2],
-                b"\x1f\x8b",
-                "a gzip body starts with the gzip magic"
-            );
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&self.raw[..])
-                .read_to_end(&mut out)
-                .expect("the body decodes as gzip");
-            out
-        } else {
-            self.raw.to_vec()
-        }
-    }
-}
-
-/// What a receiver saw, shared with the test.
-#[derive(Clone, Default)]
-pub struct Seen {
-    pub requests: Arc<Mutex<Vec<Received>>>,
-    pub failed_handshakes: Arc<Mutex<Vec<String>>>,
-    pub handshakes: Arc<Mutex<usize>>,
-}
-
-impl Seen {
-    pub fn requests(&self) -> Vec<Received> {
-        self.requests.lock().unwrap().clone()
-    }
-    pub fn failed_handshakes(&self) -> Vec<String> {
-        self.failed_handshakes.lock().unwrap().clone()
-    }
-}
-
-/// An app that answers every request with an empty 200 (or `extra` routes first) and records it.
-pub fn recording_app(seen: &Seen) -> Router {
-    let requests = seen.requests.clone();
-    Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, raw: Bytes| {
-            let requests = requests.clone();
-            async move {
-                requests.lock().unwrap().push(Received {
-                    method,
-                    uri,
-                    headers,
-                    raw,
-                });
-                ""
-            }
-        },
-    )
-}
-
-/// Serves `app` over TLS with `config` on 127.0.0.1 until the returned sender is dropped.
-pub async fn serve_tls(
-    config: rustls::ServerConfig,
-    app: Router,
-    seen: &Seen,
-) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let seen = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let tcp = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((tcp, _)) => tcp,
-                    Err(_) => continue,
-                },
-                _ = &mut stopped => return,
-            };
-            let (acceptor, app, seen) = (acceptor.clone(), app.clone(), seen.clone());
-            tokio::spawn(async move {
-                match acceptor.accept(tcp).await {
-                    Ok(tls) => {
-                        *seen.handshakes.lock().unwrap() += 1;
-                        let service = hyper_util::service::TowerToHyperService::new(app);
-                        let _ = hyper_util::server::conn::auto::Builder::new(
-                            hyper_util::rt::TokioExecutor::new(),
-                        )
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                        .await;
-                    }
-                    Err(e) => seen.failed_handshakes.lock().unwrap().push(e.to_string()),
-                }
-            });
-        }
-    });
-    (addr, stop)
 }
 
 /// Log lines written through a `tracing` subscriber, captured in memory.

@@ -170,6 +170,8 @@ mod stdout;
 mod task;
 #[cfg(feature = "telemetry")]
 pub mod telemetry;
+#[cfg(feature = "ui")]
+mod ui;
 
 pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;

@@ -29,6 +29,18 @@ pub(crate) fn quantile(q: f64, bounds: &[f64], counts: &[u64]) -> Option<f64> {
     bounds.last().copied()
 }
 
+/// The lower and upper bound of the bucket a value `x` falls into (`value <= upper`): the lowest
+/// bucket starts at minus infinity, the `+Inf` bucket ends there.
+pub(crate) fn bucket_of(bounds: &[f64], x: f64) -> (f64, f64) {
+    let i = bounds.partition_point(|b| *b < x);
+    let lower = if i == 0 {
+        f64::NEG_INFINITY
+    } else {
+        bounds[i - 1]
+    };
+    (lower, bounds.get(i).copied().unwrap_or(f64::INFINITY))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +86,14 @@ mod tests {
         assert_eq!(quantile(0.5, &BOUNDS, &[0; 5]), None);
         assert_eq!(quantile(0.5, &[], &[3]), None);
         assert_eq!(quantile(f64::NAN, &BOUNDS, &[1; 5]), None);
+    }
+
+    #[test]
+    fn buckets_hold_values_up_to_their_upper_bound() {
+        assert_eq!(bucket_of(&BOUNDS, 0.05), (f64::NEG_INFINITY, 0.1));
+        assert_eq!(bucket_of(&BOUNDS, 0.5), (0.1, 0.5));
+        assert_eq!(bucket_of(&BOUNDS, 0.51), (0.5, 1.0));
+        assert_eq!(bucket_of(&BOUNDS, 9.0), (5.0, f64::INFINITY));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use mcp_metrics::names::{self, label};
 use serde::Serialize;
 
 use super::history::Baseline;
-use super::quantile::quantile;
+use super::quantile::{bucket_of, quantile};
 use super::read::{self, Counts, Totals, Traced};
 use crate::registry::State;
 
@@ -90,7 +90,8 @@ pub(crate) struct RecentCall {
     pub(crate) seconds: f64,
     pub(crate) trace_id: String,
     pub(crate) span_id: String,
-    /// `failed` (it has a fault) or `slow` (slower than its tool's p95).
+    /// `failed` (it has a fault) or `slow` (in its tool's p95 bucket or above, and above its
+    /// median's bucket).
     pub(crate) reason: &'static str,
 }
 
@@ -207,21 +208,27 @@ impl Report {
     }
 }
 
-/// Each tool's p95 over the window, or since the start when the window saw no call.
+/// Per tool, the duration above which a call is slow: in the bucket of the tool's p95 or a
+/// higher one, and above the bucket of its median, over the window (since the start when the
+/// window saw no call). Bucket-wise, because the interpolated p95 can lie above every call in
+/// its bucket; and a tool whose calls all share one bucket has no slow call.
 struct SlowerThan<'a>(BTreeMap<&'a str, f64>);
 
 impl<'a> SlowerThan<'a> {
     fn new(tools: &'a [ToolRow], now: &Counts, bounds: &[f64]) -> Self {
-        let p95 = |row: &'a ToolRow| {
-            let since_start = || quantile(0.95, bounds, &now.tools.get(&row.tool)?.buckets);
-            Some((row.tool.as_str(), row.stats.p95.or_else(since_start)?))
+        let threshold = |row: &'a ToolRow| {
+            let since_start = |q| quantile(q, bounds, &now.tools.get(&row.tool)?.buckets);
+            let p50 = row.stats.p50.or_else(|| since_start(0.5))?;
+            let p95 = row.stats.p95.or_else(|| since_start(0.95))?;
+            let above = bucket_of(bounds, p95).0.max(bucket_of(bounds, p50).1);
+            Some((row.tool.as_str(), above))
         };
-        Self(tools.iter().filter_map(p95).collect())
+        Self(tools.iter().filter_map(threshold).collect())
     }
 
     fn is_slow(&self, tool: Option<&str>, seconds: f64) -> bool {
         tool.and_then(|t| self.0.get(t))
-            .is_some_and(|p95| seconds > *p95)
+            .is_some_and(|above| seconds > *above)
     }
 }
 
@@ -399,6 +406,31 @@ mod tests {
             (failed.seconds, failed.span_id.as_str()),
             (0.3, "0000000000000001")
         );
+    }
+
+    #[test]
+    fn slow_means_the_tail_buckets_even_below_the_interpolated_p95() {
+        let registry = Registry::default();
+        // Two calls of 1 ms and one of 400 ms: the interpolated p95 is 455 ms, above every call.
+        let spread = tool_series(&registry, &[("tool", "spread"), ("outcome", "success")]);
+        spread.record(0.001);
+        spread.record(0.001);
+        spread.record_with_exemplar(0.4, traced(7));
+        // Every call in one bucket: none is slow, however the exemplar compares with the p95.
+        let flat = tool_series(&registry, &[("tool", "flat"), ("outcome", "success")]);
+        flat.record(0.0001);
+        flat.record_with_exemplar(0.0009, traced(8));
+        let report = document(&registry);
+        let spread_p95 = report
+            .tools
+            .iter()
+            .find(|t| t.tool == "spread")
+            .unwrap()
+            .stats
+            .p95;
+        assert!(spread_p95.unwrap() > 0.4);
+        let listed: Vec<&str> = report.recent.iter().map(|r| r.trace_id.as_str()).collect();
+        assert_eq!(listed, [format!("{:032x}", 7)]);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use http::StatusCode;
 use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 
 use self::history::History;
-use self::read::Counts;
+use self::read::{About, Index};
 use self::report::Report;
 use crate::registry::Registry;
 
@@ -46,7 +46,7 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; c
 #[derive(Debug)]
 struct Live {
     registry: Registry,
-    history: Mutex<History>,
+    memory: Mutex<Memory>,
     /// The registry's creation, on the monotonic clock.
     started: Instant,
 }
@@ -60,7 +60,10 @@ pub(crate) fn routes(registry: Registry) -> Router {
     let started = now.checked_sub(age).unwrap_or(now);
     let live = Arc::new(Live {
         registry,
-        history: Mutex::new(History::new(started)),
+        memory: Mutex::new(Memory {
+            index: Index::default(),
+            history: History::new(started),
+        }),
         started,
     });
     Router::new()
@@ -112,15 +115,27 @@ async fn data(State(live): State<Arc<Live>>) -> Response {
     }
 }
 
+/// What refreshes keep between them.
+#[derive(Debug)]
+struct Memory {
+    index: Index,
+    history: History,
+}
+
 impl Live {
-    /// Reads the registry, takes the baseline from the history and writes the document.
+    /// Reads the page's families, takes the baseline from the history and writes the document.
     fn document(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
-        let state = self.registry.read();
-        let now = Arc::new(Counts::read(&state, Instant::now()));
-        let base = history.baseline(&now);
-        drop(history);
-        serde_json::to_vec(&Report::build(&state, &now, &base, self.started))
+        let mut memory = self.memory.lock().unwrap_or_else(PoisonError::into_inner);
+        let about = {
+            let state = self.registry.read();
+            memory.index.update(&state);
+            About::read(&state)
+        };
+        let now = Arc::new(memory.index.counts(Instant::now()));
+        let base = memory.history.baseline(&now);
+        let report = Report::build(&memory.index, &now, &base, about, self.started);
+        drop(memory);
+        serde_json::to_vec(&report)
     }
 }
 

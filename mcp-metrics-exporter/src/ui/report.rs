@@ -3,15 +3,15 @@
 //! failed calls, computed from the registry and the page's history.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use mcp_metrics::names::{self, label};
+use mcp_metrics::names::label;
 use serde::Serialize;
 
 use super::history::Baseline;
 use super::quantile::{bucket_of, quantile};
-use super::read::{self, Counts, Totals, Traced};
-use crate::registry::State;
+use super::read::{self, About, Counts, Index, Rows, Totals, Traced};
 
 /// How many slow or failed calls the document lists.
 pub(crate) const RECENT_CALLS: usize = 20;
@@ -129,33 +129,38 @@ fn sum<'a>(totals: impl Iterator<Item = &'a Totals>) -> Totals {
 
 /// Stats per key of `now.keys ∪ extra`, over the window since `base`.
 fn rows<'a>(
-    now: &'a BTreeMap<String, Totals>,
-    base: &'a BTreeMap<String, Totals>,
-    extra: impl Iterator<Item = &'a String>,
+    now: &'a Rows<Totals>,
+    base: &'a Rows<Totals>,
+    extra: impl Iterator<Item = &'a Arc<str>>,
     bounds: &'a [f64],
     seconds: f64,
 ) -> impl Iterator<Item = (String, Stats)> + 'a {
-    let keys: BTreeSet<&String> = now.keys().chain(extra).collect();
+    let keys: BTreeSet<&Arc<str>> = now.keys().chain(extra).collect();
     keys.into_iter().map(move |key| {
         let stats = match now.get(key) {
             Some(totals) => stats(totals, base.get(key), bounds, seconds),
             None => Stats::default(),
         };
-        (key.clone(), stats)
+        (key.to_string(), stats)
     })
 }
 
 impl Report {
-    /// Builds the document from `state`, read at `now`, against `base`.
-    pub(crate) fn build(state: &State, now: &Counts, base: &Baseline, started: Instant) -> Self {
+    /// Builds the document from the families in `index`, read into `now`, against `base`.
+    pub(crate) fn build(
+        index: &Index,
+        now: &Counts,
+        base: &Baseline,
+        about: About,
+        started: Instant,
+    ) -> Self {
         let seconds = now
             .at
             .saturating_duration_since(base.counts.at)
             .as_secs_f64();
-        let tool_bounds = read::bounds(state, names::TOOL_DURATION_SECONDS);
-        let client_bounds = read::bounds(state, names::SERVER_OPERATION_DURATION_SECONDS);
-        let in_flight = read::gauges_by(state, names::TOOL_CALLS_IN_FLIGHT, label::TOOL);
-        let sessions = read::gauges_by(state, names::SERVER_SESSIONS_ACTIVE, label::CLIENT_NAME);
+        let (tool_bounds, client_bounds) = index.bounds();
+        let in_flight = index.in_flight();
+        let sessions = index.sessions();
         let tools: Vec<ToolRow> = rows(
             &now.tools,
             &base.counts.tools,
@@ -164,7 +169,7 @@ impl Report {
             seconds,
         )
         .map(|(tool, stats)| ToolRow {
-            in_flight: in_flight.get(&tool).copied().unwrap_or(0.0),
+            in_flight: in_flight.get(tool.as_str()).copied().unwrap_or(0.0),
             tool,
             stats,
         })
@@ -177,7 +182,7 @@ impl Report {
             seconds,
         )
         .map(|(client_name, stats)| ClientRow {
-            sessions: sessions.get(&client_name).copied().unwrap_or(0.0),
+            sessions: sessions.get(client_name.as_str()).copied().unwrap_or(0.0),
             client_name,
             stats,
         })
@@ -185,11 +190,11 @@ impl Report {
         let total = sum(now.tools.values());
         let total_base = sum(base.counts.tools.values());
         let slow = SlowerThan::new(&tools, now, tool_bounds);
-        let recent = read::exemplars(state, RECENT_CALLS, |labels, e| {
+        let recent = index.exemplars(RECENT_CALLS, |labels, e| {
             read::label(labels, label::FAULT).is_some()
                 || slow.is_slow(read::label(labels, label::TOOL), e.value)
         });
-        let (service, version) = read::build_info(state).unzip();
+        let (service, version) = about.build.unzip();
         Self {
             service,
             version,
@@ -200,7 +205,7 @@ impl Report {
             total: stats(&total, Some(&total_base), tool_bounds, seconds),
             in_flight: in_flight.values().sum(),
             sessions: sessions.values().sum(),
-            dropped_series: read::dropped_series(state),
+            dropped_series: about.dropped_series,
             tools,
             clients,
             recent: recent.into_iter().map(RecentCall::from).collect(),
@@ -217,7 +222,7 @@ struct SlowerThan<'a>(BTreeMap<&'a str, f64>);
 impl<'a> SlowerThan<'a> {
     fn new(tools: &'a [ToolRow], now: &Counts, bounds: &[f64]) -> Self {
         let threshold = |row: &'a ToolRow| {
-            let since_start = |q| quantile(q, bounds, &now.tools.get(&row.tool)?.buckets);
+            let since_start = |q| quantile(q, bounds, &now.tools.get(row.tool.as_str())?.buckets);
             let p50 = row.stats.p50.or_else(|| since_start(0.5))?;
             let p95 = row.stats.p95.or_else(|| since_start(0.95))?;
             let above = bucket_of(bounds, p95).0.max(bucket_of(bounds, p50).1);
@@ -262,6 +267,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use mcp_metrics::names;
     use mcp_metrics::store::{Exemplar, Registry as _};
     use metrics::{Key, Label};
 
@@ -325,16 +331,23 @@ mod tests {
         registry
     }
 
+    fn index(registry: &Registry) -> (Index, About) {
+        let mut index = Index::default();
+        let state = registry.read();
+        index.update(&state);
+        (index, About::read(&state))
+    }
+
     /// The document of `registry` read 10 s after an empty baseline.
     fn document(registry: &Registry) -> Report {
         let start = Instant::now();
-        let state = registry.read();
-        let now = Counts::read(&state, start + Duration::from_secs(10));
+        let (index, about) = index(registry);
+        let now = index.counts(start + Duration::from_secs(10));
         let base = Baseline {
             counts: Arc::new(Counts::empty(start)),
             from_start: true,
         };
-        Report::build(&state, &now, &base, start)
+        Report::build(&index, &now, &base, about, start)
     }
 
     fn close(got: Option<f64>, want: f64) -> bool {
@@ -435,16 +448,15 @@ mod tests {
 
     #[test]
     fn a_window_after_the_calls_has_rates_of_zero_and_no_quantiles() {
-        let registry = registry();
-        let state = registry.read();
+        let (index, about) = index(&registry());
         let start = Instant::now();
-        let before = Arc::new(Counts::read(&state, start));
-        let now = Counts::read(&state, start + Duration::from_secs(30));
+        let before = Arc::new(index.counts(start));
+        let now = index.counts(start + Duration::from_secs(30));
         let base = Baseline {
             counts: before,
             from_start: false,
         };
-        let report = Report::build(&state, &now, &base, start);
+        let report = Report::build(&index, &now, &base, about, start);
         let a = &report.tools[0].stats;
         assert_eq!(
             (a.calls, a.per_second, a.p95, a.server_error_ratio),

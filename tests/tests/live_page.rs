@@ -67,7 +67,6 @@ fn chromium(url: &str, extra: &[&str]) -> String {
             "--disable-component-update",
             "--disable-sync",
             "--virtual-time-budget=3000",
-            "--window-size=1200,1000",
         ])
         .arg(format!(
             "--user-data-dir={}",
@@ -424,10 +423,8 @@ fn observe(server: &ExampleServer, before_start: Instant, ready: Instant) -> Opt
     if std::env::var_os("UPDATE").is_some() {
         let png = workspace_root().join("docs/live-page.png");
         std::fs::create_dir_all(png.parent().expect("docs")).expect("docs/");
-        chromium(
-            &page_url(server),
-            &[&format!("--screenshot={}", png.display())],
-        );
+        let shot = format!("--screenshot={}", png.display());
+        chromium(&page_url(server), &[&shot, "--window-size=1200,1000"]);
     }
     for holder in held.drain(..) {
         holder.join().expect("a holding client");

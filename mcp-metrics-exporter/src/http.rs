@@ -95,6 +95,8 @@ impl BackgroundTask {
             }
         });
         tracing::info!(addr = %local, "serving metrics on http://{local}{METRICS_PATH}");
+        #[cfg(feature = "ui")]
+        tracing::info!(addr = %local, "live page on http://{local}{}", crate::ui::PAGE_PATH);
         Ok(task)
     }
 }

@@ -119,8 +119,11 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Rows of table `id`, by their `data-key`: each cell's text by its `data-k`.
-fn table(dom: &str, id: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+/// Rows of a table, by their `data-key`: each cell's text by its `data-k`.
+type Rows = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The rows of table `id`.
+fn table(dom: &str, id: &str) -> Rows {
     let start = dom
         .find(&format!("<table id=\"{id}\">"))
         .unwrap_or_else(|| panic!("no table {id} in {dom}"));
@@ -511,50 +514,72 @@ fn check_row(row: &BTreeMap<String, String>, group: &Group, what: &str) -> (Show
     (rate, group.count)
 }
 
-fn check_tools(dom: &str, scrape: &[Sample]) -> Vec<(Shown, f64)> {
-    let rows = table(dom, "tools");
-    let groups = groups(scrape, "mcp_tool_duration_seconds", "tool");
-    let in_flight = gauges(scrape, "mcp_tool_calls_in_flight", "tool");
-    let names: BTreeSet<&String> = groups.keys().chain(in_flight.keys()).collect();
+/// A table of the page and where its rows come from: a histogram family and a gauge family
+/// grouped by one label, the gauge shown in cell `gauge_cell`.
+struct Source {
+    table: &'static str,
+    histograms: &'static str,
+    gauges: &'static str,
+    by: &'static str,
+    gauge_cell: &'static str,
+}
+
+const TOOLS: Source = Source {
+    table: "tools",
+    histograms: "mcp_tool_duration_seconds",
+    gauges: "mcp_tool_calls_in_flight",
+    by: "tool",
+    gauge_cell: "in-flight",
+};
+
+const CLIENTS: Source = Source {
+    table: "clients",
+    histograms: "mcp_server_operation_duration_seconds",
+    gauges: "mcp_server_sessions_active",
+    by: "client_name",
+    gauge_cell: "sessions",
+};
+
+/// Checks every row of a table against the scrape; returns the rows, and each row's rate shown
+/// with its number of calls.
+fn check_table(dom: &str, scrape: &[Sample], source: &Source) -> (Rows, Vec<(Shown, f64)>) {
+    let rows = table(dom, source.table);
+    let groups = groups(scrape, source.histograms, source.by);
+    let gauges = gauges(scrape, source.gauges, source.by);
+    let names: BTreeSet<&String> = groups.keys().chain(gauges.keys()).collect();
+    let shown: BTreeSet<&String> = rows.keys().collect();
     assert_eq!(
-        rows.keys().collect::<BTreeSet<_>>(),
-        names,
-        "one row per tool"
+        shown, names,
+        "one row of {} per {}",
+        source.table, source.by
     );
-    assert!(groups["add"].count >= 30.0 && groups["crash"].server == 1.0);
     let none = Group::default();
     let mut rates = Vec::new();
-    for (tool, row) in &rows {
-        rates.push(check_row(row, groups.get(tool).unwrap_or(&none), tool));
-        let flying = in_flight.get(tool).copied().unwrap_or(0.0);
-        assert_eq!(row["in-flight"], flying.to_string(), "{tool}: in flight");
+    for (name, row) in &rows {
+        rates.push(check_row(row, groups.get(name).unwrap_or(&none), name));
+        let gauge = gauges.get(name).copied().unwrap_or(0.0);
+        assert_eq!(
+            row[source.gauge_cell],
+            gauge.to_string(),
+            "{name}: {}",
+            source.gauge_cell
+        );
     }
+    (rows, rates)
+}
+
+fn check_tools(dom: &str, scrape: &[Sample]) -> Vec<(Shown, f64)> {
+    let (rows, rates) = check_table(dom, scrape, &TOOLS);
+    // 30 calls of the legacy client, 1 of the 2026-07-28 one.
+    assert_eq!(rows["add"]["calls"], "31");
+    assert_eq!(rows["crash"]["server-errors"], "100.00 %");
     assert_eq!(rows["slow"]["in-flight"], HELD.to_string());
     rates
 }
 
 fn check_clients(dom: &str, scrape: &[Sample]) -> Vec<(Shown, f64)> {
-    let rows = table(dom, "clients");
-    let groups = groups(
-        scrape,
-        "mcp_server_operation_duration_seconds",
-        "client_name",
-    );
-    let sessions = gauges(scrape, "mcp_server_sessions_active", "client_name");
-    let names: BTreeSet<&String> = groups.keys().chain(sessions.keys()).collect();
-    assert_eq!(
-        rows.keys().collect::<BTreeSet<_>>(),
-        names,
-        "one row per client"
-    );
+    let (rows, rates) = check_table(dom, scrape, &CLIENTS);
     assert!(rows.contains_key("mcp") && rows.contains_key("python-modern"));
-    let mut rates = Vec::new();
-    let none = Group::default();
-    for (client, row) in &rows {
-        rates.push(check_row(row, groups.get(client).unwrap_or(&none), client));
-        let open = sessions.get(client).copied().unwrap_or(0.0);
-        assert_eq!(row["sessions"], open.to_string(), "{client}: sessions");
-    }
     assert_eq!(rows[HOLDER]["sessions"], HELD.to_string());
     rates
 }

@@ -78,26 +78,24 @@ function fill(tableId, rows, emptyText) {
   body.replaceChildren(tr);
 }
 
-function toolRow(t) {
-  return row(t.tool, [
-    cell("name", t.tool),
-    cell("calls", String(t.calls)),
-    cell("per-second", rate(t.per_second)),
-    ...errorCells(t),
-    ...latencyCells(t),
-    cell("in-flight", String(t.in_flight), t.in_flight > 0 ? "busy" : ""),
+/** A row of the tools or clients table: the name, the stats, and the row's gauge cell. */
+function statsRow(name, s, gauge) {
+  return row(name, [
+    cell("name", name),
+    cell("calls", String(s.calls)),
+    cell("per-second", rate(s.per_second)),
+    ...errorCells(s),
+    ...latencyCells(s),
+    gauge,
   ]);
 }
 
+function toolRow(t) {
+  return statsRow(t.tool, t, cell("in-flight", String(t.in_flight), t.in_flight > 0 ? "busy" : ""));
+}
+
 function clientRow(c) {
-  return row(c.client_name, [
-    cell("name", c.client_name),
-    cell("calls", String(c.calls)),
-    cell("per-second", rate(c.per_second)),
-    ...errorCells(c),
-    ...latencyCells(c),
-    cell("sessions", String(c.sessions)),
-  ]);
+  return statsRow(c.client_name, c, cell("sessions", String(c.sessions)));
 }
 
 function recentRow(r, now) {

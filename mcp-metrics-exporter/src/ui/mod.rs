@@ -107,12 +107,15 @@ async fn data(State(live): State<Arc<Live>>) -> Response {
             ];
             (headers, body).into_response()
         }
-        _ => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "reading the registry failed\n",
-        )
-            .into_response(),
+        Ok(Err(error)) => failed(&error),
+        Err(error) => failed(&error),
     }
+}
+
+fn failed(error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%error, "the live page's data could not be written");
+    let body = "the live page's data could not be written\n";
+    (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
 }
 
 /// What refreshes keep between them.

@@ -1,5 +1,5 @@
-//! Optional protection of the scrape endpoint: HTTP basic auth or a bearer token, compared in
-//! constant time.
+//! Optional protection of the scrape endpoint and the live page: HTTP basic auth or a bearer
+//! token, compared in constant time.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -1,11 +1,13 @@
-//! Prometheus pull: an `axum` router serving `GET /metrics` behind optional auth, and the
-//! standalone listener that serves it ([`BackgroundTask::serve`]).
+//! Prometheus pull: an `axum` router serving `GET /metrics` (and, with the `ui` feature, the
+//! live page under `/metrics/ui`) behind optional auth, and the standalone listener that serves
+//! it ([`BackgroundTask::serve`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
@@ -21,33 +23,40 @@ use crate::task::BackgroundTask;
 /// The path scrapes are served on.
 pub const METRICS_PATH: &str = "/metrics";
 
-#[derive(Debug)]
-struct Scrape {
-    registry: Registry,
-    auth: Option<Auth>,
-}
-
 /// A router serving `GET /metrics` (and `HEAD`) from `registry`, optionally behind `auth`.
 ///
+/// With the `ui` feature it also serves the live page, `GET /metrics/ui`, and the JSON it
+/// refreshes from, `GET /metrics/ui.json`, behind the same `auth`.
+///
 /// Other methods get `405 Method Not Allowed`. Merge it beside other routes, for example next
-/// to rmcp's `StreamableHttpService` nested at `/mcp`; its layers apply to `/metrics` only.
+/// to rmcp's `StreamableHttpService` nested at `/mcp`; its layers apply to its own routes only.
 pub fn router(registry: Registry, auth: Option<Auth>) -> Router {
-    let state = Arc::new(Scrape { registry, auth });
-    Router::new()
+    #[cfg(feature = "ui")]
+    let page = crate::ui::routes(registry.clone());
+    let router = Router::new()
         .route(METRICS_PATH, get(scrape))
-        .with_state(state)
+        .with_state(registry);
+    #[cfg(feature = "ui")]
+    let router = router.merge(page);
+    match auth {
+        Some(auth) => router.route_layer(from_fn_with_state(Arc::new(auth), require_auth)),
+        None => router,
+    }
 }
 
-async fn scrape(State(scrape): State<Arc<Scrape>>, headers: HeaderMap) -> Response {
-    if let Some(auth) = &scrape.auth
-        && let Err(denied) = auth.check(headers.get(AUTHORIZATION))
-    {
-        let challenge = auth.challenge(denied);
-        let headers = [(WWW_AUTHENTICATE, challenge)];
-        return (StatusCode::UNAUTHORIZED, headers, "unauthorized\n").into_response();
+/// Answers 401 with a challenge to a request without the right credentials.
+async fn require_auth(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+    match auth.check(request.headers().get(AUTHORIZATION)) {
+        Ok(()) => next.run(request).await,
+        Err(denied) => {
+            let headers = [(WWW_AUTHENTICATE, auth.challenge(denied))];
+            (StatusCode::UNAUTHORIZED, headers, "unauthorized\n").into_response()
+        }
     }
+}
+
+async fn scrape(State(registry): State<Registry>, headers: HeaderMap) -> Response {
     let format = Format::from_accept(headers.get(ACCEPT).and_then(|v| v.to_str().ok()));
-    let registry = scrape.registry.clone();
     // Rendering many series is CPU work: keep it off the async workers.
     match tokio::task::spawn_blocking(move || registry.render(format)).await {
         Ok(body) => ([(CONTENT_TYPE, format.content_type())], body).into_response(),
@@ -86,6 +95,8 @@ impl BackgroundTask {
             }
         });
         tracing::info!(addr = %local, "serving metrics on http://{local}{METRICS_PATH}");
+        #[cfg(feature = "ui")]
+        tracing::info!(addr = %local, "live page on http://{local}{}", crate::ui::PAGE_PATH);
         Ok(task)
     }
 }

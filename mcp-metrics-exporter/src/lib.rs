@@ -120,6 +120,7 @@
 //! | `otlp` | yes | OTLP metrics over HTTP/protobuf |
 //! | `telemetry` | no | the `telemetry` module: spans over OTLP/HTTP, text or JSON logs with trace ids |
 //! | `telemetry-grpc` | no | OTLP spans over gRPC as well |
+//! | `ui` | no | the live page `GET /metrics/ui` and its JSON `GET /metrics/ui.json` on [`router`], behind the same auth |
 //!
 //! With `default-features = false` the crate is pull-only: it compiles no HTTP client, no TLS
 //! and no protobuf code. No feature of this crate changes what `#[mcp_tool]` emits; to continue
@@ -222,6 +223,8 @@ mod task;
 pub mod telemetry;
 #[cfg(feature = "_client")]
 mod tls;
+#[cfg(feature = "ui")]
+mod ui;
 
 pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;

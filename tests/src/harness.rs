@@ -444,7 +444,8 @@ pub fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> Option<f
         })
 }
 
-fn split_labels(body: &str) -> Vec<(String, String)> {
+/// The labels of a sample, `a="x",b="y"` without the braces, unescaped, in their order.
+pub fn split_labels(body: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = body;
     while let Some((key, after)) = rest.split_once("=\"") {
@@ -482,4 +483,41 @@ pub fn retry_delay(ms: u64) -> String {
     } else {
         format!("{}s", ms as f64 / 1000.0)
     }
+}
+
+/// The Python with the packages of `tests/python/requirements.txt`: `MCP_TEST_PYTHON`, else the
+/// `.venv` that `.ci/run` makes.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("MCP_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "no Python with the packages of tests/python/requirements.txt at {}: run `bash .ci/run`, or set MCP_TEST_PYTHON",
+        path.display()
+    );
+    path
+}
+
+/// A command running `tests/python/<script>` with `args`.
+pub fn python_script(script: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(python());
+    command
+        .arg(workspace_root().join("tests/python").join(script))
+        .args(args);
+    command
+}
+
+/// Runs `tests/python/<script>` with `args` to the end and returns the JSON it prints.
+pub fn run_python(script: &str, args: &[&str]) -> Value {
+    let out = python_script(script, args)
+        .output()
+        .unwrap_or_else(|e| panic!("starting {script}: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON: {e}"))
 }

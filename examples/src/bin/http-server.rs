@@ -1,4 +1,5 @@
-//! A streamable-HTTP MCP server with `/mcp` and `/metrics` on one axum router.
+//! A streamable-HTTP MCP server with `/mcp`, `/metrics` and the live page `/metrics/ui` on one
+//! axum router.
 //!
 //! ```sh
 //! cargo run -p mcp-metrics-examples --bin http-server
@@ -7,11 +8,12 @@
 //!
 //! Listens on `MCP_BIND` (default `127.0.0.1:8080`; port 0 picks a free port) and prints
 //! `listening on http://ADDR` first. The exporter is configured from the environment
-//! (`MCP_METRICS_*`, see `mcp-metrics-exporter`); `/metrics` is served on the same router.
+//! (`MCP_METRICS_*`, see `mcp-metrics-exporter`); `/metrics` and the live page `/metrics/ui` (the
+//! exporter's `ui` feature) are served on the same router, behind the same credentials.
 //! `MCP_ALLOWED_HOSTS` (comma-separated) replaces the loopback names accepted in `Host` headers.
 //!
 //! Without the `instrumented` feature the same tools are served on `/mcp`, with `#[mcp_tool]`
-//! compiled out, no `Instrumented` wrapper, no exporter and no `/metrics`.
+//! compiled out, no `Instrumented` wrapper, no exporter, no `/metrics` and no page.
 //!
 //! Accepted sockets get `TCP_NODELAY`: a response on a server-sent-events stream is written in
 //! several small pieces, and with Nagle's algorithm on each answer waits for the client's delayed
@@ -96,7 +98,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.flush()?;
     }
     if cfg!(feature = "instrumented") {
-        eprintln!("MCP endpoint http://{addr}/mcp, metrics http://{addr}/metrics");
+        eprintln!(
+            "MCP endpoint http://{addr}/mcp, metrics http://{addr}/metrics, live page http://{addr}/metrics/ui"
+        );
     } else {
         eprintln!("MCP endpoint http://{addr}/mcp (metrics compiled out)");
     }

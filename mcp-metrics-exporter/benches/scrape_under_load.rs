@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mcp_metrics::names::TOOL_DURATION_SECONDS;
-use mcp_metrics::store::{Histogram, Registry as _};
+use mcp_metrics::store::{Histogram, Store as _};
 use mcp_metrics_exporter::{Registry, RegistryConfig};
 use metrics::{Key, Label, counter, histogram, with_local_recorder};
 

@@ -7,7 +7,6 @@
 //! `mcp_metrics.` namespace otherwise), so that a backend aggregates them with the metrics of
 //! other MCP SDKs. The Prometheus exposition keeps the names of [`mcp_metrics::names`].
 
-use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::Method;

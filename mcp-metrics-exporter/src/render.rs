@@ -4,8 +4,6 @@
 //! `# TYPE` per family. Rendering reads each atomic once: its cost grows with the number of
 //! series and buckets, never with the number of values recorded.
 
-use std::sync::atomic::Ordering;
-
 use crate::registry::{Family, Kind, Registry, Value};
 use crate::sanitize::{push_f64, push_help, push_u64};
 

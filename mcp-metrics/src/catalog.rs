@@ -87,14 +87,15 @@ impl Metric {
         let mut out = Vec::with_capacity(labels.len() + 2);
         let mut code = None;
         for &(label, value) in labels {
-            if label == label::ERROR_TYPE && self.is_operation() {
-                if let Ok(parsed) = value.parse::<i64>() {
-                    code = Some(value);
-                    if self.name == SERVER_OPERATION_DURATION.name
-                        && !crate::error_kind::is_server_side_error(parsed)
-                    {
-                        continue;
-                    }
+            if label == label::ERROR_TYPE
+                && self.is_operation()
+                && let Ok(parsed) = value.parse::<i64>()
+            {
+                code = Some(value);
+                if self.name == SERVER_OPERATION_DURATION.name
+                    && !crate::error_kind::is_server_side_error(parsed)
+                {
+                    continue;
                 }
             }
             out.push((self.attribute(label), value));

@@ -46,7 +46,7 @@ pub(crate) const ROWS: &[Row] = &[
         name: "metrics, no logs",
         config: Config::Metrics,
         rust_log: "off",
-        env: &[("MCP_LOG_FORMAT", "off")],
+        env: &[("MCP_LOG_FORMAT", "none")],
         baseline: Some(0),
     },
     Row {
@@ -152,7 +152,7 @@ fn measure(
     let out = out_dir.join(format!("{slug}-{}-{requests}.cachegrind", style.key()));
     let _ = std::fs::remove_file(&out);
     let sink = row.config.exports_traces().then(Sink::start);
-    let mut env: Vec<(String, String)> = row
+    let env: Vec<(String, String)> = row
         .env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

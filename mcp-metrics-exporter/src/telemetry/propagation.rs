@@ -17,56 +17,16 @@ fn to_sdk(propagator: Propagator) -> Box<dyn TextMapPropagator + Send + Sync> {
     }
 }
 
-/// What `OTEL_PROPAGATORS=none` installs: a propagator that reads and writes nothing. It still
-/// names the W3C fields, because `mcp-metrics` takes a global propagator that names no field for
-/// "nothing configured" and then reads `traceparent` from `_meta` itself; `none` is an explicit
-/// choice, so no caller's trace is continued and no context is sent.
-#[derive(Debug)]
-struct NoPropagation {
-    fields: Vec<String>,
-}
-
-impl NoPropagation {
-    fn new() -> Self {
-        NoPropagation {
-            fields: ["traceparent", "tracestate", "baggage"]
-                .map(str::to_owned)
-                .to_vec(),
-        }
-    }
-}
-
-impl TextMapPropagator for NoPropagation {
-    fn inject_context(
-        &self,
-        _cx: &opentelemetry::Context,
-        _injector: &mut dyn opentelemetry::propagation::Injector,
-    ) {
-    }
-
-    fn extract_with_context(
-        &self,
-        cx: &opentelemetry::Context,
-        _extractor: &dyn opentelemetry::propagation::Extractor,
-    ) -> opentelemetry::Context {
-        cx.clone()
-    }
-
-    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
-        opentelemetry::propagation::text_map_propagator::FieldIter::new(&self.fields)
-    }
-}
-
-/// Installs `propagators` as OpenTelemetry's global text-map propagator; an empty list installs
-/// [`NoPropagation`].
+/// Installs `propagators` as OpenTelemetry's global text-map propagator. An empty list
+/// (`OTEL_PROPAGATORS=none`) reads and writes nothing, so no caller's trace is continued and no
+/// context is sent.
 pub(crate) fn install(propagators: &[Propagator]) {
-    if propagators.is_empty() {
-        opentelemetry::global::set_text_map_propagator(NoPropagation::new());
-    } else {
-        opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(
-            propagators.iter().copied().map(to_sdk).collect(),
-        ));
-    }
+    opentelemetry::global::set_text_map_propagator(propagator(propagators));
+}
+
+/// The propagator of `propagators`, each in turn.
+fn propagator(propagators: &[Propagator]) -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(propagators.iter().copied().map(to_sdk).collect())
 }
 
 /// Copies the values of the listed baggage keys of a span's parent context onto the span as
@@ -105,13 +65,8 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn none_propagates_nothing_yet_names_the_w3c_fields() {
-        let none = NoPropagation::new();
-        // Named, so that `mcp-metrics` does not fall back to reading `traceparent` itself.
-        assert_eq!(
-            none.fields().collect::<Vec<_>>(),
-            ["traceparent", "tracestate", "baggage"]
-        );
+    fn none_propagates_nothing() {
+        let none = propagator(&[]);
         let carrier: HashMap<String, String> = [
             (
                 "traceparent",
@@ -125,11 +80,14 @@ mod tests {
         let cx = none.extract(&carrier);
         assert!(!cx.span().span_context().is_valid());
         assert_eq!(cx.baggage().len(), 0);
-        let sdk = to_sdk(Propagator::TraceContext);
-        let remote = sdk.extract(&carrier);
+        let both = propagator(&[Propagator::TraceContext, Propagator::Baggage]);
+        let remote = both.extract(&carrier);
         assert!(remote.span().span_context().is_valid());
+        assert_eq!(remote.baggage().len(), 1);
         let mut written = HashMap::new();
         none.inject_context(&remote, &mut written);
         assert!(written.is_empty(), "{written:?}");
+        both.inject_context(&remote, &mut written);
+        assert!(written.contains_key("traceparent"), "{written:?}");
     }
 }

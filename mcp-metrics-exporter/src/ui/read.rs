@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use mcp_metrics::Fault;
@@ -326,7 +325,7 @@ impl About {
             .into_iter()
             .flat_map(|f| f.series.values())
             .map(|s| match &s.value {
-                Value::Counter(c) => c.load(Ordering::Relaxed),
+                Value::Counter(c) => c.value(),
                 _ => 0,
             })
             .sum();

@@ -268,7 +268,7 @@ mod tests {
     use std::time::Duration;
 
     use mcp_metrics::names;
-    use mcp_metrics::store::{Exemplar, Registry as _};
+    use mcp_metrics::store::{Exemplar, Store as _};
     use metrics::{Key, Label};
 
     use super::*;

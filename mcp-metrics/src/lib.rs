@@ -47,6 +47,8 @@
 
 pub mod catalog;
 pub mod names;
+#[cfg(feature = "otel")]
+pub mod otel;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
 #[path = "record/store.rs"]

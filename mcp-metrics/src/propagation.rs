@@ -11,7 +11,7 @@
 //! The trace context of the HTTP request that carried an MCP request is another context: one MCP
 //! request can be retried over several HTTP requests, and one HTTP stream carries several MCP
 //! requests. As the OpenTelemetry MCP conventions advise, it becomes a link of the request span
-//! when `_meta` has a context too, and the parent otherwise.
+//! when `_meta` has a context too, and the parent otherwise (see `rmcp::span`).
 //!
 //! Without the `otel` feature nothing is read, written or linked.
 
@@ -41,20 +41,10 @@ pub(crate) fn exemplar(_: &tracing::Span) -> Option<Exemplar> {
     None
 }
 
-/// The trace id of `span` as 32 hex digits, when it belongs to an OpenTelemetry trace.
-#[cfg(all(feature = "otel", feature = "rmcp"))]
-pub(crate) fn trace_id(span: &tracing::Span) -> Option<String> {
-    use opentelemetry::trace::TraceContextExt as _;
-    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-    let cx = span.context();
-    let ids = cx.span().span_context().clone();
-    ids.is_valid().then(|| ids.trace_id().to_string())
-}
-
 #[cfg(all(feature = "otel", feature = "rmcp-client"))]
 pub use meta::with_current_context;
 #[cfg(all(feature = "otel", feature = "rmcp"))]
-pub(crate) use meta::{continue_trace, extract_meta, inject_meta};
+pub(crate) use meta::{extract_headers, extract_meta, inject_meta};
 
 #[cfg(all(feature = "otel", feature = "rmcp"))]
 mod meta {
@@ -65,6 +55,7 @@ mod meta {
     #[cfg(feature = "rmcp-client")]
     use rmcp::model::RequestParamsMeta;
     use serde_json::Value;
+    #[cfg(feature = "rmcp-client")]
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
     /// Reads propagation fields from one or more `_meta` maps; the first map that has a key
@@ -131,35 +122,9 @@ mod meta {
         });
     }
 
-    /// Continues a peer's trace on `span`, a root span not entered yet: the context of `meta`
-    /// becomes its parent; the context of `headers` (the HTTP request's) and the ambient context
-    /// (the current span, such as the transport's connection span) become links. Without a
-    /// `_meta` context, the HTTP context is the parent.
-    pub(crate) fn continue_trace(
-        span: &tracing::Span,
-        meta: &JsonObject,
-        headers: Option<&http::HeaderMap>,
-    ) {
-        let ambient = tracing::Span::current().context();
-        let ambient = ambient.span().span_context().clone();
-        let from_meta = extract_meta(&[meta]);
-        let from_http = headers.and_then(|h| extract(&HeaderExtractor(h)));
-        let link = match (from_meta, from_http) {
-            (Some(parent), link) => {
-                let _ = span.set_parent(parent);
-                link
-            }
-            (None, Some(parent)) => {
-                let _ = span.set_parent(parent);
-                None
-            }
-            (None, None) => None,
-        };
-        if let Some(link) = link {
-            span.add_link(link.span().span_context().clone());
-        }
-        // `add_link` ignores an invalid context.
-        span.add_link(ambient);
+    /// The context HTTP headers carry, if any.
+    pub(crate) fn extract_headers(headers: &http::HeaderMap) -> Option<Context> {
+        extract(&HeaderExtractor(headers))
     }
 
     /// Puts the trace context and baggage of the current `tracing` span into the `_meta` of

@@ -14,7 +14,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Writes each event as one JSON object a line: `timestamp`, `level`, `target`, `message`, the
-/// event's fields, `span` (the current span's name) and, inside a span, `trace_id` and `span_id`
+/// event's fields, `span` (the current span's name) and, inside a trace, `trace_id` and `span_id`
 /// in the lowercase hex that OTLP exports and W3C `traceparent` uses.
 pub(crate) struct JsonLogLayer<W> {
     writer: W,
@@ -77,20 +77,27 @@ where
         line.insert("level".into(), event.metadata().level().as_str().into());
         line.insert("target".into(), event.metadata().target().into());
         event.record(&mut Fields(&mut line));
+        // The ids of the event's span if it is an OpenTelemetry span, else of the current
+        // OpenTelemetry context: a request span of `mcp_metrics::rmcp`, or a span inside an
+        // unsampled request, which is not one.
+        let mut ids = None;
         if let Some(span) = ctx.event_span(event) {
             line.insert("span".into(), span.name().into());
             let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade);
             let cx = dispatch.and_then(|d| tracing_opentelemetry::get_otel_context(&span.id(), &d));
-            if let Some(cx) = cx {
-                let span_context = cx.span().span_context().clone();
-                if span_context.is_valid() {
-                    line.insert(
-                        "trace_id".into(),
-                        span_context.trace_id().to_string().into(),
-                    );
-                    line.insert("span_id".into(), span_context.span_id().to_string().into());
-                }
-            }
+            ids = cx
+                .map(|cx| cx.span().span_context().clone())
+                .filter(|ids| ids.is_valid());
+        }
+        let ids = ids.or_else(|| {
+            opentelemetry::Context::map_current(|cx| {
+                let ids = cx.span().span_context().clone();
+                ids.is_valid().then_some(ids)
+            })
+        });
+        if let Some(ids) = ids {
+            line.insert("trace_id".into(), ids.trace_id().to_string().into());
+            line.insert("span_id".into(), ids.span_id().to_string().into());
         }
         if let Ok(mut text) = serde_json::to_vec(&line) {
             text.push(b'\n');

@@ -57,6 +57,17 @@ pub use crate::config::traces::{LogFormat, Propagator, Sampler, TracesExporter};
 /// The targets of the request spans that `mcp_metrics::rmcp` opens on servers and clients.
 const REQUEST_SPAN_TARGETS: &str = "mcp_metrics::";
 
+/// Whether the current OpenTelemetry context is a trace the sampler dropped: what is created in it
+/// is dropped too, so it is not worth building.
+fn in_unsampled_trace() -> bool {
+    use opentelemetry::trace::TraceContextExt as _;
+    opentelemetry::Context::map_current(|cx| {
+        let span = cx.span();
+        let ids = span.span_context();
+        ids.is_valid() && !ids.is_sampled()
+    })
+}
+
 /// A layer that does nothing and wants nothing, so that it keeps no span alive.
 fn nothing<S>() -> impl Layer<S>
 where
@@ -311,9 +322,17 @@ impl TelemetryBuilder {
         let traced =
             settings.exporter != TracesExporter::None || settings.log_format == LogFormat::Json;
         let spans: OtelLayer = if traced {
+            // The request spans of `mcp_metrics::rmcp` are made with this tracer directly, their
+            // sampling decided when a request starts. Inside an unsampled request no span is
+            // built as an OpenTelemetry span: it would be dropped by the parent-based sampler
+            // after all its attributes were recorded.
+            let tracer = provider.tracer("mcp-metrics");
             tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer("mcp-metrics"))
-                .with_filter(env())
+                .with_tracer(tracer.clone())
+                .with_filter(env().and(tracing_subscriber::filter::filter_fn(|_| {
+                    !in_unsampled_trace()
+                })))
+                .and_then(mcp_metrics::otel::RequestTracer::new(tracer))
                 .boxed()
         } else {
             nothing().boxed()

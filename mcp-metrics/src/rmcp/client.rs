@@ -56,7 +56,7 @@ pub use crate::propagation::with_current_context;
 
 use super::labels::{self, Names};
 use super::operation::{Answer, Operation, Side, Target};
-use super::span::{RequestSpan, SpanStart};
+use super::span::{Parent, RequestSpan, SpanStart};
 use crate::Outcome;
 use rmcp::RoleClient;
 use rmcp::model::{
@@ -279,7 +279,8 @@ struct State {
 const MAX_OPEN_ROUNDS: usize = 256;
 
 impl State {
-    /// The span of a message this client sends.
+    /// The span of a message this client sends, its parent the context its caller left in
+    /// `_meta`.
     fn span(
         &self,
         method: &'static str,
@@ -289,9 +290,11 @@ impl State {
         id: Option<&rmcp::model::RequestId>,
         protocol_version: Option<&'static str>,
     ) -> RequestSpan {
-        let resource_uri = match request {
-            Some(JsonRpcMessage::Request(r)) => resource_uri(&r.request),
-            _ => None,
+        let (resource_uri, metas) = match request {
+            Some(JsonRpcMessage::Request(r)) => {
+                (resource_uri(&r.request), caller_metas(&r.request))
+            }
+            _ => (None, Vec::new()),
         };
         RequestSpan::start(
             Side::Client,
@@ -308,6 +311,7 @@ impl State {
                     .map(|a| (a, self.network.port)),
                 request_id: id,
                 resource_uri,
+                parent: Parent::Sent(&metas),
                 ..SpanStart::default()
             },
         )
@@ -355,10 +359,9 @@ impl State {
                     if let Some(previous) =
                         request_state(&request.request).and_then(|s| self.rounds.remove(s))
                     {
-                        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-                        span.span().add_link(previous);
+                        span.link(previous);
                     }
-                    continue_and_inject(&span, &mut request.request);
+                    span.inject(&mut request.request.get_meta_mut().0.0);
                 }
                 let key = IdKey::from(&request.id);
                 self.pending.insert(
@@ -385,11 +388,7 @@ impl State {
                     }));
                 }
                 #[cfg(feature = "otel")]
-                {
-                    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-                    let meta = &mut notification.get_meta_mut().0.0;
-                    crate::propagation::inject_meta(&span.span().context(), meta);
-                }
+                span.inject(&mut notification.get_meta_mut().0.0);
                 Sent::Notification(Operation::start(Side::Client, method, Target::None, span))
             }
             JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_) => Sent::Other,
@@ -411,11 +410,7 @@ impl State {
                         if let Some(state) = &_result.request_state
                             && self.rounds.len() < MAX_OPEN_ROUNDS
                         {
-                            use opentelemetry::trace::TraceContextExt as _;
-                            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-                            let cx = op.span.span().context();
-                            self.rounds
-                                .insert(state.clone(), cx.span().span_context().clone());
+                            self.rounds.insert(state.clone(), op.span.span_context());
                         }
                         Outcome::InputRequired
                     }
@@ -506,9 +501,18 @@ fn resource_uri(request: &ClientRequest) -> Option<&str> {
     }
 }
 
-/// The `_meta` the caller put in the typed params of a request (rmcp keeps its own additions,
-/// such as the progress token, in the request's extensions).
-#[cfg(feature = "otel")]
+/// The `_meta` maps the caller may have left a context in: the request's own, then its typed
+/// params' (rmcp keeps its own additions, such as the progress token, in the request's
+/// extensions).
+fn caller_metas(request: &ClientRequest) -> Vec<&rmcp::model::JsonObject> {
+    let mut metas = vec![&request.get_meta().0.0];
+    if let Some(meta) = params_meta(request) {
+        metas.push(&meta.0.0);
+    }
+    metas
+}
+
+/// The `_meta` the caller put in the typed params of a request.
 fn params_meta(request: &ClientRequest) -> Option<&rmcp::model::RequestMetaObject> {
     use rmcp::model::RequestParamsMeta as _;
     match request {
@@ -531,24 +535,6 @@ fn params_meta(request: &ClientRequest) -> Option<&rmcp::model::RequestMetaObjec
         ClientRequest::ListSkillsRequest(r) => r.params.as_ref()?.meta(),
         _ => None,
     }
-}
-
-/// Makes the context the caller left in the request's `_meta` the parent of the client span,
-/// then writes the client span's context in its place.
-#[cfg(feature = "otel")]
-fn continue_and_inject(span: &RequestSpan, request: &mut ClientRequest) {
-    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-    let parent = {
-        let mut metas: Vec<&rmcp::model::JsonObject> = vec![&request.get_meta().0.0];
-        if let Some(meta) = params_meta(request) {
-            metas.push(&meta.0.0);
-        }
-        crate::propagation::extract_meta(&metas)
-    };
-    if let Some(parent) = parent {
-        let _ = span.span().set_parent(parent);
-    }
-    crate::propagation::inject_meta(&span.span().context(), &mut request.get_meta_mut().0.0);
 }
 
 #[cfg(test)]

@@ -65,15 +65,17 @@ impl EnvError {
     }
 }
 
-/// A boolean as the OpenTelemetry specification spells them, and the usual variants.
+/// `true` or `false`, in any case, as the OpenTelemetry specification spells booleans and the
+/// exporter reads its own.
 fn parse_bool(variable: &'static str, value: &str) -> Result<bool, EnvError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "on" | "yes" => Ok(true),
-        "0" | "false" | "off" | "no" | "" => Ok(false),
+    let value_lower = value.trim().to_ascii_lowercase();
+    match value_lower.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
         _ => Err(EnvError {
             variable,
             value: value.to_owned(),
-            expected: "true or false (also 1/0, on/off, yes/no)",
+            expected: "true or false",
         }),
     }
 }
@@ -85,7 +87,8 @@ impl Options {
     }
 
     /// Options from the environment: the allow-list from `MCP_METRICS_CLIENT_NAMES`
-    /// (comma-separated) and the audit trail from `MCP_METRICS_AUDIT` (`true` or `false`).
+    /// (comma-separated) and the audit trail from `MCP_METRICS_AUDIT` (`true` or `false`, in any
+    /// case).
     ///
     /// # Errors
     ///

@@ -15,7 +15,7 @@ use super::context::{self, Parts, RequestInfo};
 use super::operation::{Answer, Operation, Side, Target};
 use super::options::Options;
 use super::session::Session;
-use super::span::{RequestSpan, SpanStart};
+use super::span::{Parent, RequestSpan, SpanStart};
 use crate::Outcome;
 use rmcp::model::*;
 use rmcp::service::{
@@ -91,14 +91,12 @@ impl<H: ServerHandler> Instrumented<H> {
                 resource_uri: request.resource_uri,
                 client: (client_name, client_version),
                 session_id: parts.session_id(),
+                parent: Parent::Received {
+                    meta: parts.meta,
+                    headers: parts.http().map(|p| &p.headers),
+                },
                 ..SpanStart::default()
             },
-        );
-        #[cfg(feature = "otel")]
-        crate::propagation::continue_trace(
-            span.span(),
-            parts.meta,
-            parts.http().map(|p| &p.headers),
         );
         if target.known().is_none()
             && let (Some(capture), Some(name)) = (capture, request.name)
@@ -108,8 +106,9 @@ impl<H: ServerHandler> Instrumented<H> {
         let mut op = Operation::start(Side::Server, request.method, target, span)
             .with_client(self.options.client_label(client_name));
         op.set_retry(request.retry);
+        // Rendered only where it is written: a span that records, or an audit event.
         let arguments = capture
-            .filter(|c| c.wants_arguments())
+            .filter(|c| c.wants_arguments() && (op.span.is_recording() || settings.audit))
             .zip(request.arguments)
             .map(|(c, a)| c.render(serde_json::Value::Object(a.clone())));
         if let Some(arguments) = &arguments {
@@ -273,10 +272,9 @@ impl Call {
         mut self,
         future: impl Future<Output = Result<T, McpError>>,
     ) -> Result<T, McpError> {
-        #[cfg(feature = "trace")]
         let future = match &self.op {
-            Some(op) => tracing::Instrument::instrument(future, op.span.span().clone()),
-            None => tracing::Instrument::instrument(future, tracing::Span::none()),
+            Some(op) => op.span.instrument(future),
+            None => unreachable!("a call is run once, before it finishes"),
         };
         let mut future = std::pin::pin!(future);
         let result = std::future::poll_fn(|cx| {
@@ -444,6 +442,7 @@ impl Answered for CallToolResponse {
                 }
                 if let (Some(capture), Some(op)) = (&call.capture, &call.op)
                     && !failed
+                    && op.span.is_recording()
                 {
                     let value = serde_json::to_value(result).unwrap_or_default();
                     op.span.record_result(&capture.render(value));
@@ -711,12 +710,11 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         context: SubscriptionContext,
     ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
         let guard = super::tasks::SubscriptionGuard::open();
-        #[cfg(feature = "trace")]
         let span = {
             let request = context.request_context();
             let parts = Parts::of_request(request);
             let info = parts.info();
-            let span = RequestSpan::start(
+            RequestSpan::start(
                 Side::Server,
                 &SpanStart {
                     method: "subscriptions/listen",
@@ -725,23 +723,24 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
                     http_version: info.http_version,
                     peer: info.peer,
                     request_id: Some(&request.id),
+                    parent: Parent::Received {
+                        meta: parts.meta,
+                        headers: parts.http().map(|p| &p.headers),
+                    },
                     ..SpanStart::default()
                 },
-            );
-            #[cfg(feature = "otel")]
-            crate::propagation::continue_trace(
-                span.span(),
-                parts.meta,
-                parts.http().map(|p| &p.headers),
-            );
-            span
+            )
         };
-        let stream = self.inner.listen(context);
-        #[cfg(feature = "trace")]
-        let stream = tracing::Instrument::instrument(stream, span.span().clone());
+        let stream = span.instrument(self.inner.listen(context));
         async move {
             let _guard = guard;
-            stream.await
+            let result = stream.await;
+            let answer = match &result {
+                Ok(()) => Answer::of(Outcome::Success),
+                Err(e) => Answer::error(e.code.0, &e.message),
+            };
+            span.finish(Side::Server, &answer);
+            result
         }
     }
 

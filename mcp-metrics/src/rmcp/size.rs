@@ -5,7 +5,8 @@
 //! allocated and no JSON text is kept; the transport serialises the response once more when it
 //! sends it (rmcp does not expose the encoded length of a response).
 
-pub(crate) use super::json_len::json_len;
+#[cfg(feature = "metrics")]
+use super::json_len::json_len;
 
 /// Records `mcp_tool_result_bytes{tool}` and `mcp_tool_result_content_blocks{tool}` for a
 /// completed tool result.

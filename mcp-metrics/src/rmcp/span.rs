@@ -1,19 +1,41 @@
 //! The request spans of both sides, as the OpenTelemetry MCP conventions define them: kind SERVER
 //! on the side that answers, CLIENT on the side that asks, named `{mcp.method.name} {target}`
 //! where the target is a tool or prompt name the server is known to have, else
-//! `{mcp.method.name}` alone, so that no peer chooses a span name. Without the `trace` feature a
-//! span is nothing.
+//! `{mcp.method.name}` alone, so that no peer chooses a span name.
+//!
+//! With `otel`, a request span is an OpenTelemetry span made through the global tracer provider,
+//! and sampling is decided when it starts (head sampling: the parent's sampled flag from `_meta`,
+//! else the configured sampler). An unsampled request gets a span that records nothing: no
+//! attribute is built, while its ids still reach `_meta` of the messages it sends, log lines and
+//! audit events. The handler runs with the span's context current, so `tracing` spans inside it
+//! (the tool span) are its children. Without `otel`, the span is a `tracing` span; without
+//! `trace`, there is none.
 
 use super::operation::{Answer, Side, Target};
-use crate::store::Exemplar;
 use std::net::SocketAddr;
+
+/// Where the parent of a request span comes from.
+#[derive(Default, Clone, Copy)]
+pub(crate) enum Parent<'a> {
+    /// A root.
+    #[default]
+    None,
+    /// A request the server received: the context in its `_meta`, else its HTTP headers'.
+    Received {
+        meta: &'a rmcp::model::JsonObject,
+        headers: Option<&'a http::HeaderMap>,
+    },
+    /// A request the client sends: the context its caller put in `_meta` (the request's own, then
+    /// its params').
+    Sent(&'a [&'a rmcp::model::JsonObject]),
+}
 
 /// What a request span starts with.
 #[derive(Default)]
 pub(crate) struct SpanStart<'a> {
     pub(crate) method: &'static str,
     pub(crate) target: Target,
-    /// The name the peer sent, recorded only when it is known or captured.
+    /// The name the peer sent, recorded only when it is known.
     pub(crate) name: Option<&'a str>,
     pub(crate) protocol_version: Option<&'static str>,
     /// `network.transport`: `tcp` or `pipe`.
@@ -30,240 +52,486 @@ pub(crate) struct SpanStart<'a> {
     pub(crate) client: (Option<&'a str>, Option<&'a str>),
     /// `mcp.session.id` of a legacy HTTP session (server side).
     pub(crate) session_id: Option<&'a str>,
+    pub(crate) parent: Parent<'a>,
 }
 
-/// The span of one request or notification.
-#[cfg(feature = "trace")]
-pub(crate) struct RequestSpan(tracing::Span, &'static str);
-
-/// Without `trace`, no span.
-#[cfg(not(feature = "trace"))]
-pub(crate) struct RequestSpan;
-
-/// Declares a request span with every attribute either side may record; fields recorded later
-/// start `Empty`, and only what is set is exported.
-#[cfg(feature = "trace")]
-macro_rules! request_span {
-    ($target:literal, $name:literal, $kind:literal, $method:expr) => {
-        tracing::info_span!(
-            target: $target,
-            parent: None,
-            $name,
-            otel.name = $method,
-            otel.kind = $kind,
-            mcp.method.name = $method,
-            gen_ai.tool.name = Empty,
-            gen_ai.prompt.name = Empty,
-            gen_ai.operation.name = Empty,
-            jsonrpc.request.id = Empty,
-            mcp.protocol.version = Empty,
-            mcp.session.id = Empty,
-            mcp.resource.uri = Empty,
-            mcp_metrics.client.name = Empty,
-            mcp_metrics.client.version = Empty,
-            network.transport = Empty,
-            network.protocol.name = Empty,
-            network.protocol.version = Empty,
-            client.address = Empty,
-            client.port = Empty,
-            server.address = Empty,
-            server.port = Empty,
-            rpc.response.status_code = Empty,
-            error.type = Empty,
-            otel.status_code = Empty,
-            otel.status_description = Empty,
-            gen_ai.tool.call.arguments = Empty,
-            gen_ai.tool.call.result = Empty,
-            mcp_metrics.mrtr.retry = Empty,
-        )
-    };
-}
-
-#[cfg(feature = "trace")]
-impl RequestSpan {
-    /// Opens the span of a request (or notification) on `side`. It has no parent of its own:
-    /// the peer's context comes from `_meta` (see [`crate::propagation`]).
-    pub(crate) fn start(side: Side, start: &SpanStart<'_>) -> Self {
-        use tracing::field::Empty;
-        let span = match side {
-            Side::Server => request_span!(
-                "mcp_metrics::server",
-                "mcp.server.request",
-                "server",
-                start.method
-            ),
-            Side::Client => request_span!(
-                "mcp_metrics::client",
-                "mcp.client.request",
-                "client",
-                start.method
-            ),
-        };
-        if span.is_disabled() {
-            // No subscriber wants it: skip writing what nobody reads.
-            return RequestSpan(span, start.method);
-        }
-        let this = RequestSpan(span, start.method);
-        let span = &this.0;
-        if let Some(name) = start.name {
-            this.record_target(start.target, name);
-        }
-        let optional = [
-            ("mcp.protocol.version", start.protocol_version),
-            ("network.transport", start.transport),
-            ("network.protocol.version", start.http_version),
-            ("mcp.resource.uri", start.resource_uri),
-            ("mcp_metrics.client.name", start.client.0),
-            ("mcp_metrics.client.version", start.client.1),
-            ("mcp.session.id", start.session_id),
-        ];
-        for (field, value) in optional {
+impl SpanStart<'_> {
+    /// The attributes known when the span starts, for a span that records.
+    fn attributes(&self, mut each: impl FnMut(&'static str, Value<'_>)) {
+        each("mcp.method.name", Value::Static(self.method));
+        for (key, value) in [
+            ("mcp.protocol.version", self.protocol_version),
+            ("network.transport", self.transport),
+            ("network.protocol.version", self.http_version),
+        ] {
             if let Some(value) = value {
-                span.record(field, value);
+                each(key, Value::Static(value));
             }
         }
-        if start.http_version.is_some() || start.transport == Some("tcp") {
-            span.record("network.protocol.name", "http");
+        if self.http_version.is_some() || self.transport == Some("tcp") {
+            each("network.protocol.name", Value::Static("http"));
         }
-        if let Some(peer) = start.peer {
-            span.record("client.address", peer.ip().to_string());
-            span.record("client.port", i64::from(peer.port()));
+        for (key, value) in [
+            ("mcp.resource.uri", self.resource_uri),
+            ("mcp_metrics.client.name", self.client.0),
+            ("mcp_metrics.client.version", self.client.1),
+            ("mcp.session.id", self.session_id),
+        ] {
+            if let Some(value) = value {
+                each(key, Value::Text(value));
+            }
         }
-        if let Some((address, port)) = start.server {
-            span.record("server.address", address);
+        if let Some(peer) = self.peer {
+            each("client.address", Value::Owned(peer.ip().to_string()));
+            each("client.port", Value::Int(i64::from(peer.port())));
+        }
+        if let Some((address, port)) = self.server {
+            each("server.address", Value::Text(address));
             if let Some(port) = port {
-                span.record("server.port", i64::from(port));
+                each("server.port", Value::Int(i64::from(port)));
             }
         }
-        if let Some(id) = start.request_id {
-            span.record("jsonrpc.request.id", tracing::field::display(id));
+        if let Some(id) = self.request_id {
+            each("jsonrpc.request.id", Value::Owned(id.to_string()));
         }
-        this
+    }
+}
+
+/// An attribute value, borrowed where it can be.
+enum Value<'a> {
+    Static(&'static str),
+    Text(&'a str),
+    Owned(String),
+    Int(i64),
+}
+
+#[cfg(not(feature = "trace"))]
+pub(crate) use none::RequestSpan;
+#[cfg(feature = "otel")]
+pub(crate) use otel::RequestSpan;
+#[cfg(all(feature = "trace", not(feature = "otel")))]
+pub(crate) use tracing_span::RequestSpan;
+
+/// The attributes a target adds, and the span's name with it.
+fn target_attributes(target: Target) -> Option<(&'static str, &'static str, bool)> {
+    match target {
+        Target::Tool(tool) => Some(("gen_ai.tool.name", tool, true)),
+        Target::Prompt(prompt) => Some(("gen_ai.prompt.name", prompt, false)),
+        Target::None => None,
+    }
+}
+
+#[cfg(feature = "otel")]
+mod otel {
+    use super::{Answer, Parent, Side, SpanStart, Target, Value};
+    use crate::store::Exemplar;
+    use opentelemetry::trace::{
+        FutureExt as _, Link, SpanBuilder, SpanContext, SpanKind, Status, TraceContextExt as _,
+    };
+    use opentelemetry::{Context, KeyValue};
+
+    /// An OpenTelemetry span, current in the context the request runs in.
+    pub(crate) struct RequestSpan {
+        cx: Context,
+        method: &'static str,
+        recording: bool,
     }
 
-    /// Names the span after its target and records the target's attribute, when the target is
-    /// a known name (`name` is what the peer sent; it is written only then).
-    pub(crate) fn record_target(&self, target: Target, name: &str) {
-        let Some(known) = target.known() else {
-            return;
-        };
-        debug_assert_eq!(known, name);
-        if self.0.is_disabled() {
-            return;
+    fn key_value(key: &'static str, value: Value<'_>) -> KeyValue {
+        match value {
+            Value::Static(v) => KeyValue::new(key, v),
+            Value::Text(v) => KeyValue::new(key, v.to_owned()),
+            Value::Owned(v) => KeyValue::new(key, v),
+            Value::Int(v) => KeyValue::new(key, v),
         }
-        match target {
-            Target::Tool(tool) => {
-                self.0.record("gen_ai.tool.name", tool);
+    }
+
+    /// The parent context and the links of a span.
+    fn parent(parent: Parent<'_>) -> (Context, Vec<Link>) {
+        let ambient = Context::map_current(|cx| cx.span().span_context().clone());
+        let mut links = Vec::new();
+        let parent = match parent {
+            Parent::None => Context::new(),
+            Parent::Received { meta, headers } => {
+                let from_meta = crate::propagation::extract_meta(&[meta]);
+                let from_http = headers.and_then(crate::propagation::extract_headers);
+                match (from_meta, from_http) {
+                    (Some(parent), http) => {
+                        if let Some(http) = http {
+                            links.push(Link::with_context(http.span().span_context().clone()));
+                        }
+                        parent
+                    }
+                    (None, Some(http)) => http,
+                    (None, None) => Context::new(),
+                }
+            }
+            Parent::Sent(metas) => crate::propagation::extract_meta(metas).unwrap_or_default(),
+        };
+        // The transport's connection span, current when the request arrived, is a link: it is
+        // not the caller of the request.
+        if ambient.is_valid() && ambient != *parent.span().span_context() {
+            links.push(Link::with_context(ambient));
+        }
+        (parent, links)
+    }
+
+    impl RequestSpan {
+        /// Starts the span of a request (or notification) on `side`, sampled as the configured
+        /// sampler decides given its parent.
+        pub(crate) fn start(side: Side, start: &SpanStart<'_>) -> Self {
+            let (parent, links) = parent(start.parent);
+            let kind = match side {
+                Side::Server => SpanKind::Server,
+                Side::Client => SpanKind::Client,
+            };
+            let builder = SpanBuilder::from_name(start.method)
+                .with_kind(kind)
+                .with_links(links);
+            let span = crate::otel::start(builder, &parent);
+            let cx = parent.with_span(span);
+            let recording = cx.span().is_recording();
+            let this = RequestSpan {
+                cx,
+                method: start.method,
+                recording,
+            };
+            if recording {
+                let span = this.cx.span();
+                let mut attributes = Vec::with_capacity(16);
+                start.attributes(|key, value| attributes.push(key_value(key, value)));
+                span.set_attributes(attributes);
+                if let Some(name) = start.name {
+                    this.record_target(start.target, name);
+                }
+            }
+            this
+        }
+
+        /// Names the span after its target and records the target's attribute, when the target
+        /// is a known name.
+        pub(crate) fn record_target(&self, target: Target, name: &str) {
+            let Some(known) = target.known() else {
+                return;
+            };
+            debug_assert_eq!(known, name);
+            if !self.recording {
+                return;
+            }
+            let Some((key, value, tool)) = super::target_attributes(target) else {
+                return;
+            };
+            let span = self.cx.span();
+            span.set_attribute(KeyValue::new(key, value));
+            if tool {
+                span.set_attribute(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+            }
+            span.update_name(format!("{} {known}", self.method));
+        }
+
+        /// Records the name the peer sent for a target the server is not known to have, without
+        /// naming the span after it: only under an opt-in capture, capped like arguments.
+        pub(crate) fn record_unknown_name(&self, target: Target, name: &str) {
+            if let (true, Some((key, _, _))) = (self.recording, super::target_attributes(target)) {
+                self.cx
+                    .span()
+                    .set_attribute(KeyValue::new(key, name.to_owned()));
+            }
+        }
+
+        /// Marks a retry of a multi-round-trip call.
+        pub(crate) fn record_retry(&self) {
+            if self.recording {
+                self.cx
+                    .span()
+                    .set_attribute(KeyValue::new("mcp_metrics.mrtr.retry", true));
+            }
+        }
+
+        /// Records captured tool-call arguments.
+        pub(crate) fn record_arguments(&self, arguments: &str) {
+            if self.recording {
+                self.cx.span().set_attribute(KeyValue::new(
+                    "gen_ai.tool.call.arguments",
+                    arguments.to_owned(),
+                ));
+            }
+        }
+
+        /// Records a captured tool-call result.
+        pub(crate) fn record_result(&self, result: &str) {
+            if self.recording {
+                self.cx
+                    .span()
+                    .set_attribute(KeyValue::new("gen_ai.tool.call.result", result.to_owned()));
+            }
+        }
+
+        /// Whether this span records (it was sampled): what is worth computing for it.
+        pub(crate) fn is_recording(&self) -> bool {
+            self.recording
+        }
+
+        /// Ends the span with how the operation ended: `rpc.response.status_code` for a JSON-RPC
+        /// error and, for an answer the conventions count as an error on `side`, `error.type`
+        /// and the ERROR status with the error's message.
+        pub(crate) fn finish(&self, side: Side, answer: &Answer<'_>) {
+            let span = self.cx.span();
+            if self.recording {
+                if let Some(error) = answer.error {
+                    span.set_attribute(KeyValue::new(
+                        "rpc.response.status_code",
+                        error.code.to_string(),
+                    ));
+                }
+                if answer.is_error(side)
+                    && let Some(error_type) = answer.outcome.error_type()
+                {
+                    span.set_attribute(KeyValue::new("error.type", error_type));
+                    let message = answer.error.map_or("", |e| e.message);
+                    span.set_status(Status::error(message.to_owned()));
+                }
+            }
+            span.end();
+        }
+
+        /// The ids of this span for an exemplar, when it was sampled.
+        pub(crate) fn exemplar(&self) -> Option<Exemplar> {
+            let ids = self.cx.span().span_context().clone();
+            (ids.is_valid() && ids.is_sampled()).then(|| Exemplar {
+                trace_id: u128::from_be_bytes(ids.trace_id().to_bytes()),
+                span_id: u64::from_be_bytes(ids.span_id().to_bytes()),
+            })
+        }
+
+        /// The trace id, for audit events; sampled or not, it names the trace the logs belong to.
+        pub(crate) fn trace_id(&self) -> Option<String> {
+            let ids = self.cx.span().span_context().clone();
+            ids.is_valid().then(|| ids.trace_id().to_string())
+        }
+
+        /// The span's context, as a link from another span.
+        pub(crate) fn span_context(&self) -> SpanContext {
+            self.cx.span().span_context().clone()
+        }
+
+        /// Links the span to `previous` (the round of a multi-round-trip call it retries).
+        pub(crate) fn link(&self, previous: SpanContext) {
+            if self.recording {
+                self.cx.span().add_link(previous, Vec::new());
+            }
+        }
+
+        /// Writes the span's context into `meta`, for the peer to continue.
+        pub(crate) fn inject(&self, meta: &mut rmcp::model::JsonObject) {
+            crate::propagation::inject_meta(&self.cx, meta);
+        }
+
+        /// Runs `future` with the span's context current.
+        pub(crate) fn instrument<F: std::future::Future>(
+            &self,
+            future: F,
+        ) -> opentelemetry::trace::WithContext<F> {
+            future.with_context(self.cx.clone())
+        }
+    }
+}
+
+#[cfg(all(feature = "trace", not(feature = "otel")))]
+mod tracing_span {
+    use super::{Answer, Side, SpanStart, Target, Value};
+    use crate::store::Exemplar;
+
+    /// A `tracing` span, for logs: without `otel` it has no OpenTelemetry ids.
+    pub(crate) struct RequestSpan(tracing::Span, &'static str);
+
+    /// Declares a request span with every attribute either side may record; fields recorded
+    /// later start `Empty`, and only what is set is written.
+    macro_rules! request_span {
+        ($target:literal, $name:literal, $kind:literal, $method:expr) => {
+            tracing::info_span!(
+                target: $target,
+                parent: None,
+                $name,
+                otel.name = $method,
+                otel.kind = $kind,
+                mcp.method.name = $method,
+                gen_ai.tool.name = Empty,
+                gen_ai.prompt.name = Empty,
+                gen_ai.operation.name = Empty,
+                jsonrpc.request.id = Empty,
+                mcp.protocol.version = Empty,
+                mcp.session.id = Empty,
+                mcp.resource.uri = Empty,
+                mcp_metrics.client.name = Empty,
+                mcp_metrics.client.version = Empty,
+                network.transport = Empty,
+                network.protocol.name = Empty,
+                network.protocol.version = Empty,
+                client.address = Empty,
+                client.port = Empty,
+                server.address = Empty,
+                server.port = Empty,
+                rpc.response.status_code = Empty,
+                error.type = Empty,
+                otel.status_code = Empty,
+                otel.status_description = Empty,
+                gen_ai.tool.call.arguments = Empty,
+                gen_ai.tool.call.result = Empty,
+                mcp_metrics.mrtr.retry = Empty,
+            )
+        };
+    }
+
+    impl RequestSpan {
+        pub(crate) fn start(side: Side, start: &SpanStart<'_>) -> Self {
+            use tracing::field::Empty;
+            let span = match side {
+                Side::Server => request_span!(
+                    "mcp_metrics::server",
+                    "mcp.server.request",
+                    "server",
+                    start.method
+                ),
+                Side::Client => request_span!(
+                    "mcp_metrics::client",
+                    "mcp.client.request",
+                    "client",
+                    start.method
+                ),
+            };
+            let this = RequestSpan(span, start.method);
+            if this.0.is_disabled() {
+                return this;
+            }
+            start.attributes(|key, value| match value {
+                Value::Static(v) => {
+                    this.0.record(key, v);
+                }
+                Value::Text(v) => {
+                    this.0.record(key, v);
+                }
+                Value::Owned(v) => {
+                    this.0.record(key, v.as_str());
+                }
+                Value::Int(v) => {
+                    this.0.record(key, v);
+                }
+            });
+            if let Some(name) = start.name {
+                this.record_target(start.target, name);
+            }
+            this
+        }
+
+        pub(crate) fn record_target(&self, target: Target, name: &str) {
+            let Some(known) = target.known() else {
+                return;
+            };
+            debug_assert_eq!(known, name);
+            let Some((key, value, tool)) = super::target_attributes(target) else {
+                return;
+            };
+            if self.0.is_disabled() {
+                return;
+            }
+            self.0.record(key, value);
+            if tool {
                 self.0.record("gen_ai.operation.name", "execute_tool");
             }
-            Target::Prompt(prompt) => {
-                self.0.record("gen_ai.prompt.name", prompt);
+            self.0.record(
+                "otel.name",
+                tracing::field::display(format_args!("{} {known}", self.1)),
+            );
+        }
+
+        pub(crate) fn record_unknown_name(&self, target: Target, name: &str) {
+            if let Some((key, _, _)) = super::target_attributes(target) {
+                self.0.record(key, name);
             }
-            Target::None => return,
         }
-        self.0.record(
-            "otel.name",
-            tracing::field::display(SpanName(self.1, known)),
-        );
-    }
 
-    /// Records the name the peer sent for a target the server is not known to have, without
-    /// naming the span after it: only under an opt-in capture, capped like arguments.
-    pub(crate) fn record_unknown_name(&self, target: Target, name: &str) {
-        match target {
-            Target::Tool(_) => self.0.record("gen_ai.tool.name", name),
-            Target::Prompt(_) => self.0.record("gen_ai.prompt.name", name),
-            Target::None => return,
-        };
-    }
-
-    /// Marks a retry of a multi-round-trip call.
-    pub(crate) fn record_retry(&self) {
-        self.0.record("mcp_metrics.mrtr.retry", true);
-    }
-
-    /// Records captured tool-call arguments.
-    pub(crate) fn record_arguments(&self, arguments: &str) {
-        self.0.record("gen_ai.tool.call.arguments", arguments);
-    }
-
-    /// Records a captured tool-call result.
-    pub(crate) fn record_result(&self, result: &str) {
-        self.0.record("gen_ai.tool.call.result", result);
-    }
-
-    /// Records how the operation ended: `rpc.response.status_code` for a JSON-RPC error, and for
-    /// an answer the conventions count as an error on `side`, `error.type`, the ERROR status and
-    /// the error's message as its description.
-    pub(crate) fn finish(&self, side: Side, answer: &Answer<'_>) {
-        if self.0.is_disabled() {
-            return;
+        pub(crate) fn record_retry(&self) {
+            self.0.record("mcp_metrics.mrtr.retry", true);
         }
-        if let Some(error) = answer.error {
-            self.0
-                .record("rpc.response.status_code", error.code.to_string());
+
+        pub(crate) fn record_arguments(&self, arguments: &str) {
+            self.0.record("gen_ai.tool.call.arguments", arguments);
         }
-        if answer.is_error(side)
-            && let Some(error_type) = answer.outcome.error_type()
-        {
-            self.0.record("error.type", error_type);
-            self.0.record("otel.status_code", "ERROR");
+
+        pub(crate) fn record_result(&self, result: &str) {
+            self.0.record("gen_ai.tool.call.result", result);
+        }
+
+        pub(crate) fn is_recording(&self) -> bool {
+            !self.0.is_disabled()
+        }
+
+        pub(crate) fn finish(&self, side: Side, answer: &Answer<'_>) {
+            if self.0.is_disabled() {
+                return;
+            }
             if let Some(error) = answer.error {
-                self.0.record("otel.status_description", error.message);
+                self.0
+                    .record("rpc.response.status_code", error.code.to_string());
+            }
+            if answer.is_error(side)
+                && let Some(error_type) = answer.outcome.error_type()
+            {
+                self.0.record("error.type", error_type);
+                self.0.record("otel.status_code", "ERROR");
+                if let Some(error) = answer.error {
+                    self.0.record("otel.status_description", error.message);
+                }
             }
         }
-    }
 
-    /// The ids of this span for an exemplar, when it belongs to a sampled trace.
-    pub(crate) fn exemplar(&self) -> Option<Exemplar> {
-        crate::propagation::exemplar(&self.0)
-    }
+        pub(crate) fn exemplar(&self) -> Option<Exemplar> {
+            None
+        }
 
-    /// The trace id, for audit events.
-    #[cfg(feature = "otel")]
-    pub(crate) fn trace_id(&self) -> Option<String> {
-        crate::propagation::trace_id(&self.0)
-    }
+        pub(crate) fn trace_id(&self) -> Option<String> {
+            None
+        }
 
-    /// The trace id, for audit events: none without `otel`.
-    #[cfg(not(feature = "otel"))]
-    pub(crate) fn trace_id(&self) -> Option<String> {
-        None
-    }
-
-    /// The `tracing` span.
-    pub(crate) fn span(&self) -> &tracing::Span {
-        &self.0
-    }
-}
-
-/// The name of a request span with a known target, `{method} {target}`, written only if the
-/// span is built.
-#[cfg(feature = "trace")]
-struct SpanName(&'static str, &'static str);
-
-#[cfg(feature = "trace")]
-impl std::fmt::Display for SpanName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.0, self.1)
+        pub(crate) fn instrument<F: std::future::Future>(
+            &self,
+            future: F,
+        ) -> tracing::instrument::Instrumented<F> {
+            tracing::Instrument::instrument(future, self.0.clone())
+        }
     }
 }
 
 #[cfg(not(feature = "trace"))]
-impl RequestSpan {
-    pub(crate) fn start(_: Side, _: &SpanStart<'_>) -> Self {
-        RequestSpan
-    }
-    pub(crate) fn record_target(&self, _: Target, _: &str) {}
-    pub(crate) fn record_unknown_name(&self, _: Target, _: &str) {}
-    pub(crate) fn record_retry(&self) {}
-    pub(crate) fn record_arguments(&self, _: &str) {}
-    pub(crate) fn record_result(&self, _: &str) {}
-    pub(crate) fn finish(&self, _: Side, _: &Answer<'_>) {}
-    pub(crate) fn exemplar(&self) -> Option<Exemplar> {
-        None
-    }
-    pub(crate) fn trace_id(&self) -> Option<String> {
-        None
+mod none {
+    use super::{Answer, Side, SpanStart, Target};
+    use crate::store::Exemplar;
+
+    /// Without `trace`, no span.
+    pub(crate) struct RequestSpan;
+
+    impl RequestSpan {
+        pub(crate) fn start(_: Side, _: &SpanStart<'_>) -> Self {
+            RequestSpan
+        }
+        pub(crate) fn record_target(&self, _: Target, _: &str) {}
+        pub(crate) fn record_unknown_name(&self, _: Target, _: &str) {}
+        pub(crate) fn record_retry(&self) {}
+        pub(crate) fn record_arguments(&self, _: &str) {}
+        pub(crate) fn record_result(&self, _: &str) {}
+        pub(crate) fn is_recording(&self) -> bool {
+            false
+        }
+        pub(crate) fn finish(&self, _: Side, _: &Answer<'_>) {}
+        pub(crate) fn exemplar(&self) -> Option<Exemplar> {
+            None
+        }
+        pub(crate) fn trace_id(&self) -> Option<String> {
+            None
+        }
+        pub(crate) fn instrument<F>(&self, future: F) -> F {
+            future
+        }
     }
 }

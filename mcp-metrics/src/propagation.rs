@@ -103,10 +103,18 @@ mod meta {
         }
     }
 
-    /// A context through the global propagator, if it found a valid span context or baggage.
+    /// A context through the global propagator, if it found a valid span context or baggage in
+    /// `carrier` (and in nothing else: the context current here is not the peer's). A propagator
+    /// that names no field reads nothing: OpenTelemetry's default, which answers any extraction
+    /// with the current context, and the empty list of `OTEL_PROPAGATORS=none`.
     fn extract(carrier: &dyn Extractor) -> Option<Context> {
         use opentelemetry::baggage::BaggageExt as _;
-        let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(carrier));
+        let cx = opentelemetry::global::get_text_map_propagator(|p| {
+            p.fields()
+                .next()
+                .is_some()
+                .then(|| p.extract_with_context(&Context::new(), carrier))
+        })?;
         (cx.span().span_context().is_valid() || !cx.baggage().is_empty()).then_some(cx)
     }
 

@@ -136,7 +136,14 @@ async fn arguments_leave_the_process_only_when_captured_and_redacted() {
         .collect();
     assert!(!connections.is_empty(), "rmcp's spans are enabled at info");
     for span in spans.iter().filter(|s| is_server(s)) {
-        assert!(span.parent_span_id.is_empty(), "{} has a parent", span.name);
+        let parent = spans.iter().find(|s| s.span_id == span.parent_span_id);
+        assert!(
+            span.parent_span_id.is_empty(),
+            "{} has a parent: {:?}; attributes {:?}",
+            span.name,
+            parent.map(|p| (&p.name, p.kind)),
+            span.attributes.iter().map(|a| &a.key).collect::<Vec<_>>()
+        );
         // `initialize` is answered before rmcp's service loop (and its span) starts.
         let links = usize::from(span.name != "initialize");
         assert_eq!(span.links.len(), links, "{}", span.name);

@@ -119,7 +119,7 @@ async fn rust_client_and_example_server_share_one_trace() {
     let spans = eventually(Duration::from_secs(10), || {
         let spans = receiver.spans();
         (find(&spans, "tools/call add", SpanKind::Server).len() == 1
-            && find(&spans, "tools/call no_such_tool", SpanKind::Server).len() == 1)
+            && find(&spans, "tools/call", SpanKind::Server).len() == 1)
             .then_some(spans)
     })
     .unwrap_or_else(|| panic!("server spans missing: {:?}", names(&receiver.spans())));
@@ -162,25 +162,37 @@ async fn rust_client_and_example_server_share_one_trace() {
     );
     assert!(attr_str(client_add, "error.type").is_none());
 
-    // A JSON-RPC error: error.type, rpc.response.status_code and an error status with the message.
-    let client_unknown = one(&spans, "tools/call no_such_tool", SpanKind::Client);
-    let server_unknown = one(&spans, "tools/call no_such_tool", SpanKind::Server);
+    // A tool neither side knows: both spans are named after the method alone, never after the
+    // name a peer chose, and carry no tool name.
+    let client_unknown = one(&spans, "tools/call", SpanKind::Client);
+    let server_unknown = one(&spans, "tools/call", SpanKind::Server);
     assert_eq!(
         hex(&server_unknown.parent_span_id),
         hex(&client_unknown.span_id)
     );
     assert_eq!(client_unknown.parent_span_id, agent.span_id);
+    for span in [client_unknown, server_unknown] {
+        assert!(attr_str(span, "gen_ai.tool.name").is_none());
+        assert_eq!(
+            attr_str(span, "rpc.response.status_code").as_deref(),
+            Some("-32602")
+        );
+    }
+    // The client counts every JSON-RPC error as an error: error.type and an error status with
+    // the message.
     assert_eq!(
         attr_str(client_unknown, "error.type").as_deref(),
-        Some("-32602")
-    );
-    assert_eq!(
-        attr_str(client_unknown, "rpc.response.status_code").as_deref(),
         Some("-32602")
     );
     let status = client_unknown.status.as_ref().expect("a status");
     assert_eq!(status.code, StatusCode::Error as i32);
     assert!(!status.message.is_empty());
+    // The server does not: -32602 says the caller asked for what the server does not have.
+    assert!(attr_str(server_unknown, "error.type").is_none());
+    assert_ne!(
+        server_unknown.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Error as i32)
+    );
 
     // Requests made outside the caller's span start their own trace, and still reach the server
     // with the client span as parent: `initialize` at connection time.
@@ -225,7 +237,11 @@ async fn python_server_continues_the_rust_client_trace() {
         .spawn()
         .expect("start the Python server");
     let io = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
-    let client = ().serve(InstrumentedTransport::new(io).over_stdio()).await.unwrap();
+    // Tools the agent calls without listing them first: named, so that the spans carry them.
+    let transport = InstrumentedTransport::new(io)
+        .over_stdio()
+        .with_tool_names(["context", "add", "fail"]);
+    let client = ().serve(transport).await.unwrap();
 
     // The caller's span continues an upstream trace that has a tracestate, and carries baggage.
     let upstream = SpanContext::new(
@@ -383,7 +399,7 @@ async fn rounds_of_one_call_are_linked() {
     });
     let client = ()
         .serve_with_lifecycle(
-            InstrumentedTransport::new(client_io),
+            InstrumentedTransport::new(client_io).with_tool_names(["confirm"]),
             rmcp::ClientLifecycleMode::Discover {
                 preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
             },

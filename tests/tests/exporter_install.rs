@@ -79,12 +79,16 @@ async fn install_serves_the_global_recorder_behind_basic_auth() {
         "recorded before install must be a no-op: {ok}"
     );
 
-    let post = http(
-        addr,
-        "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-    )
-    .await;
-    assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+    // Credentials are checked before anything else: a POST without them learns nothing.
+    let post = |auth: &'static str| {
+        format!(
+            "POST /metrics HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let anonymous = http(addr, &post("")).await;
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    let authorized = http(addr, &post("Authorization: Basic cHJvbTpzZWNyZXQ=\r\n")).await;
+    assert!(authorized.starts_with("HTTP/1.1 405"), "{authorized}");
 
     let second = ExporterBuilder::new()
         .listen("127.0.0.1:0".parse().unwrap())

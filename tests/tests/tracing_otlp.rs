@@ -88,15 +88,16 @@ async fn spans_continue_the_client_trace_and_nest() {
     let receiver = Receiver::start();
     let logs = Captured::default();
     let writer = logs.clone();
-    let (subscriber, telemetry) = TelemetryBuilder::new()
+    let builder = TelemetryBuilder::new()
         .service_name("tracing-e2e")
         .otlp_endpoint(&receiver.traces_url(), OtlpProtocol::HttpProtobuf)
         .unwrap()
         .log_format(LogFormat::Json)
         .filter("info,rmcp=warn")
-        .unwrap()
-        .build_with_writer(move || writer.clone())
         .unwrap();
+    // As `init` does: the client's context in `_meta` is read through the propagators.
+    builder.install_propagators();
+    let (subscriber, telemetry) = builder.build_with_writer(move || writer.clone()).unwrap();
     let _default = tracing::subscriber::set_default(subscriber);
     // Installed as an application installs it: exemplars are kept by the store that
     // `#[mcp_tool]` call sites record into.
@@ -274,13 +275,13 @@ async fn spans_with_sampler(vars: &[(&str, &str)]) -> Vec<Span> {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned())
     };
-    let (subscriber, telemetry) = TelemetryBuilder::new()
+    let builder = TelemetryBuilder::new()
         .service_name("sampling")
         .env(&lookup)
         .unwrap()
-        .log_format(LogFormat::None)
-        .build()
-        .unwrap();
+        .log_format(LogFormat::None);
+    builder.install_propagators();
+    let (subscriber, telemetry) = builder.build().unwrap();
     let _default = tracing::subscriber::set_default(subscriber);
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     let server = tokio::spawn(async move {

@@ -202,14 +202,13 @@ mod tests {
         let error = from(&[("MCP_METRICS_AUDIT", "ture")]).unwrap_err();
         assert_eq!(error.variable(), "MCP_METRICS_AUDIT");
         assert!(error.to_string().contains("\"ture\""), "{error}");
-        for (value, on) in [
-            ("true", true),
-            ("1", true),
-            ("off", false),
-            ("FALSE", false),
-        ] {
+        for (value, on) in [("true", true), (" TRUE ", true), ("FALSE", false)] {
             let options = from(&[("MCP_METRICS_AUDIT", value)]).unwrap();
             assert_eq!(options.get().audit, on, "{value}");
+        }
+        for value in ["1", "yes", "off", ""] {
+            let error = from(&[("MCP_METRICS_AUDIT", value)]).unwrap_err();
+            assert_eq!(error.variable(), "MCP_METRICS_AUDIT", "{value}");
         }
     }
 

@@ -2,8 +2,10 @@
 //! `deploy/prometheus/prometheus.yml` scrapes, vmalert evaluates the rule files Prometheus loads
 //! (referenced from `deploy/prometheus/`, not copied) at Prometheus's evaluation interval and
 //! notifies its Alertmanager, the compose services point at one another, and the real `vmagent`
-//! and `vmalert` (Debian package `victoria-metrics`) accept the configuration and the rules. The
-//! fleet end-to-end test (`fleet_e2e`) runs the same command lines against three replicas.
+//! and `vmalert` (Debian package `victoria-metrics`) accept the configuration and the rules; the
+//! README's Prometheus agent configuration (vmagent.yml with a `remote_write` block) passes
+//! `promtool`. The fleet end-to-end test (`fleet_e2e`) runs the same command lines against three
+//! replicas.
 
 use mcp_metrics_tests::deploy::{deploy_dir, rule_file_names, yaml_document};
 use mcp_metrics_tests::harness::{ComposeService, compose_file, compose_services, which};
@@ -283,5 +285,38 @@ fn compose_services_point_at_one_another() {
     assert!(
         images.iter().all(|t| *t == images[0]),
         "one VictoriaMetrics version: {images:?}"
+    );
+}
+
+/// The README's other path: Prometheus in agent mode, with vmagent.yml plus a `remote_write`
+/// block to the store vmagent writes to, is a valid agent configuration.
+#[test]
+fn vmagent_config_with_remote_write_is_a_prometheus_agent_config() {
+    let promtool = which("promtool")
+        .expect("`promtool` is not installed: `apt-get install -y prometheus` (.ci/run does it)");
+    let path = deploy_dir().join("victoriametrics/vmagent.yml");
+    let url = flag(&service("vmagent"), "remoteWrite.url");
+    let config = format!(
+        "{}\nremote_write:\n  - url: {url}\n",
+        std::fs::read_to_string(&path).unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.yml");
+    std::fs::write(&file, config).unwrap();
+    let password = yaml_document(&path)["scrape_configs"][0]["basic_auth"]["password_file"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(dir.path().join(password), "s3cret").unwrap();
+    let out = Command::new(promtool)
+        .args(["check", "config", "--agent"])
+        .arg(&file)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool check config --agent refused it:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }

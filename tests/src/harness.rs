@@ -685,45 +685,33 @@ impl ScaleOut {
         overrides.push(("vmagent", "promscrape.config", &scrape_path));
 
         let services = compose_services();
-        let listen = |s: &ComposeService| -> (SocketAddr, &'static str, &'static str) {
-            let (_, binary, flag, ready) = BUNDLE_BINARIES
-                .iter()
-                .find(|b| b.0 == s.name)
-                .unwrap_or_else(|| panic!("no binary for the compose service {}", s.name));
-            let addr = s
-                .flag(flag)
-                .pop()
-                .unwrap_or_else(|| panic!("compose service {} sets no -{flag}", s.name));
-            (addr.parse().expect("a listen address"), binary, ready)
-        };
-        // Every bundle address, and the free port that replaces it here.
-        let addrs: Vec<(String, SocketAddr)> = services
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        let mut known: Vec<&str> = BUNDLE_BINARIES.iter().map(|b| b.0).collect();
+        known.sort_unstable();
+        let mut listed = names.clone();
+        listed.sort_unstable();
+        assert_eq!(listed, known, "the compose services this harness runs");
+        // Each service, its binary, its readiness path, and its address in the bundle together
+        // with the free port that replaces it here.
+        let bundle: Vec<(&ComposeService, &str, &str, (String, SocketAddr))> = BUNDLE_BINARIES
             .iter()
-            .map(|s| {
-                let port = free_port();
-                (
-                    listen(s).0.to_string(),
-                    format!("127.0.0.1:{port}").parse().unwrap(),
-                )
+            .map(|(name, binary, flag, ready)| {
+                let service = &services[names.iter().position(|n| n == name).unwrap()];
+                let listen = service
+                    .flag(flag)
+                    .pop()
+                    .unwrap_or_else(|| panic!("compose service {name} sets no -{flag}"));
+                let here = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+                (service, *binary, *ready, (listen, here))
             })
             .collect();
+        let addrs: Vec<(String, SocketAddr)> = bundle.iter().map(|b| b.3.clone()).collect();
         let mut running = Vec::new();
-        for (name, ..) in BUNDLE_BINARIES {
-            let service = services
-                .iter()
-                .find(|s| s.name == *name)
-                .unwrap_or_else(|| panic!("compose.yaml has no service {name}"));
-            let (_, binary, ready) = listen(service);
+        for (service, binary, ready, (_, addr)) in &bundle {
             let args = service_args(service, &addrs, dir.path(), &overrides);
-            let addr = addrs[services.iter().position(|s| s.name == *name).unwrap()].1;
-            let proc = start_service(
-                binary,
-                &args,
-                dir.path(),
-                name,
-                &format!("http://{addr}{ready}"),
-            );
-            running.push((name.to_string(), proc, addr));
+            let ready = format!("http://{addr}{ready}");
+            let proc = start_service(binary, &args, dir.path(), &service.name, &ready);
+            running.push((service.name.clone(), proc, *addr));
         }
         ScaleOut {
             services: running,

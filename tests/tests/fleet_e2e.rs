@@ -8,7 +8,7 @@
 //! packages `victoria-metrics` and `prometheus-alertmanager`, started with the command lines of
 //! `deploy/victoriametrics/compose.yaml`; only addresses, data paths and intervals differ). The
 //! Python MCP client (PyPI `mcp`) sends a known, different number of calls per tool and outcome
-//! to each replica.
+//! to each replica, in two sessions (see [`load`]).
 //!
 //! What is exact, and how:
 //! 1. **Each replica against the calls made to it.** Its own `/metrics` (read directly, with the
@@ -46,11 +46,11 @@
 //!    exactly those of step 2, and the fleet-wide values are exactly those of the two survivors,
 //!    on both engines.
 //!
-//! Nothing is allowed to return no data unnoticed. An expression must return data unless it
-//! reads a metric listed in [`UNRECORDED`] (metrics the example fleet never records; each is
-//! checked to have no series, so the list cannot go stale). An expression whose cumulative form
-//! would keep a range selector (a window function over gauges) is listed in [`DATA_ONLY`] and must
-//! return data on both engines: today the 30-day budget rules of the tools and of the service
+//! Nothing is allowed to return no data unnoticed; data means a value that is not NaN. An
+//! expression must return data unless it reads a metric listed in [`UNRECORDED`] (metrics the
+//! example fleet never records; each is checked to have no series, so the list cannot go stale).
+//! An expression whose cumulative form would keep a range selector (a window function over
+//! gauges) is listed in [`DATA_ONLY`] and must return data on both engines: today the 30-day budget rules of the tools and of the service
 //! (`sum_over_time` over recorded 5-minute rates) and the panel that shows them, whose values the
 //! promtool unit tests in `deploy/prometheus/tests/` check instead.
 //! Duration: about 3 minutes, most of it the alert's `for: 2m`
@@ -318,6 +318,9 @@ type Labels = Vec<(String, String)>;
 /// A query result as label set (JSON, sorted) → value.
 type Vector = BTreeMap<String, f64>;
 
+/// One expression's vectors on each instance: Prometheus's, then VictoriaMetrics'.
+type PerInstance = [Vec<Vector>; 2];
+
 fn vector(api: QueryApi, expr: &str) -> Vector {
     vector_at(api, expr, None)
 }
@@ -368,13 +371,10 @@ struct Engines {
 }
 
 impl Engines {
-    fn settled(
-        prometheus: QueryApi,
-        victoria: QueryApi,
-        reference: QueryApi,
-        (job, up, down): (&str, &[String], &[String]),
-    ) -> Self {
-        let time = settled(&[prometheus, victoria, reference], job, up, down);
+    /// The engines at a time when every instance in `up` is up and every one in `down` down.
+    fn settled(apis: [QueryApi; 3], job: &str, up: &[String], down: &[String]) -> Self {
+        let time = settled(&apis, job, up, down);
+        let [prometheus, victoria, reference] = apis;
         Engines {
             prometheus,
             victoria,
@@ -456,7 +456,7 @@ fn checked_expressions() -> Vec<Checked> {
 /// Compares every cumulative expression on the engines, fleet-wide and for each of
 /// `instances`: Prometheus against the reference, VictoriaMetrics against Prometheus. Returns the
 /// per-instance vectors of Prometheus and of VictoriaMetrics, by expression.
-fn compare(e: Engines, checked: &[Checked], instances: &[String]) -> Vec<[Vec<Vector>; 2]> {
+fn compare(e: Engines, checked: &[Checked], instances: &[String]) -> Vec<PerInstance> {
     let mut per_instance = Vec::new();
     for c in checked {
         let Ok(cumulative) = &c.cumulative else {
@@ -468,8 +468,8 @@ fn compare(e: Engines, checked: &[Checked], instances: &[String]) -> Vec<[Vec<Ve
             .into_iter()
             .any(|name| UNRECORDED.contains(&name.as_str()));
         assert!(
-            unrecorded || !expected.is_empty(),
-            "{}: no data for {cumulative}",
+            unrecorded || !without_nan(&expected).is_empty(),
+            "{}: no data (nothing, or only NaN) for {cumulative}",
             c.source
         );
         assert_same(c, "fleet-wide", cumulative, [&fleet, &victoria, &expected]);
@@ -687,19 +687,17 @@ fn check_exposition(
 /// earlier sample: `rate()` and `increase()` count only what a series gains after it, on either
 /// engine. The second round gives the recorded rates real values. Returns the number of tools
 /// the clients listed.
-fn load(replicas: &[ExampleServer], cases: &[Case], engines: &[QueryApi], job: &str) -> usize {
+fn load(
+    replicas: &[ExampleServer],
+    cases: &[Case],
+    engines: &[(&str, QueryApi)],
+    job: &str,
+) -> usize {
     let first = PLAN.map(|counts| counts.map(|n| n.min(1)));
     let listed_tools = session_round(replicas, cases, first);
     let created = unix_now();
-    for replica in replicas {
-        let scraped = format!(
-            r#"timestamp(up{{job="{job}",instance="{}"}}) > {created}"#,
-            replica.addr
-        );
-        for api in engines {
-            assert!(api.wait_value(&scraped, WAIT).is_some(), "{scraped}");
-        }
-    }
+    let instances: Vec<String> = replicas.iter().map(|r| r.addr.to_string()).collect();
+    wait_scraped_after(engines, job, &instances, created);
     let rest = PLAN.map(|counts| counts.map(|n| n.saturating_sub(1)));
     assert_eq!(session_round(replicas, cases, rest), listed_tools);
     listed_tools
@@ -907,6 +905,79 @@ fn vmalert_alert(
     );
 }
 
+/// Waits until `up` of each of `instances` is `want` on every engine.
+fn wait_up(engines: &[(&str, QueryApi)], job: &str, instances: &[String], want: f64) {
+    for instance in instances {
+        let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
+        for (engine, api) in engines {
+            assert!(
+                api.wait_for(&up, want, WAIT),
+                "{engine}: {up} is not {want}"
+            );
+        }
+    }
+}
+
+/// Waits until every engine has a scrape of each of `instances` begun after `time`.
+fn wait_scraped_after(engines: &[(&str, QueryApi)], job: &str, instances: &[String], time: f64) {
+    for instance in instances {
+        let fresh = format!(r#"timestamp(up{{job="{job}",instance="{instance}"}}) > {time}"#);
+        for (engine, api) in engines {
+            assert!(api.wait_value(&fresh, WAIT).is_some(), "{engine}: {fresh}");
+        }
+    }
+}
+
+/// The fleet's calls per tool and outcome on every engine, straight from the test's own counts.
+fn check_fleet_totals(cases: &[Case], engines: &[(&str, QueryApi)], job: &str) {
+    let mut fleet: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for counts in PLAN {
+        for (case, n) in cases.iter().zip(counts) {
+            let outcome = case.labels.iter().find(|(k, _)| *k == "outcome").unwrap().1;
+            *fleet.entry((case.tool.into(), outcome.into())).or_default() += f64::from(n);
+        }
+    }
+    for ((tool, outcome), want) in &fleet {
+        let expr = format!(
+            r#"sum(mcp_tool_duration_seconds_count{{job="{job}",tool="{tool}",outcome="{outcome}"}})"#
+        );
+        for (engine, api) in engines {
+            assert!(
+                api.wait_for(&expr, *want, WAIT),
+                "{engine}: {expr} never reached {want}"
+            );
+        }
+    }
+}
+
+/// Each survivor's per-instance values, on both engines, are the same after replica `dead`
+/// died as before.
+fn assert_unchanged(
+    checked: &[Checked],
+    (before, after): (&[PerInstance], &[PerInstance]),
+    instances: &[String],
+    dead: usize,
+) {
+    for ((c, b), a) in checked.iter().zip(before).zip(after) {
+        let survivors = (0..instances.len()).filter(|i| *i != dead);
+        for (i, survivor) in survivors.enumerate() {
+            for (engine, (b, a)) in ["prometheus", "victoriametrics"]
+                .iter()
+                .zip(b.iter().zip(a))
+            {
+                if let (Some(b), Some(a)) = (b.get(survivor), a.get(i)) {
+                    assert!(
+                        same_vector(a, b),
+                        "{engine}: {}: {} changed after another replica died",
+                        c.source,
+                        instances[survivor]
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let started = Instant::now();
@@ -922,13 +993,10 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let real = start_prometheus(&addrs);
     let scale_out = start_scale_out(&addrs);
     let victoria = scale_out.victoria_metrics();
-    for instance in &instances {
-        let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
-        assert!(real.wait_for(&up, 1.0, WAIT), "prometheus: {up}");
-        assert!(victoria.wait_for(&up, 1.0, WAIT), "victoriametrics: {up}");
-    }
+    let engines = [("prometheus", real.api()), ("victoriametrics", victoria)];
+    wait_up(&engines, &job, &instances, 1.0);
 
-    let listed_tools = load(&replicas, &cases, &[real.api(), victoria], &job);
+    let listed_tools = load(&replicas, &cases, &engines, &job);
 
     // 1. Each replica's own exposition against the calls made to it.
     check_replicas(&addrs, &cases, listed_tools);
@@ -937,18 +1005,7 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
 
     // Frozen copies, once both engines have every replica's scrape after the traffic, and the
     // replicas no longer change.
-    for instance in &instances {
-        let fresh =
-            format!(r#"timestamp(up{{job="{job}",instance="{instance}"}}) > {snapshot_time}"#);
-        assert!(
-            real.wait_value(&fresh, WAIT).is_some(),
-            "prometheus: {fresh}"
-        );
-        assert!(
-            victoria.wait_value(&fresh, WAIT).is_some(),
-            "victoriametrics: {fresh}"
-        );
-    }
+    wait_scraped_after(&engines, &job, &instances, snapshot_time);
     assert_eq!(
         snapshots,
         addrs.iter().map(scrape).collect::<Vec<_>>(),
@@ -967,10 +1024,10 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     }
     let before = compare(
         Engines::settled(
-            real.api(),
-            victoria,
-            reference.api(),
-            (&job, &instances, &[]),
+            [real.api(), victoria, reference.api()],
+            &job,
+            &instances,
+            &[],
         ),
         &checked,
         &instances,
@@ -981,35 +1038,13 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         checked.len(),
         instances.len()
     );
-    check_data_only(
-        &checked,
-        &[("prometheus", real.api()), ("victoriametrics", victoria)],
-    );
-    // The fleet's calls per tool and outcome, straight from the test's own counts.
-    let mut fleet: BTreeMap<(String, String), f64> = BTreeMap::new();
-    for counts in PLAN {
-        for (case, n) in cases.iter().zip(counts) {
-            let outcome = case.labels.iter().find(|(k, _)| *k == "outcome").unwrap().1;
-            *fleet.entry((case.tool.into(), outcome.into())).or_default() += f64::from(n);
-        }
-    }
-    for ((tool, outcome), want) in &fleet {
-        let expr = format!(
-            r#"sum(mcp_tool_duration_seconds_count{{job="{job}",tool="{tool}",outcome="{outcome}"}})"#
-        );
-        assert!(
-            real.wait_for(&expr, *want, WAIT),
-            "prometheus: {expr} never reached {want}"
-        );
-        assert!(
-            victoria.wait_for(&expr, *want, WAIT),
-            "victoriametrics: {expr} never reached {want}"
-        );
-    }
+    check_data_only(&checked, &engines);
+    check_fleet_totals(&cases, &engines, &job);
 
     // 3. The recorded series, as each engine stores them, have the label sets of the totals.
-    check_recorded("prometheus", real.api(), &checked);
-    check_recorded("victoriametrics", victoria, &checked);
+    for (engine, api) in engines {
+        check_recorded(engine, api, &checked);
+    }
     eprintln!("fleet checked after {:?}", started.elapsed());
 
     // 4. One replica dies.
@@ -1020,12 +1055,7 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     replicas[dead].proc.kill();
     served.bodies.lock().unwrap()[dead] = None;
     let (name, hold) = target_down_rule();
-    let down = format!(r#"up{{job="{job}",instance="{}"}}"#, instances[dead]);
-    assert!(real.wait_for(&down, 0.0, WAIT), "prometheus: {down}");
-    assert!(
-        victoria.wait_for(&down, 0.0, WAIT),
-        "victoriametrics: {down}"
-    );
+    wait_up(&engines, &job, &instances[dead..=dead], 0.0);
     let labels = prometheus_alert(real.api(), (&name, hold), killed_at, &instances[dead]);
     vmalert_alert(&scale_out, (&name, hold), killed_at, &labels);
 
@@ -1036,41 +1066,21 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         .filter(|(i, _)| *i != dead)
         .map(|(_, s)| s.clone())
         .collect();
-    for instance in &survivors {
-        let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
-        assert!(real.wait_for(&up, 1.0, WAIT), "prometheus: {up}");
-        assert!(victoria.wait_for(&up, 1.0, WAIT), "victoriametrics: {up}");
-    }
+    wait_up(&engines, &job, &survivors, 1.0);
     let ref_down = format!(r#"up{{instance="{}"}}"#, instances[dead]);
     assert!(reference.wait_for(&ref_down, 0.0, WAIT), "{ref_down}");
     let gone = [instances[dead].clone()];
     let after = compare(
         Engines::settled(
-            real.api(),
-            victoria,
-            reference.api(),
-            (&job, &survivors, &gone),
+            [real.api(), victoria, reference.api()],
+            &job,
+            &survivors,
+            &gone,
         ),
         &checked,
         &survivors,
     );
-    for ((c, b), a) in checked.iter().zip(&before).zip(&after) {
-        for (i, survivor) in (0..3).filter(|i| *i != dead).enumerate() {
-            for (engine, (b, a)) in ["prometheus", "victoriametrics"]
-                .iter()
-                .zip(b.iter().zip(a))
-            {
-                if let (Some(b), Some(a)) = (b.get(survivor), a.get(i)) {
-                    assert!(
-                        same_vector(a, b),
-                        "{engine}: {}: {} changed after another replica died",
-                        c.source,
-                        instances[survivor]
-                    );
-                }
-            }
-        }
-    }
+    assert_unchanged(&checked, (&before, &after), &instances, dead);
     eprintln!("fleet test took {:?}", started.elapsed());
 }
 

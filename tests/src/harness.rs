@@ -30,7 +30,32 @@ pub fn example_bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        // What Cargo sets for this test process describes the tests package: inherited, it would
+        // change the environment that dependencies' builds read (ring reads CARGO_MANIFEST_DIR
+        // and CARGO_PKG_NAME) and rebuild them and all above them, here and in the next outer
+        // build.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let set_by_cargo = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
+                || [
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&key.as_ref());
+            if set_by_cargo {
+                build.env_remove(key.as_ref());
+            }
+        }
+        let out = build
             .current_dir(workspace_root())
             .args(["build", "-p", "mcp-metrics-examples", "--bins"])
             .output()

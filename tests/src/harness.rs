@@ -1,5 +1,7 @@
-//! Real processes for end-to-end tests: the example servers, a Prometheus server, and a minimal
-//! MCP client speaking JSON-RPC over streamable HTTP. Every process is killed when its handle drops.
+//! Real processes for end-to-end tests: the example servers, a Prometheus server, the services of
+//! the scale-out bundle (VictoriaMetrics, vmagent, vmalert, Alertmanager) run from its compose
+//! file's command lines, and a minimal MCP client speaking JSON-RPC over streamable HTTP. Every
+//! process is killed when its handle drops.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -28,7 +30,32 @@ pub fn example_bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        // What Cargo sets for this test process describes the tests package: inherited, it would
+        // change the environment that dependencies' builds read (ring reads CARGO_MANIFEST_DIR
+        // and CARGO_PKG_NAME) and rebuild them and all above them, here and in the next outer
+        // build.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let set_by_cargo = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
+                || [
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&key.as_ref());
+            if set_by_cargo {
+                build.env_remove(key.as_ref());
+            }
+        }
+        let out = build
             .current_dir(workspace_root())
             .args(["build", "-p", "mcp-metrics-examples", "--bins"])
             .output()
@@ -249,23 +276,73 @@ impl Prometheus {
         }
     }
 
+    /// Its query API.
+    pub fn api(&self) -> QueryApi {
+        QueryApi {
+            addr: self.addr,
+            extra: &[],
+        }
+    }
+
     /// Runs an instant query and returns the result vector as `(labels, value)`.
-    pub fn query(&self, expr: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
+    pub fn query(&self, expr: &str) -> QueryResult {
+        self.api().query(expr)
+    }
+
+    /// Runs an instant query at `time` (Unix seconds; now if `None`).
+    pub fn query_at(&self, expr: &str, time: Option<f64>) -> QueryResult {
+        self.api().query_at(expr, time)
+    }
+
+    /// The single value of `expr`, once Prometheus has it.
+    pub fn wait_value(&self, expr: &str, timeout: Duration) -> Option<f64> {
+        self.api().wait_value(expr, timeout)
+    }
+
+    /// Waits until `expr` has the single value `want` (a slow scrape may first report
+    /// something else, such as `up` 0); false if it never does within `timeout`.
+    pub fn wait_for(&self, expr: &str, want: f64, timeout: Duration) -> bool {
+        self.api().wait_for(expr, want, timeout)
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.proc.is_running()
+    }
+}
+
+/// The result vector of an instant query: each series' labels and value.
+pub type QueryResult = Vec<(serde_json::Map<String, Value>, f64)>;
+
+/// The instant queries of the Prometheus HTTP API (`/api/v1/query`), which Prometheus and
+/// VictoriaMetrics both answer.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryApi {
+    /// The server's HTTP address.
+    pub addr: SocketAddr,
+    /// Query parameters sent with every query besides `query` and `time`.
+    extra: &'static [(&'static str, &'static str)],
+}
+
+impl QueryApi {
+    /// Runs an instant query and returns the result vector as `(labels, value)`.
+    pub fn query(&self, expr: &str) -> QueryResult {
         self.query_at(expr, None)
     }
 
     /// Runs an instant query at `time` (Unix seconds; now if `None`).
-    pub fn query_at(
-        &self,
-        expr: &str,
-        time: Option<f64>,
-    ) -> Vec<(serde_json::Map<String, Value>, f64)> {
+    pub fn query_at(&self, expr: &str, time: Option<f64>) -> QueryResult {
         let url = format!("http://{}/api/v1/query", self.addr);
         let mut request = agent().get(&url).query("query", expr);
         if let Some(time) = time {
             request = request.query("time", format!("{time:.3}"));
         }
-        let mut resp = request.call().expect("query prometheus");
+        for (k, v) in self.extra {
+            request = request.query(*k, *v);
+        }
+        let mut resp = request
+            .call()
+            .unwrap_or_else(|e| panic!("query {url}: {e}"));
         let body: Value =
             serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
         assert_eq!(body["status"], "success", "query {expr} failed: {body}");
@@ -286,7 +363,7 @@ impl Prometheus {
             .unwrap_or_default()
     }
 
-    /// The single value of `expr`, once Prometheus has it.
+    /// The single value of `expr`, once the server has it.
     pub fn wait_value(&self, expr: &str, timeout: Duration) -> Option<f64> {
         eventually(timeout, || {
             let r = self.query(expr);
@@ -294,19 +371,13 @@ impl Prometheus {
         })
     }
 
-    /// Waits until `expr` has the single value `want` (a slow scrape may first report
-    /// something else, such as `up` 0); false if it never does within `timeout`.
+    /// Waits until `expr` has the single value `want`; false if it never does within `timeout`.
     pub fn wait_for(&self, expr: &str, want: f64, timeout: Duration) -> bool {
         eventually(timeout, || {
             let r = self.query(expr);
             (r.len() == 1 && r[0].1 == want).then_some(())
         })
         .is_some()
-    }
-
-    /// Whether the process is running.
-    pub fn is_running(&mut self) -> bool {
-        self.proc.is_running()
     }
 }
 
@@ -520,4 +591,307 @@ pub fn run_python(script: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON: {e}"))
+}
+
+/// `deploy/victoriametrics/compose.yaml`: the scale-out bundle's services and command lines.
+pub fn compose_file() -> PathBuf {
+    crate::deploy::deploy_dir().join("victoriametrics/compose.yaml")
+}
+
+/// A service of the scale-out bundle's compose file.
+#[derive(Debug, Clone)]
+pub struct ComposeService {
+    /// The service's name.
+    pub name: String,
+    /// Its command line arguments, as written.
+    pub command: Vec<String>,
+    /// Its mounts as `(path in the container, path on the host)`: bind mounts resolved against
+    /// the compose file's directory, `None` for a named volume.
+    pub mounts: Vec<(String, Option<PathBuf>)>,
+}
+
+impl ComposeService {
+    /// The values of flag `name` (`-name=value` or `--name=value`; `true` for `-name` alone), in
+    /// the order written.
+    pub fn flag(&self, name: &str) -> Vec<String> {
+        self.command
+            .iter()
+            .filter_map(|arg| {
+                let (flag, value) = split_flag(arg);
+                (flag == name).then(|| value.to_owned())
+            })
+            .collect()
+    }
+
+    /// The host path that `path` in the container is, through the bind mount that holds it.
+    pub fn host_path(&self, path: &str) -> Option<PathBuf> {
+        let (mount, rest) = self.mount_of(path)?;
+        let base = mount.1.clone()?;
+        Some(if rest.is_empty() {
+            base
+        } else {
+            base.join(rest)
+        })
+    }
+
+    /// The mount holding `path` (the longest that does) and the rest of the path below it.
+    fn mount_of<'a>(&self, path: &'a str) -> Option<(&(String, Option<PathBuf>), &'a str)> {
+        self.mounts
+            .iter()
+            .filter_map(|m| {
+                let rest = path.strip_prefix(m.0.trim_end_matches('/'))?;
+                (rest.is_empty() || rest.starts_with('/'))
+                    .then(|| (m, rest.trim_start_matches('/')))
+            })
+            .max_by_key(|(m, _)| m.0.len())
+    }
+}
+
+/// `-name=value` or `--name=value` as `(name, value)`; `-name` alone as `(name, "true")`.
+fn split_flag(arg: &str) -> (&str, &str) {
+    let arg = arg.trim_start_matches('-');
+    arg.split_once('=').unwrap_or((arg, "true"))
+}
+
+/// Every service of the compose file, in file order.
+pub fn compose_services() -> Vec<ComposeService> {
+    let path = compose_file();
+    let dir = path.parent().expect("a directory").to_owned();
+    let doc = crate::deploy::yaml_document(&path);
+    let services = doc["services"]
+        .as_hash()
+        .unwrap_or_else(|| panic!("{}: no services", path.display()));
+    services
+        .iter()
+        .map(|(name, service)| {
+            let name = name.as_str().expect("a service name").to_owned();
+            let strings = |key: &str| -> Vec<String> {
+                service[key]
+                    .as_vec()
+                    .map(|v| {
+                        v.iter()
+                            .map(|a| a.as_str().expect("a string").to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let mounts = strings("volumes")
+                .iter()
+                .map(|m| {
+                    let mut parts = m.split(':');
+                    let source = parts.next().unwrap_or_default();
+                    let target = parts.next().unwrap_or_else(|| panic!("mount {m:?}"));
+                    let bind = source.starts_with(['.', '/']).then(|| {
+                        let path = dir.join(source);
+                        std::fs::canonicalize(&path).unwrap_or(path)
+                    });
+                    (target.to_owned(), bind)
+                })
+                .collect();
+            ComposeService {
+                command: strings("command"),
+                mounts,
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The compose services this host runs from Debian packages: the binary, the flag that sets the
+/// listen address, the path that answers 200 once the service is ready.
+const BUNDLE_BINARIES: &[(&str, &str, &str, &str)] = &[
+    (
+        "victoria-metrics",
+        "victoria-metrics",
+        "httpListenAddr",
+        "/health",
+    ),
+    (
+        "alertmanager",
+        "prometheus-alertmanager",
+        "web.listen-address",
+        "/-/ready",
+    ),
+    ("vmagent", "vmagent", "httpListenAddr", "/health"),
+    ("vmalert", "vmalert", "httpListenAddr", "/health"),
+];
+
+/// The scale-out bundle running on this host: VictoriaMetrics, Alertmanager, vmagent and vmalert
+/// (Debian packages `victoria-metrics` and `prometheus-alertmanager`) started with the command
+/// lines of `deploy/victoriametrics/compose.yaml`. Each address of the bundle (`127.0.0.1:8428`,
+/// ...) becomes a free port, wherever a command line names it; a path in a bind mount becomes
+/// the file in the repository (the rule files of `deploy/prometheus/` themselves); a named volume
+/// becomes a temporary directory. vmagent's scrape configuration is the one passed to `start`.
+pub struct ScaleOut {
+    services: Vec<(String, Proc, SocketAddr)>,
+    dir: tempfile::TempDir,
+}
+
+impl ScaleOut {
+    /// Starts the bundle with `scrape_config` as vmagent's configuration (`files` beside it) and
+    /// `overrides` (service, flag, value) replacing or adding flags; waits until every service is
+    /// ready.
+    pub fn start(
+        scrape_config: &str,
+        files: &[(&str, &str)],
+        overrides: &[(&str, &str, &str)],
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scrape_dir = dir.path().join("scrape");
+        std::fs::create_dir(&scrape_dir).expect("scrape dir");
+        std::fs::write(scrape_dir.join("scrape.yml"), scrape_config).expect("write config");
+        for (name, body) in files {
+            std::fs::write(scrape_dir.join(name), body).expect("write file");
+        }
+        let scrape_path = scrape_dir.join("scrape.yml").display().to_string();
+        let mut overrides = overrides.to_vec();
+        overrides.push(("vmagent", "promscrape.config", &scrape_path));
+
+        let services = compose_services();
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        let mut known: Vec<&str> = BUNDLE_BINARIES.iter().map(|b| b.0).collect();
+        known.sort_unstable();
+        let mut listed = names.clone();
+        listed.sort_unstable();
+        assert_eq!(listed, known, "the compose services this harness runs");
+        // Each service, its binary, its readiness path, and its address in the bundle together
+        // with the free port that replaces it here.
+        let bundle: Vec<(&ComposeService, &str, &str, (String, SocketAddr))> = BUNDLE_BINARIES
+            .iter()
+            .map(|(name, binary, flag, ready)| {
+                let service = &services[names.iter().position(|n| n == name).unwrap()];
+                let listen = service
+                    .flag(flag)
+                    .pop()
+                    .unwrap_or_else(|| panic!("compose service {name} sets no -{flag}"));
+                let here = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+                (service, *binary, *ready, (listen, here))
+            })
+            .collect();
+        let addrs: Vec<(String, SocketAddr)> = bundle.iter().map(|b| b.3.clone()).collect();
+        let mut running = Vec::new();
+        for (service, binary, ready, (_, addr)) in &bundle {
+            let args = service_args(service, &addrs, dir.path(), &overrides);
+            let ready = format!("http://{addr}{ready}");
+            let proc = start_service(binary, &args, dir.path(), &service.name, &ready);
+            running.push((service.name.clone(), proc, *addr));
+        }
+        ScaleOut {
+            services: running,
+            dir,
+        }
+    }
+
+    /// The address of compose service `name` here.
+    pub fn addr(&self, name: &str) -> SocketAddr {
+        self.services
+            .iter()
+            .find(|s| s.0 == name)
+            .unwrap_or_else(|| panic!("no service {name}"))
+            .2
+    }
+
+    /// VictoriaMetrics' query API. Queries carry `nocache=1`, so that VictoriaMetrics answers
+    /// from the samples as stored (no response cache, no shift of recent query times by
+    /// `-search.latencyOffset`), as vmalert's own queries do.
+    pub fn victoria_metrics(&self) -> QueryApi {
+        QueryApi {
+            addr: self.addr("victoria-metrics"),
+            extra: &[("nocache", "1")],
+        }
+    }
+
+    /// What a service has logged so far.
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default()
+    }
+}
+
+/// The command line of `service` here: bundle addresses replaced by `addrs`, mounted paths by
+/// host paths (named volumes under `dir`), `overrides` applied.
+fn service_args(
+    service: &ComposeService,
+    addrs: &[(String, SocketAddr)],
+    dir: &Path,
+    overrides: &[(&str, &str, &str)],
+) -> Vec<String> {
+    let mut args: Vec<String> = service
+        .command
+        .iter()
+        .map(|arg| {
+            // Through placeholders, so that a replaced address is never replaced again.
+            let mut arg = arg.clone();
+            for (i, (from, _)) in addrs.iter().enumerate() {
+                arg = arg.replace(from, &format!("\u{0}{i}\u{0}"));
+            }
+            for (i, (_, to)) in addrs.iter().enumerate() {
+                arg = arg.replace(&format!("\u{0}{i}\u{0}"), &to.to_string());
+            }
+            let (flag, value) = split_flag(&arg);
+            match service.mount_of(value) {
+                Some(((target, bind), rest)) => {
+                    let base = bind.clone().unwrap_or_else(|| {
+                        let volume = dir.join(target.trim_start_matches('/').replace('/', "-"));
+                        std::fs::create_dir_all(&volume).expect("volume dir");
+                        volume
+                    });
+                    let dashes = &arg[..arg.len() - arg.trim_start_matches('-').len()];
+                    let path = if rest.is_empty() {
+                        base
+                    } else {
+                        base.join(rest)
+                    };
+                    format!("{dashes}{flag}={}", path.display())
+                }
+                None => arg,
+            }
+        })
+        .collect();
+    for (_, flag, value) in overrides.iter().filter(|o| o.0 == service.name) {
+        let dashes = if service.command.iter().any(|a| a.starts_with("--")) {
+            "--"
+        } else {
+            "-"
+        };
+        args.retain(|a| split_flag(a).0 != *flag);
+        args.push(format!("{dashes}{flag}={value}"));
+    }
+    args
+}
+
+/// Starts `binary` with `args` in `dir`, its output in `dir/<name>.log`, and waits until
+/// `ready` answers 200.
+fn start_service(binary: &str, args: &[String], dir: &Path, name: &str, ready: &str) -> Proc {
+    let bin = which(binary).unwrap_or_else(|| {
+        panic!("`{binary}` is not installed: `apt-get install -y victoria-metrics prometheus-alertmanager` (.ci/run does it)")
+    });
+    let log_path = dir.join(format!("{name}.log"));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let child = Command::new(bin)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+    let mut proc = Proc {
+        child,
+        name: name.to_owned(),
+    };
+    let up = eventually(Duration::from_secs(30), || {
+        if !proc.is_running() {
+            return Some(false);
+        }
+        let resp = agent().get(ready).call().ok()?;
+        (resp.status() == 200).then_some(true)
+    });
+    if up != Some(true) {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        panic!(
+            "{name} ({binary} {}) did not become ready:\n{log}",
+            args.join(" ")
+        );
+    }
+    proc
 }

@@ -1,45 +1,58 @@
-//! A fleet on one machine: three replicas of the example server, scraped by one real Prometheus
-//! (Debian package) configured from `deploy/prometheus/` (its job name, basic auth and rule files;
-//! only the targets, the password file and the intervals are rewritten, and Alertmanager is left
-//! out). The Python MCP client (PyPI `mcp`) sends a known, different number of calls per tool and
-//! outcome to each replica.
+//! A fleet on one machine, observed by the two engines of `deploy/`: three replicas of the example
+//! server, scraped by one real Prometheus (Debian package) configured from `deploy/prometheus/`
+//! (its job name, basic auth and rule files; only the targets, the password file and the
+//! intervals are rewritten, and Alertmanager is left out), and at the same time by the scale-out
+//! bundle of `deploy/victoriametrics/`: vmagent with the bundle's scrape configuration
+//! (remote-writing to a real VictoriaMetrics), vmalert evaluating the same rule files against it
+//! and sending alerts to a real Alertmanager configured from `deploy/alertmanager/` (Debian
+//! packages `victoria-metrics` and `prometheus-alertmanager`, started with the command lines of
+//! `deploy/victoriametrics/compose.yaml`; only addresses, data paths and intervals differ). The
+//! Python MCP client (PyPI `mcp`) sends a known, different number of calls per tool and outcome
+//! to each replica, in two sessions (see [`load`]).
 //!
 //! What is exact, and how:
 //! 1. **Each replica against the calls made to it.** Its own `/metrics` (read directly, with the
 //!    scrape credentials) holds exactly the calls the test made: `mcp_tool_duration_seconds_count`
 //!    per tool, outcome, error type and fault (every other series of it 0), `_bucket{le="+Inf"}`
-//!    equal to the count, `tools/call` requests per tool, one `initialize` and one `tools/list`,
-//!    nothing in flight, no session open, the listed tools registered.
-//! 2. **Prometheus against the replicas.** Every recording rule and every dashboard query is
+//!    equal to the count, `tools/call` requests per tool, one `initialize` and one `tools/list`
+//!    per session, nothing in flight, no session open, the listed tools registered.
+//! 2. **Both engines against the replicas.** Every recording rule and every dashboard query is
 //!    evaluated in its *cumulative form*: recorded series it selects are replaced by their rules'
 //!    expressions, and `rate(x[w])`, `irate(x[w])`, `increase(x[w])` by `x` itself. Once the
 //!    traffic has stopped and every target was scraped after it, the cumulative form is what the
 //!    expression's rates are derived from: totals instead of per-second rates, ratios of totals,
-//!    quantiles of all calls. It is evaluated on the real Prometheus and on a reference Prometheus
-//!    that scrapes frozen copies of the replicas' `/metrics` from step 1 under the same `job` and
-//!    `instance` labels, and the two result vectors must be equal: label sets exactly, values
-//!    exactly (counts) or within 1e-9 relative (float sums of durations, whose order of addition
-//!    may differ). Both fleet-wide (summed over instances by the expressions' own aggregations)
-//!    and per instance (every selector restricted to `instance="..."`). Through step 1 this makes
-//!    every count-based expression exact against the calls the test made; expressions over
-//!    latencies are exact against the latencies the replicas measured. Where the reference shows
-//!    that an expression is additive over instances, the fleet-wide value on the real Prometheus
-//!    must also equal the sum of its per-instance values. The fleet's call totals per tool and
-//!    outcome are also checked directly against the test's own counts.
-//! 3. **Recording rules as stored.** Each recorded series exists with the label sets of its
-//!    cumulative form (rates themselves are not exact: extrapolation over the window).
+//!    quantiles of all calls. It is evaluated at one settled time on the real Prometheus, on
+//!    VictoriaMetrics, and on a reference Prometheus that scrapes frozen copies of the replicas'
+//!    `/metrics` from step 1 under the same `job` and `instance` labels. Prometheus must equal
+//!    the reference: label sets exactly, values exactly (counts) or within 1e-9 relative (float
+//!    sums of durations, whose order of addition may differ). VictoriaMetrics must equal
+//!    Prometheus the same way, less the series whose value is NaN (0/0, a ratio without calls),
+//!    which MetricsQL leaves out of its results. Both fleet-wide (summed over instances by the
+//!    expressions' own aggregations) and per instance (every selector restricted to
+//!    `instance="..."`). Through step 1 this makes every count-based expression exact against the
+//!    calls the test made; expressions over latencies are exact against the latencies the
+//!    replicas measured. Where the reference shows that an expression is additive over instances,
+//!    the fleet-wide value on the real Prometheus must also equal the sum of its per-instance
+//!    values. The fleet's call totals per tool and outcome are also checked directly against the
+//!    test's own counts.
+//! 3. **Recording rules as stored.** Each recorded series exists, in Prometheus (its own rule
+//!    evaluation) and in VictoriaMetrics (written by vmalert), with the label sets of its
+//!    cumulative form on that engine (rates themselves are not exact: extrapolation over the
+//!    window, which MetricsQL does not do).
 //! 4. **A replica dies.** One replica is killed with SIGKILL. The bundle's target-down alert (the
 //!    alerting rule that selects `up`) fires for that instance after its `for` duration, and not
-//!    for the others; the other two keep `up` = 1 and their per-instance values stay exactly those
-//!    of step 2, and the fleet-wide values are exactly those of the two survivors.
+//!    for the others, in Prometheus and in vmalert, and vmalert's alert reaches Alertmanager with
+//!    the label set of Prometheus's; the other two keep `up` = 1 and their per-instance values stay
+//!    exactly those of step 2, and the fleet-wide values are exactly those of the two survivors,
+//!    on both engines.
 //!
-//! An expression must return data wherever every metric it reads has series in the fleet (a
-//! metric the example server never records, such as dropped series, leaves an expression
-//! compared but allowed to be empty on both sides). An expression whose cumulative form would
-//! keep a range selector (a window function over gauges) is only checked for returning data:
-//! today the 30-day budget rules of the tools and of the service (`sum_over_time` over recorded
-//! 5-minute rates) and the panel that shows them, whose values the promtool unit tests in
-//! `deploy/prometheus/tests/` check instead.
+//! Nothing is allowed to return no data unnoticed; data means a value that is not NaN. An
+//! expression must return data unless it reads a metric listed in [`UNRECORDED`] (metrics the
+//! example fleet never records; each is checked to have no series, so the list cannot go stale).
+//! An expression whose cumulative form would keep a range selector (a window function over
+//! gauges) is listed in [`DATA_ONLY`] and must return data on both engines: today the 30-day budget rules of the tools and of the service
+//! (`sum_over_time` over recorded 5-minute rates) and the panel that shows them, whose values the
+//! promtool unit tests in `deploy/prometheus/tests/` check instead.
 //! Duration: about 3 minutes, most of it the alert's `for: 2m`
 //! (`cargo test -p mcp-metrics-tests --test fleet_e2e`, once the examples are built).
 
@@ -48,13 +61,13 @@ use mcp_metrics_tests::deploy::{
     rule_file_names, rules, scrape_job_name, selected_names, yaml_document,
 };
 use mcp_metrics_tests::harness::{
-    ExampleServer, Prometheus, eventually, get, sample, workspace_root,
+    ExampleServer, Prometheus, QueryApi, ScaleOut, eventually, get, sample, workspace_root,
 };
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -65,6 +78,32 @@ use yaml_rust2::{Yaml, YamlEmitter};
 const USER: &str = "prometheus";
 const PASSWORD: &str = "fleet-s3cret";
 const WAIT: Duration = Duration::from_secs(30);
+
+/// The rules and panels whose cumulative form would keep a range selector over gauges, checked
+/// for returning data only (on both engines): the 30-day `sum_over_time` of recorded rates.
+/// Every other rule and panel is compared exactly; the test fails if this list and the
+/// expressions that cannot be compared differ.
+const DATA_ONLY: &[&str] = &[
+    "recording rule tool:mcp_tool_error_budget_burn:rate30d",
+    "recording rule tool:mcp_tool_error_budget_remaining:ratio30d",
+    "recording rule tool:mcp_tool_latency_objective_compliance:ratio_rate30d",
+    "recording rule tool:mcp_tool_latency_budget_remaining:ratio30d",
+    "recording rule slo:mcp_server_failures:ratio_rate30d",
+    "recording rule slo:mcp_server_error_budget_remaining:ratio30d",
+    "panel \"Error budget remaining per tool (30 days)\"",
+];
+
+/// Metrics the example fleet never records, so an expression reading one may return nothing:
+/// the legacy client retries nothing (input requests are a 2026-07-28 feature), the example
+/// creates no tasks and no subscriptions, and no series limit is reached. Each is checked to have
+/// no series; an expression reading none of them must return data.
+const UNRECORDED: &[&str] = &[
+    "mcp_server_input_retries_total",
+    "mcp_server_tasks_active",
+    "mcp_server_task_duration_seconds_bucket",
+    "mcp_server_subscriptions_active",
+    "mcp_metrics_dropped_series_total",
+];
 
 /// One kind of call: the tool, its arguments, and the labels `#[mcp_tool]` records it under.
 struct Case {
@@ -131,6 +170,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// Sessions per replica: the two rounds of [`load`].
+const SESSIONS: f64 = 2.0;
+
 /// Calls per case (in `cases()` order) for each replica: different on every replica.
 const PLAN: [[u32; 8]; 3] = [
     [4, 1, 2, 1, 3, 1, 1, 1],
@@ -179,14 +221,18 @@ fn run_client(url: &str, calls: &[Value]) -> Value {
     serde_json::from_slice(&out.stdout).expect("the client prints JSON")
 }
 
-/// The bundle's prometheus.yml with the fleet as targets and one-second intervals.
-fn prometheus_config(targets: &[SocketAddr]) -> (String, String) {
-    let mut config = yaml_document(&deploy_dir().join("prometheus/prometheus.yml"));
+/// A scrape configuration of the bundle (`prometheus/prometheus.yml`, `victoriametrics/vmagent.yml`)
+/// with the fleet as targets, one-second intervals and no Alertmanager (alerts are read from the
+/// engines themselves); also the name of its password file.
+fn fleet_config(file: &Path, targets: &[SocketAddr]) -> (String, String) {
+    let mut config = yaml_document(&deploy_dir().join(file));
     let key = |k: &str| Yaml::String(k.into());
     let global = config["global"].as_mut_hash().expect("global");
-    global.insert(key("scrape_interval"), key("1s"));
-    global.insert(key("evaluation_interval"), key("1s"));
-    // No Alertmanager here: alerts are read from Prometheus itself.
+    for interval in ["scrape_interval", "evaluation_interval"] {
+        if global.contains_key(&key(interval)) {
+            global.insert(key(interval), key("1s"));
+        }
+    }
     config.as_mut_hash().unwrap().remove(&key("alerting"));
     let job = &mut config["scrape_configs"][0];
     let password_file = job["basic_auth"]["password_file"]
@@ -272,12 +318,15 @@ type Labels = Vec<(String, String)>;
 /// A query result as label set (JSON, sorted) → value.
 type Vector = BTreeMap<String, f64>;
 
-fn vector(prom: &Prometheus, expr: &str) -> Vector {
-    vector_at(prom, expr, None)
+/// One expression's vectors on each instance: Prometheus's, then VictoriaMetrics'.
+type PerInstance = [Vec<Vector>; 2];
+
+fn vector(api: QueryApi, expr: &str) -> Vector {
+    vector_at(api, expr, None)
 }
 
-fn vector_at(prom: &Prometheus, expr: &str, time: Option<f64>) -> Vector {
-    prom.query_at(expr, time)
+fn vector_at(api: QueryApi, expr: &str, time: Option<f64>) -> Vector {
+    api.query_at(expr, time)
         .into_iter()
         .map(|(labels, v)| {
             let sorted: BTreeMap<String, Value> = labels.into_iter().collect();
@@ -286,39 +335,58 @@ fn vector_at(prom: &Prometheus, expr: &str, time: Option<f64>) -> Vector {
         .collect()
 }
 
-/// A Prometheus queried at one fixed time, so that a slow scrape between two queries cannot
-/// take an instance out of one of them: every query of a comparison sees the same samples.
-#[derive(Clone, Copy)]
-struct At<'a> {
-    prom: &'a Prometheus,
-    time: f64,
-}
-
-impl<'a> At<'a> {
-    /// A time at which the last scrape of every instance in `up` succeeded and every instance
-    /// in `down` was down, far enough in the past that no scrape begun before it is still
-    /// being ingested.
-    fn settled(prom: &'a Prometheus, job: &str, up: &[String], down: &[String]) -> Self {
-        let settled = eventually(WAIT, || {
-            let time = unix_now();
-            std::thread::sleep(Duration::from_secs(3));
-            let states = vector_at(prom, &format!(r#"up{{job="{job}"}}"#), Some(time));
+/// A time at which, on every one of `apis`, the last scrape of every instance in `up` succeeded
+/// and every instance in `down` was down, far enough in the past that no scrape begun before it
+/// is still being ingested (or remote-written). Queried at that one time, a slow scrape between
+/// two queries cannot take an instance out of one of them: every query of a comparison sees the
+/// same samples, on every engine.
+fn settled(apis: &[QueryApi], job: &str, up: &[String], down: &[String]) -> f64 {
+    let settled = eventually(WAIT, || {
+        let time = unix_now();
+        std::thread::sleep(Duration::from_secs(3));
+        let ok = apis.iter().all(|api| {
+            let states = vector_at(*api, &format!(r#"up{{job="{job}"}}"#), Some(time));
             let state = |instance: &str| {
                 states
                     .iter()
                     .find(|(k, _)| k.contains(&format!("\"instance\":\"{instance}\"")))
                     .map(|(_, v)| *v)
             };
-            let ok = up.iter().all(|i| state(i) == Some(1.0))
-                && down.iter().all(|i| state(i).is_none_or(|v| v == 0.0));
-            ok.then_some(time)
+            up.iter().all(|i| state(i) == Some(1.0))
+                && down.iter().all(|i| state(i).is_none_or(|v| v == 0.0))
         });
-        let time = settled.expect("the fleet's scrapes never settled");
-        At { prom, time }
+        ok.then_some(time)
+    });
+    settled.expect("the fleet's scrapes never settled")
+}
+
+/// The engines compared, each queried at one settled time: the real Prometheus, VictoriaMetrics
+/// (fed by vmagent, its recorded series by vmalert) and the reference Prometheus.
+#[derive(Clone, Copy)]
+struct Engines {
+    prometheus: QueryApi,
+    victoria: QueryApi,
+    reference: QueryApi,
+    time: f64,
+}
+
+impl Engines {
+    /// The engines at a time when every instance in `up` is up and every one in `down` down.
+    fn settled(apis: [QueryApi; 3], job: &str, up: &[String], down: &[String]) -> Self {
+        let time = settled(&apis, job, up, down);
+        let [prometheus, victoria, reference] = apis;
+        Engines {
+            prometheus,
+            victoria,
+            reference,
+            time,
+        }
     }
 
-    fn vector(&self, expr: &str) -> Vector {
-        vector_at(self.prom, expr, Some(self.time))
+    /// `expr` on Prometheus, on VictoriaMetrics and on the reference.
+    fn vectors(&self, expr: &str) -> [Vector; 3] {
+        [self.prometheus, self.victoria, self.reference]
+            .map(|api| vector_at(api, expr, Some(self.time)))
     }
 }
 
@@ -331,6 +399,14 @@ fn same_vector(a: &Vector, b: &Vector) -> bool {
         && a.iter()
             .zip(b)
             .all(|((ka, va), (kb, vb))| ka == kb && same_value(*va, *vb))
+}
+
+/// `v` without its NaN values: what MetricsQL returns where PromQL returns NaN.
+fn without_nan(v: &Vector) -> Vector {
+    v.iter()
+        .filter(|(_, x)| !x.is_nan())
+        .map(|(k, x)| (k.clone(), *x))
+        .collect()
 }
 
 /// The sum of per-instance vectors, by label set.
@@ -377,104 +453,262 @@ fn checked_expressions() -> Vec<Checked> {
     out
 }
 
-/// Compares every cumulative expression on `real` and `reference`, fleet-wide and for each of
-/// `instances`; returns the per-instance vectors of the real Prometheus, by expression.
-fn compare(
-    real: At<'_>,
-    reference: At<'_>,
-    checked: &[Checked],
-    instances: &[String],
-) -> Vec<Vec<Vector>> {
+/// Compares every cumulative expression on the engines, fleet-wide and for each of
+/// `instances`: Prometheus against the reference, VictoriaMetrics against Prometheus. Returns the
+/// per-instance vectors of Prometheus and of VictoriaMetrics, by expression.
+fn compare(e: Engines, checked: &[Checked], instances: &[String]) -> Vec<PerInstance> {
     let mut per_instance = Vec::new();
     for c in checked {
         let Ok(cumulative) = &c.cumulative else {
-            per_instance.push(Vec::new());
+            per_instance.push([Vec::new(), Vec::new()]);
             continue;
         };
-        let fleet = real.vector(cumulative);
-        let expected = reference.vector(cumulative);
-        let has_data = selected_names(cumulative)
-            .iter()
-            .all(|name| !reference.vector(&format!("count({name})")).is_empty());
-        if has_data {
-            assert!(
-                !expected.is_empty(),
-                "{}: no result for {cumulative}",
-                c.source
-            );
-        } else {
-            eprintln!(
-                "{}: a metric it reads has no series in this fleet",
-                c.source
-            );
-        }
+        let [fleet, victoria, expected] = e.vectors(cumulative);
+        let unrecorded = selected_names(cumulative)
+            .into_iter()
+            .any(|name| UNRECORDED.contains(&name.as_str()));
         assert!(
-            same_vector(&fleet, &expected),
-            "{}: fleet-wide {cumulative}\n  prometheus: {fleet:?}\n  expected:   {expected:?}",
+            unrecorded || !without_nan(&expected).is_empty(),
+            "{}: no data (nothing, or only NaN) for {cumulative}",
             c.source
         );
-        let mut real_parts = Vec::new();
+        assert_same(c, "fleet-wide", cumulative, [&fleet, &victoria, &expected]);
+        let mut parts = [Vec::new(), Vec::new()];
         let mut ref_parts = Vec::new();
         for instance in instances {
             let restricted = restrict(cumulative, "instance", instance);
-            let got = real.vector(&restricted);
-            let want = reference.vector(&restricted);
-            assert!(
-                same_vector(&got, &want),
-                "{}: on {instance}: {restricted}\n  prometheus: {got:?}\n  expected:   {want:?}",
-                c.source
-            );
-            real_parts.push(got);
+            let [got, victoria, want] = e.vectors(&restricted);
+            assert_same(c, instance, &restricted, [&got, &victoria, &want]);
+            parts[0].push(got);
+            parts[1].push(victoria);
             ref_parts.push(want);
         }
         if same_vector(&sum_vectors(&ref_parts), &expected) {
             assert!(
-                same_vector(&sum_vectors(&real_parts), &fleet),
+                same_vector(&sum_vectors(&parts[0]), &fleet),
                 "{}: the fleet-wide value is not the sum of the instances' values",
                 c.source
             );
         }
-        per_instance.push(real_parts);
+        per_instance.push(parts);
     }
     per_instance
 }
 
-#[test]
-fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
-    let started = Instant::now();
-    let cases = cases();
-    let auth = format!("{USER}:{PASSWORD}");
-    let replicas: Vec<ExampleServer> = (0..3)
-        .map(|_| ExampleServer::start("http-server", &[("MCP_METRICS_BASIC_AUTH", &auth)]))
-        .collect();
-    let addrs: Vec<SocketAddr> = replicas.iter().map(|r| r.addr).collect();
-    let instances: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-    let job = scrape_job_name();
+/// Prometheus equals the reference, and VictoriaMetrics equals Prometheus less its NaN values.
+fn assert_same(c: &Checked, scope: &str, expr: &str, vectors: [&Vector; 3]) {
+    let [prometheus, victoria, reference] = vectors;
+    assert!(
+        same_vector(prometheus, reference),
+        "{}: {scope}: {expr}\n  prometheus: {prometheus:?}\n  expected:   {reference:?}",
+        c.source
+    );
+    assert!(
+        same_vector(victoria, &without_nan(prometheus)),
+        "{}: {scope}: {expr}\n  victoriametrics: {victoria:?}\n  prometheus:      {prometheus:?}",
+        c.source
+    );
+}
 
-    // The real Prometheus, from the bundle's configuration and rule files.
-    let (config, password_file) = prometheus_config(&addrs);
-    let mut files: Vec<(String, String)> = rule_file_names()
-        .into_iter()
-        .map(|f| {
-            let body = std::fs::read_to_string(deploy_dir().join("prometheus").join(&f)).unwrap();
-            (f, body)
-        })
-        .collect();
-    files.push((password_file, PASSWORD.to_owned()));
-    let file_refs: Vec<(&str, &str)> = files
+/// The expressions that cannot be compared are exactly [`DATA_ONLY`], and each returns data on
+/// every engine (vmalert's recorded series arrive by remote write, a few evaluations after
+/// Prometheus has its own).
+fn check_data_only(checked: &[Checked], engines: &[(&str, QueryApi)]) {
+    let not_comparable: BTreeSet<&str> = checked
         .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .filter(|c| c.cumulative.is_err())
+        .map(|c| c.source.as_str())
         .collect();
-    let real = Prometheus::start(&config, &file_refs);
-    for instance in &instances {
-        let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
-        assert!(real.wait_for(&up, 1.0, WAIT), "{up}");
+    assert_eq!(
+        not_comparable,
+        DATA_ONLY.iter().copied().collect::<BTreeSet<_>>(),
+        "DATA_ONLY must list exactly the expressions that cannot be compared"
+    );
+    for c in checked {
+        let Err(why) = &c.cumulative else { continue };
+        eprintln!("{}: checked for data only: {}", c.source, why.0);
+        for (engine, api) in engines {
+            let data = eventually(WAIT, || {
+                let values = api.query(&c.expr);
+                values.iter().any(|(_, v)| !v.is_nan()).then_some(values)
+            });
+            assert!(
+                data.is_some(),
+                "{}: no data on {engine} (nothing, or only NaN): {}",
+                c.source,
+                c.expr
+            );
+        }
     }
+}
 
-    // Traffic: one session per replica, the replicas in parallel.
+/// Each recorded series, as `api` stores it, has the label sets of its rule's cumulative form
+/// on that engine.
+fn check_recorded(engine: &str, api: QueryApi, checked: &[Checked]) {
+    for (c, rule) in checked
+        .iter()
+        .zip(rules().iter().filter(|r| r.record.is_some()))
+    {
+        let Ok(cumulative) = &c.cumulative else {
+            continue;
+        };
+        let name = rule.record.as_deref().unwrap();
+        let want: Vec<String> = vector(api, cumulative).into_keys().collect();
+        let got = eventually(WAIT, || {
+            let got: Vec<String> = vector(api, name)
+                .into_keys()
+                .map(|k| {
+                    let mut labels: BTreeMap<String, Value> = serde_json::from_str(&k).unwrap();
+                    labels.remove("__name__");
+                    serde_json::to_string(&labels).unwrap()
+                })
+                .collect();
+            (got == want).then_some(got)
+        });
+        assert!(
+            got.is_some(),
+            "{engine}: recorded {name}: want the label sets {want:?}, have {:?}",
+            vector(api, name).into_keys().collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A replica's `/metrics`, read with the scrape credentials.
+fn scrape(addr: &SocketAddr) -> String {
+    let basic = format!("Basic {}", base64(&format!("{USER}:{PASSWORD}")));
+    let (status, text) = get(
+        &format!("http://{addr}/metrics"),
+        &[("Authorization", &basic)],
+    );
+    assert_eq!(status, 200);
+    text
+}
+
+/// Step 1: each replica's own exposition holds exactly the calls made to it, once its session
+/// is closed.
+fn check_replicas(addrs: &[SocketAddr], cases: &[Case], listed_tools: usize) {
+    // Every session closed: the sessions gauge (one series per client name) is 0 everywhere.
+    let settled = |text: &String| {
+        let sessions: Vec<f64> = series(text)
+            .into_iter()
+            .filter(|(name, _, _)| name == "mcp_server_sessions_active")
+            .map(|(_, _, value)| value)
+            .collect();
+        !sessions.is_empty() && sessions.iter().all(|v| *v == 0.0)
+    };
+    for (addr, counts) in addrs.iter().zip(PLAN) {
+        let text =
+            eventually(WAIT, || Some(scrape(addr)).filter(settled)).expect("the session is closed");
+        check_exposition(addr, &text, cases, counts, listed_tools);
+    }
+}
+
+/// One replica's exposition against the calls `counts` made to it.
+fn check_exposition(
+    addr: &SocketAddr,
+    text: &str,
+    cases: &[Case],
+    counts: [u32; 8],
+    listed_tools: usize,
+) {
+    let mut expected: BTreeMap<Labels, f64> = BTreeMap::new();
+    let mut per_tool: BTreeMap<&str, f64> = BTreeMap::new();
+    for (case, n) in cases.iter().zip(counts) {
+        *expected.entry(series_key(case)).or_default() += f64::from(n);
+        *per_tool.entry(case.tool).or_default() += f64::from(n);
+    }
+    let mut found: BTreeMap<Labels, f64> = BTreeMap::new();
+    let mut requests: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for (name, labels, value) in series(text) {
+        match name.as_str() {
+            "mcp_tool_duration_seconds_count" => {
+                found.insert(labels, value);
+            }
+            "mcp_tool_duration_seconds_bucket"
+                if labels.contains(&("le".into(), "+Inf".into())) =>
+            {
+                let key: Vec<_> = labels.into_iter().filter(|(k, _)| k != "le").collect();
+                let want = expected.get(&key).copied().unwrap_or(0.0);
+                assert_eq!(value, want, "{addr}: +Inf bucket of {key:?}");
+            }
+            "mcp_server_operation_duration_seconds_count" => {
+                let get = |k: &str| labels.iter().find(|(l, _)| l == k).map(|(_, v)| v.clone());
+                let key = (
+                    get("method").unwrap_or_default(),
+                    get("tool").unwrap_or_default(),
+                );
+                *requests.entry(key).or_default() += value;
+            }
+            "mcp_tool_calls_in_flight" | "mcp_server_sessions_active" => {
+                assert_eq!(value, 0.0, "{addr}: {name}{labels:?}");
+            }
+            _ => {}
+        }
+    }
+    for (key, want) in &expected {
+        assert_eq!(
+            found.get(key).copied().unwrap_or(0.0),
+            *want,
+            "{addr}: calls {key:?}"
+        );
+    }
+    for (key, got) in &found {
+        assert_eq!(
+            *got,
+            expected.get(key).copied().unwrap_or(0.0),
+            "{addr}: calls {key:?}"
+        );
+    }
+    for (tool, n) in &per_tool {
+        let key = ("tools/call".to_owned(), (*tool).to_owned());
+        assert_eq!(
+            requests.get(&key).copied().unwrap_or(0.0),
+            *n,
+            "{addr}: requests of {tool}"
+        );
+    }
+    for method in ["initialize", "tools/list"] {
+        let got: f64 = requests
+            .iter()
+            .filter(|((m, _), _)| m == method)
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(got, SESSIONS, "{addr}: {method}");
+    }
+    assert_eq!(
+        sample(text, "mcp_registered_tools", &[]),
+        Some(listed_tools as f64)
+    );
+}
+
+/// Traffic in two rounds of one session per replica (the replicas in parallel): first one call
+/// of every case a replica gets, then, once every engine has scraped every replica after that,
+/// the other calls. A series appears with its first call, so its first scraped value has no
+/// earlier sample: `rate()` and `increase()` count only what a series gains after it, on either
+/// engine. The second round gives the recorded rates real values. Returns the number of tools
+/// the clients listed.
+fn load(
+    replicas: &[ExampleServer],
+    cases: &[Case],
+    engines: &[(&str, QueryApi)],
+    job: &str,
+) -> usize {
+    let first = PLAN.map(|counts| counts.map(|n| n.min(1)));
+    let listed_tools = session_round(replicas, cases, first);
+    let created = unix_now();
+    let instances: Vec<String> = replicas.iter().map(|r| r.addr.to_string()).collect();
+    wait_scraped_after(engines, job, &instances, created);
+    let rest = PLAN.map(|counts| counts.map(|n| n.saturating_sub(1)));
+    assert_eq!(session_round(replicas, cases, rest), listed_tools);
+    listed_tools
+}
+
+/// One session per replica making `plan`'s calls, the replicas in parallel; returns the number
+/// of tools the clients listed.
+fn session_round(replicas: &[ExampleServer], cases: &[Case], plan: [[u32; 8]; 3]) -> usize {
     let clients: Vec<_> = replicas
         .iter()
-        .zip(PLAN)
+        .zip(plan)
         .map(|(replica, counts)| {
             let mut calls = Vec::new();
             for (case, n) in cases.iter().zip(counts) {
@@ -496,165 +730,206 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         );
         listed_tools = report["tools"].as_array().map_or(0, Vec::len);
     }
+    listed_tools
+}
 
-    // 1. Each replica's own exposition against the calls made to it.
-    let basic = format!("Basic {}", base64(&auth));
-    let scrape = |addr: &SocketAddr| {
-        let (status, text) = get(
-            &format!("http://{addr}/metrics"),
-            &[("Authorization", &basic)],
-        );
-        assert_eq!(status, 200);
-        text
-    };
-    // Every session closed: the sessions gauge (one series per client name) is 0 everywhere.
-    let settled = |text: &String| {
-        let sessions: Vec<f64> = series(text)
-            .into_iter()
-            .filter(|(name, _, _)| name == "mcp_server_sessions_active")
-            .map(|(_, _, value)| value)
-            .collect();
-        !sessions.is_empty() && sessions.iter().all(|v| *v == 0.0)
-    };
-    for (addr, counts) in addrs.iter().zip(PLAN) {
-        let text =
-            eventually(WAIT, || Some(scrape(addr)).filter(settled)).expect("the session is closed");
-        let mut expected: BTreeMap<Labels, f64> = BTreeMap::new();
-        let mut per_tool: BTreeMap<&str, f64> = BTreeMap::new();
-        for (case, n) in cases.iter().zip(counts) {
-            *expected.entry(series_key(case)).or_default() += f64::from(n);
-            *per_tool.entry(case.tool).or_default() += f64::from(n);
-        }
-        let mut found: BTreeMap<Labels, f64> = BTreeMap::new();
-        let mut requests: BTreeMap<(String, String), f64> = BTreeMap::new();
-        for (name, labels, value) in series(&text) {
-            match name.as_str() {
-                "mcp_tool_duration_seconds_count" => {
-                    found.insert(labels, value);
-                }
-                "mcp_tool_duration_seconds_bucket"
-                    if labels.contains(&("le".into(), "+Inf".into())) =>
-                {
-                    let key: Vec<_> = labels.into_iter().filter(|(k, _)| k != "le").collect();
-                    let want = expected.get(&key).copied().unwrap_or(0.0);
-                    assert_eq!(value, want, "{addr}: +Inf bucket of {key:?}");
-                }
-                "mcp_server_operation_duration_seconds_count" => {
-                    let get = |k: &str| labels.iter().find(|(l, _)| l == k).map(|(_, v)| v.clone());
-                    let key = (
-                        get("method").unwrap_or_default(),
-                        get("tool").unwrap_or_default(),
-                    );
-                    *requests.entry(key).or_default() += value;
-                }
-                "mcp_tool_calls_in_flight" | "mcp_server_sessions_active" => {
-                    assert_eq!(value, 0.0, "{addr}: {name}{labels:?}");
-                }
-                _ => {}
-            }
-        }
-        for (key, want) in &expected {
-            assert_eq!(
-                found.get(key).copied().unwrap_or(0.0),
-                *want,
-                "{addr}: calls {key:?}"
-            );
-        }
-        for (key, got) in &found {
-            assert_eq!(
-                *got,
-                expected.get(key).copied().unwrap_or(0.0),
-                "{addr}: calls {key:?}"
-            );
-        }
-        for (tool, n) in &per_tool {
-            let key = ("tools/call".to_owned(), (*tool).to_owned());
-            assert_eq!(
-                requests.get(&key).copied().unwrap_or(0.0),
-                *n,
-                "{addr}: requests of {tool}"
-            );
-        }
-        for method in ["initialize", "tools/list"] {
-            let got: f64 = requests
-                .iter()
-                .filter(|((m, _), _)| m == method)
-                .map(|(_, v)| v)
-                .sum();
-            assert_eq!(got, 1.0, "{addr}: {method}");
-        }
-        assert_eq!(
-            sample(&text, "mcp_registered_tools", &[]),
-            Some(listed_tools as f64)
-        );
-    }
+/// The real Prometheus, from the bundle's configuration and rule files.
+fn start_prometheus(targets: &[SocketAddr]) -> Prometheus {
+    let (config, password_file) = fleet_config(Path::new("prometheus/prometheus.yml"), targets);
+    let mut files: Vec<(String, String)> = rule_file_names()
+        .into_iter()
+        .map(|f| {
+            let body = std::fs::read_to_string(deploy_dir().join("prometheus").join(&f)).unwrap();
+            (f, body)
+        })
+        .collect();
+    files.push((password_file, PASSWORD.to_owned()));
+    let file_refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    Prometheus::start(&config, &file_refs)
+}
 
-    // Frozen copies, once Prometheus has scraped every replica after the traffic, and they no
-    // longer change.
-    let snapshot_time = unix_now();
-    let snapshots: Vec<String> = addrs.iter().map(scrape).collect();
-    for instance in &instances {
-        let fresh =
-            format!(r#"timestamp(up{{job="{job}",instance="{instance}"}}) > {snapshot_time}"#);
-        assert!(real.wait_value(&fresh, WAIT).is_some(), "{fresh}");
-    }
-    assert_eq!(
-        snapshots,
-        addrs.iter().map(scrape).collect::<Vec<_>>(),
-        "the replicas are idle"
-    );
-    // One evaluation of every rule group after that scrape.
-    std::thread::sleep(Duration::from_secs(2));
+/// The scale-out bundle, from its compose file and vmagent's scrape configuration; rules every
+/// second, as the real Prometheus.
+fn start_scale_out(targets: &[SocketAddr]) -> ScaleOut {
+    let (config, password_file) = fleet_config(Path::new("victoriametrics/vmagent.yml"), targets);
+    ScaleOut::start(
+        &config,
+        &[(&password_file, PASSWORD)],
+        &[
+            ("vmalert", "evaluationInterval", "1s"),
+            ("vmalert", "remoteWrite.flushInterval", "1s"),
+        ],
+    )
+}
 
-    // The reference Prometheus scrapes the copies under the same job and instance labels.
-    let served = Snapshots::serve(snapshots.into_iter().map(Some).collect());
-    let mut reference_config = format!(
+/// The reference Prometheus: it scrapes `served` under the fleet's job and instance labels.
+fn start_reference(served: &Snapshots, job: &str, instances: &[String]) -> Prometheus {
+    let mut config = format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: {job}\n    static_configs:\n"
     );
     for (i, instance) in instances.iter().enumerate() {
-        reference_config.push_str(&format!(
+        config.push_str(&format!(
             "      - targets: [\"{}\"]\n        labels: {{instance: \"{instance}\", __metrics_path__: /r{i}}}\n",
             served.addr
         ));
     }
-    let reference = Prometheus::start(&reference_config, &[]);
-    for instance in &instances {
+    let reference = Prometheus::start(&config, &[]);
+    for instance in instances {
         let ready = format!(r#"count(mcp_build_info{{instance="{instance}"}})"#);
         assert!(reference.wait_for(&ready, 1.0, WAIT), "{ready}");
     }
+    reference
+}
 
-    // 2. Every recording rule and dashboard query, fleet-wide and per instance.
-    let checked = checked_expressions();
-    assert!(checked.iter().any(|c| c.cumulative.is_ok()));
-    let before = compare(
-        At::settled(&real, &job, &instances, &[]),
-        At::settled(&reference, &job, &instances, &[]),
-        &checked,
-        &instances,
+/// The alerting rule on `up`: its name and its `for` in seconds.
+fn target_down_rule() -> (String, f64) {
+    let alert = rules()
+        .into_iter()
+        .find(|r| r.alert.is_some() && selected_names(&r.expr).iter().any(|n| n == "up"))
+        .expect("an alerting rule on `up`");
+    let hold = alert.for_.as_deref().map_or(0.0, duration_seconds);
+    (alert.alert.unwrap(), hold)
+}
+
+/// Sorted string labels of a JSON object, less `skip`.
+fn string_labels(labels: &Value, skip: &[&str]) -> BTreeMap<String, String> {
+    labels
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| !skip.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An alert of `for: hold` seconds that fires now has waited that long since `killed_at`.
+fn assert_held(name: &str, hold: f64, killed_at: Instant) {
+    assert!(
+        killed_at.elapsed().as_secs_f64() >= hold - 2.0,
+        "{name} fired before its `for` duration"
     );
-    eprintln!(
-        "{} of {} expressions compared exactly, fleet-wide and on each of {} instances",
-        checked.iter().filter(|c| c.cumulative.is_ok()).count(),
-        checked.len(),
-        instances.len()
+}
+
+/// Waits until `name` fires on Prometheus, then checks that it fires once, for `dead`; returns
+/// its labels.
+fn prometheus_alert(
+    real: QueryApi,
+    (name, hold): (&str, f64),
+    killed_at: Instant,
+    dead: &str,
+) -> BTreeMap<String, String> {
+    let firing = format!(r#"ALERTS{{alertname="{name}",alertstate="firing"}}"#);
+    let fired = eventually(Duration::from_secs_f64(hold + 60.0), || {
+        let v = real.query(&firing);
+        (!v.is_empty()).then_some(v)
+    })
+    .unwrap_or_else(|| panic!("{name} did not fire within its `for: {hold}s` and a minute"));
+    assert_held(name, hold, killed_at);
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    let labels = string_labels(
+        &Value::Object(fired[0].0.clone()),
+        &["__name__", "alertstate"],
     );
-    for c in &checked {
-        match &c.cumulative {
-            Ok(_) => {}
-            Err(why) => {
-                eprintln!("{}: checked for data only: {}", c.source, why.0);
-                let exists = selected_names(&c.expr)
-                    .iter()
-                    .all(|name| !real.query(&format!("count({name})")).is_empty());
-                assert!(
-                    !exists || !real.query(&c.expr).is_empty(),
-                    "{}: no data",
-                    c.source
-                );
-            }
+    assert_eq!(
+        labels.get("instance").map(String::as_str),
+        Some(dead),
+        "{fired:?}"
+    );
+    labels
+}
+
+/// Waits until `name` fires in vmalert, then checks that vmalert has it once, with `labels`
+/// (those of Prometheus's alert), and that Alertmanager received it from vmalert with them.
+fn vmalert_alert(
+    scale_out: &ScaleOut,
+    (name, hold): (&str, f64),
+    killed_at: Instant,
+    labels: &BTreeMap<String, String>,
+) {
+    let vmalert = scale_out.addr("vmalert");
+    let alerts = || -> Vec<Value> {
+        let (status, body) = get(&format!("http://{vmalert}/api/v1/alerts"), &[]);
+        assert_eq!(status, 200, "{body}");
+        let body: Value = serde_json::from_str(&body).expect("JSON");
+        let all = body["data"]["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        all.into_iter().filter(|a| a["name"] == name).collect()
+    };
+    let fired = eventually(Duration::from_secs_f64(hold + 60.0), || {
+        let a = alerts();
+        a.iter().any(|a| a["state"] == "firing").then_some(a)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "vmalert: {name} did not fire within its `for: {hold}s` and a minute\n{}",
+            scale_out.log("vmalert")
+        )
+    });
+    assert_held(name, hold, killed_at);
+    assert_eq!(fired.len(), 1, "vmalert: {fired:?}");
+    assert_eq!(
+        &string_labels(&fired[0]["labels"], &[]),
+        labels,
+        "vmalert: {fired:?}"
+    );
+
+    let alertmanager = scale_out.addr("alertmanager");
+    let received = eventually(WAIT, || {
+        let (status, body) = get(&format!("http://{alertmanager}/api/v2/alerts"), &[]);
+        assert_eq!(status, 200, "{body}");
+        let all: Vec<Value> = serde_json::from_str(&body).expect("JSON");
+        let ours: Vec<Value> = all
+            .into_iter()
+            .filter(|a| a["labels"]["alertname"] == name)
+            .collect();
+        (!ours.is_empty()).then_some(ours)
+    })
+    .unwrap_or_else(|| panic!("Alertmanager never received {name}"));
+    assert_eq!(received.len(), 1, "Alertmanager: {received:?}");
+    assert_eq!(
+        &string_labels(&received[0]["labels"], &[]),
+        labels,
+        "Alertmanager: {received:?}"
+    );
+    let source = received[0]["generatorURL"].as_str().unwrap_or_default();
+    assert!(
+        source.starts_with(&format!("http://{vmalert}/")),
+        "Alertmanager's {name} comes from vmalert: {source}"
+    );
+}
+
+/// Waits until `up` of each of `instances` is `want` on every engine.
+fn wait_up(engines: &[(&str, QueryApi)], job: &str, instances: &[String], want: f64) {
+    for instance in instances {
+        let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
+        for (engine, api) in engines {
+            assert!(
+                api.wait_for(&up, want, WAIT),
+                "{engine}: {up} is not {want}"
+            );
         }
     }
-    // The fleet's calls per tool and outcome, straight from the test's own counts.
+}
+
+/// Waits until every engine has a scrape of each of `instances` begun after `time`.
+fn wait_scraped_after(engines: &[(&str, QueryApi)], job: &str, instances: &[String], time: f64) {
+    for instance in instances {
+        let fresh = format!(r#"timestamp(up{{job="{job}",instance="{instance}"}}) > {time}"#);
+        for (engine, api) in engines {
+            assert!(api.wait_value(&fresh, WAIT).is_some(), "{engine}: {fresh}");
+        }
+    }
+}
+
+/// The fleet's calls per tool and outcome on every engine, straight from the test's own counts.
+fn check_fleet_totals(cases: &[Case], engines: &[(&str, QueryApi)], job: &str) {
     let mut fleet: BTreeMap<(String, String), f64> = BTreeMap::new();
     for counts in PLAN {
         for (case, n) in cases.iter().zip(counts) {
@@ -666,37 +941,109 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         let expr = format!(
             r#"sum(mcp_tool_duration_seconds_count{{job="{job}",tool="{tool}",outcome="{outcome}"}})"#
         );
+        for (engine, api) in engines {
+            assert!(
+                api.wait_for(&expr, *want, WAIT),
+                "{engine}: {expr} never reached {want}"
+            );
+        }
+    }
+}
+
+/// Each survivor's per-instance values, on both engines, are the same after replica `dead`
+/// died as before.
+fn assert_unchanged(
+    checked: &[Checked],
+    (before, after): (&[PerInstance], &[PerInstance]),
+    instances: &[String],
+    dead: usize,
+) {
+    for ((c, b), a) in checked.iter().zip(before).zip(after) {
+        let survivors = (0..instances.len()).filter(|i| *i != dead);
+        for (i, survivor) in survivors.enumerate() {
+            for (engine, (b, a)) in ["prometheus", "victoriametrics"]
+                .iter()
+                .zip(b.iter().zip(a))
+            {
+                if let (Some(b), Some(a)) = (b.get(survivor), a.get(i)) {
+                    assert!(
+                        same_vector(a, b),
+                        "{engine}: {}: {} changed after another replica died",
+                        c.source,
+                        instances[survivor]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
+    let started = Instant::now();
+    let cases = cases();
+    let auth = format!("{USER}:{PASSWORD}");
+    let replicas: Vec<ExampleServer> = (0..3)
+        .map(|_| ExampleServer::start("http-server", &[("MCP_METRICS_BASIC_AUTH", &auth)]))
+        .collect();
+    let addrs: Vec<SocketAddr> = replicas.iter().map(|r| r.addr).collect();
+    let instances: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    let job = scrape_job_name();
+
+    let real = start_prometheus(&addrs);
+    let scale_out = start_scale_out(&addrs);
+    let victoria = scale_out.victoria_metrics();
+    let engines = [("prometheus", real.api()), ("victoriametrics", victoria)];
+    wait_up(&engines, &job, &instances, 1.0);
+
+    let listed_tools = load(&replicas, &cases, &engines, &job);
+
+    // 1. Each replica's own exposition against the calls made to it.
+    check_replicas(&addrs, &cases, listed_tools);
+    let snapshot_time = unix_now();
+    let snapshots: Vec<String> = addrs.iter().map(scrape).collect();
+
+    // Frozen copies, once both engines have every replica's scrape after the traffic, and the
+    // replicas no longer change.
+    wait_scraped_after(&engines, &job, &instances, snapshot_time);
+    assert_eq!(
+        snapshots,
+        addrs.iter().map(scrape).collect::<Vec<_>>(),
+        "the replicas are idle"
+    );
+    let served = Snapshots::serve(snapshots.into_iter().map(Some).collect());
+    let reference = start_reference(&served, &job, &instances);
+
+    // 2. Every recording rule and dashboard query, fleet-wide and per instance, on both engines.
+    let checked = checked_expressions();
+    for name in UNRECORDED {
         assert!(
-            real.wait_for(&expr, *want, WAIT),
-            "{expr} never reached {want}"
+            reference.query(&format!("count({name})")).is_empty(),
+            "{name} has series: take it off UNRECORDED"
         );
     }
+    let before = compare(
+        Engines::settled(
+            [real.api(), victoria, reference.api()],
+            &job,
+            &instances,
+            &[],
+        ),
+        &checked,
+        &instances,
+    );
+    eprintln!(
+        "{} of {} expressions compared exactly, fleet-wide and on each of {} instances",
+        checked.iter().filter(|c| c.cumulative.is_ok()).count(),
+        checked.len(),
+        instances.len()
+    );
+    check_data_only(&checked, &engines);
+    check_fleet_totals(&cases, &engines, &job);
 
-    // 3. The recorded series, as Prometheus stores them, have the label sets of the totals.
-    for (c, rule) in checked
-        .iter()
-        .zip(rules().iter().filter(|r| r.record.is_some()))
-    {
-        let Ok(cumulative) = &c.cumulative else {
-            continue;
-        };
-        let name = rule.record.as_deref().unwrap();
-        let want: Vec<String> = vector(&real, cumulative).into_keys().collect();
-        let got = eventually(WAIT, || {
-            let got: Vec<String> = vector(&real, name)
-                .into_keys()
-                .map(|k| {
-                    let mut labels: BTreeMap<String, Value> = serde_json::from_str(&k).unwrap();
-                    labels.remove("__name__");
-                    serde_json::to_string(&labels).unwrap()
-                })
-                .collect();
-            (got == want).then_some(got)
-        });
-        assert!(
-            got.is_some(),
-            "recorded {name}: want the label sets {want:?}"
-        );
+    // 3. The recorded series, as each engine stores them, have the label sets of the totals.
+    for (engine, api) in engines {
+        check_recorded(engine, api, &checked);
     }
     eprintln!("fleet checked after {:?}", started.elapsed());
 
@@ -707,33 +1054,10 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let killed_at = Instant::now();
     replicas[dead].proc.kill();
     served.bodies.lock().unwrap()[dead] = None;
-    let alert = rules()
-        .into_iter()
-        .find(|r| r.alert.is_some() && selected_names(&r.expr).iter().any(|n| n == "up"))
-        .expect("an alerting rule on `up`");
-    let name = alert.alert.clone().unwrap();
-    let hold = alert.for_.as_deref().map_or(0.0, duration_seconds);
-    let down = format!(r#"up{{job="{job}",instance="{}"}}"#, instances[dead]);
-    assert!(real.wait_for(&down, 0.0, WAIT), "{down}");
-    let firing = format!(r#"ALERTS{{alertname="{name}",alertstate="firing"}}"#);
-    let fired = eventually(Duration::from_secs_f64(hold + 60.0), || {
-        let v = vector(&real, &firing);
-        (!v.is_empty()).then_some(v)
-    })
-    .unwrap_or_else(|| panic!("{name} did not fire within its `for: {hold}s` and a minute"));
-    assert!(
-        killed_at.elapsed().as_secs_f64() >= hold - 2.0,
-        "{name} fired before its `for` duration"
-    );
-    assert_eq!(fired.len(), 1, "{fired:?}");
-    assert!(
-        fired
-            .keys()
-            .next()
-            .unwrap()
-            .contains(&format!("\"{}\"", instances[dead])),
-        "{fired:?}"
-    );
+    let (name, hold) = target_down_rule();
+    wait_up(&engines, &job, &instances[dead..=dead], 0.0);
+    let labels = prometheus_alert(real.api(), (&name, hold), killed_at, &instances[dead]);
+    vmalert_alert(&scale_out, (&name, hold), killed_at, &labels);
 
     // The survivors are up and report exactly what they did; the fleet is the two of them.
     let survivors: Vec<String> = instances
@@ -742,31 +1066,21 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
         .filter(|(i, _)| *i != dead)
         .map(|(_, s)| s.clone())
         .collect();
-    for instance in &survivors {
-        let up = format!(r#"up{{job="{job}",instance="{instance}"}}"#);
-        assert!(real.wait_for(&up, 1.0, WAIT), "{up}");
-    }
+    wait_up(&engines, &job, &survivors, 1.0);
     let ref_down = format!(r#"up{{instance="{}"}}"#, instances[dead]);
     assert!(reference.wait_for(&ref_down, 0.0, WAIT), "{ref_down}");
     let gone = [instances[dead].clone()];
     let after = compare(
-        At::settled(&real, &job, &survivors, &gone),
-        At::settled(&reference, &job, &survivors, &gone),
+        Engines::settled(
+            [real.api(), victoria, reference.api()],
+            &job,
+            &survivors,
+            &gone,
+        ),
         &checked,
         &survivors,
     );
-    for ((c, b), a) in checked.iter().zip(&before).zip(&after) {
-        for (i, survivor) in (0..3).filter(|i| *i != dead).enumerate() {
-            if let (Some(b), Some(a)) = (b.get(survivor), a.get(i)) {
-                assert!(
-                    same_vector(a, b),
-                    "{}: {} changed after another replica died",
-                    c.source,
-                    instances[survivor]
-                );
-            }
-        }
-    }
+    assert_unchanged(&checked, (&before, &after), &instances, dead);
     eprintln!("fleet test took {:?}", started.elapsed());
 }
 

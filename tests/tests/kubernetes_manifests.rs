@@ -5,6 +5,9 @@
 //!   references between objects are checked structurally: selectors match the Deployment's pod
 //!   labels, named ports exist, Secret keys exist, the PodMonitor's `job` is the bundle's job name,
 //!   the collector's pipelines use only defined components, memory_limiter first and batch last;
+//! - the agent variant: vmagent's scrape configuration selects the server's pods and port with
+//!   the Secret's credentials under the bundle's job name, as the PodMonitor does, with the RBAC
+//!   it needs, and the real `vmagent` (Debian package `victoria-metrics`) accepts it;
 //! - the example server started with the Deployment's environment (Secret values substituted,
 //!   `$(VAR)` expanded as the kubelet does) serves MCP to the Service's host names and /metrics to
 //!   the PodMonitor's credentials.
@@ -170,6 +173,8 @@ fn core_kinds_validate_against_the_kubernetes_schemas() {
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
     ] {
         assert!(valid.contains(kind), "no valid {kind} in {valid:?}");
     }
@@ -251,6 +256,164 @@ fn pod_monitor_scrapes_the_deployment_with_the_secret() {
     }
 }
 
+/// The values of `-flag=value` in a container's args.
+fn arg_values(container: &Yaml, flag: &str) -> Vec<String> {
+    let prefix = format!("-{flag}=");
+    list(&container["args"])
+        .iter()
+        .filter_map(|a| s(a).strip_prefix(prefix.as_str()).map(str::to_owned))
+        .collect()
+}
+
+/// The single value of `-flag=value` in a container's args.
+fn arg(container: &Yaml, flag: &str) -> String {
+    let values = arg_values(container, flag);
+    assert_eq!(values.len(), 1, "-{flag}: {values:?}");
+    values[0].clone()
+}
+
+/// The volume that holds `path` in the first container of a pod `spec`, and the key (ConfigMap
+/// or Secret) of the file at `path` in it (empty for the mount point itself).
+fn mounted<'a>(spec: &'a Yaml, path: &str) -> (&'a Yaml, String) {
+    let (mount, rest) = list(&spec["containers"][0]["volumeMounts"])
+        .iter()
+        .find_map(|m| {
+            let rest = path.strip_prefix(s(&m["mountPath"]))?;
+            (rest.is_empty() || rest.starts_with('/')).then(|| (m, rest.trim_start_matches('/')))
+        })
+        .unwrap_or_else(|| panic!("{path} is not in a mounted volume"));
+    let volume = list(&spec["volumes"])
+        .iter()
+        .find(|v| s(&v["name"]) == s(&mount["name"]))
+        .unwrap_or_else(|| panic!("no volume {:?}", mount["name"]));
+    let key = list(&volume["secret"]["items"])
+        .iter()
+        .find(|i| s(&i["path"]) == rest)
+        .map_or(rest, |i| s(&i["key"]));
+    (volume, key.to_owned())
+}
+
+/// The Prometheus service-discovery label of a Kubernetes pod label.
+fn pod_label_meta(label: &str) -> String {
+    let sanitized: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("__meta_kubernetes_pod_label_{sanitized}")
+}
+
+#[test]
+fn vmagent_scrapes_the_server_pods_as_the_pod_monitor_does() {
+    let objects = objects();
+    let agent = of_kind(&objects, "Deployment")
+        .into_iter()
+        .find(|d| {
+            !arg_values(
+                &d["spec"]["template"]["spec"]["containers"][0],
+                "promscrape.config",
+            )
+            .is_empty()
+        })
+        .expect("a vmagent Deployment");
+    let spec = &agent["spec"]["template"]["spec"];
+    let container = &spec["containers"][0];
+    let (volume, key) = mounted(spec, &arg(container, "promscrape.config"));
+    let config_map = named(&objects, "ConfigMap", s(&volume["configMap"]["name"]));
+    let text = s(&config_map["data"][key.as_str()]).to_owned();
+    let config = yaml_rust2::YamlLoader::load_from_str(&text).expect("scrape YAML")[0].clone();
+    let jobs = list(&config["scrape_configs"]);
+    assert_eq!(jobs.len(), 1, "one scrape job");
+    let job = &jobs[0];
+    assert_eq!(s(&job["job_name"]), scrape_job_name(), "the rules' job");
+    assert_eq!(s(&job["metrics_path"]), "/metrics");
+
+    // The PodMonitor's credentials, interval, pods and port.
+    let monitor = of_kind(&objects, "PodMonitor")[0];
+    let endpoint = &list(&monitor["spec"]["podMetricsEndpoints"])[0];
+    let auth = &endpoint["basicAuth"];
+    let username = &auth["username"];
+    let username =
+        &secret_keys(named(&objects, "Secret", s(&username["name"])))[s(&username["key"])];
+    assert_eq!(s(&job["basic_auth"]["username"]), username);
+    let (volume, key) = mounted(spec, s(&job["basic_auth"]["password_file"]));
+    assert_eq!(
+        s(&volume["secret"]["secretName"]),
+        s(&auth["password"]["name"])
+    );
+    assert_eq!(key, s(&auth["password"]["key"]));
+    assert_eq!(config["global"]["scrape_interval"], endpoint["interval"]);
+    let keeps: BTreeMap<String, String> = list(&job["relabel_configs"])
+        .iter()
+        .filter(|r| s(&r["action"]) == "keep")
+        .map(|r| {
+            let sources: Vec<&str> = list(&r["source_labels"]).iter().map(s).collect();
+            (sources.join(";"), s(&r["regex"]).to_owned())
+        })
+        .collect();
+    for (label, value) in labels(&monitor["spec"]["selector"]["matchLabels"]) {
+        assert_eq!(
+            keeps.get(&pod_label_meta(&label)),
+            Some(&value),
+            "{keeps:?}"
+        );
+    }
+    assert_eq!(
+        keeps
+            .get("__meta_kubernetes_pod_container_port_name")
+            .map(String::as_str),
+        Some(s(&endpoint["port"])),
+        "{keeps:?}"
+    );
+
+    // Pods of its own namespace, which a Role bound to its ServiceAccount lets it list.
+    let sd = &list(&job["kubernetes_sd_configs"])[0];
+    assert_eq!(s(&sd["role"]), "pod");
+    assert_eq!(sd["namespaces"]["own_namespace"].as_bool(), Some(true));
+    let account = s(&spec["serviceAccountName"]);
+    let binding = of_kind(&objects, "RoleBinding")
+        .into_iter()
+        .find(|b| {
+            list(&b["subjects"])
+                .iter()
+                .any(|x| s(&x["name"]) == account)
+        })
+        .expect("a RoleBinding for vmagent's ServiceAccount");
+    let role = named(&objects, "Role", s(&binding["roleRef"]["name"]));
+    assert!(
+        list(&role["rules"]).iter().any(|r| {
+            let has = |k: &str, v: &str| list(&r[k]).iter().any(|x| s(x) == v);
+            has("resources", "pods") && ["get", "list", "watch"].iter().all(|v| has("verbs", v))
+        }),
+        "the Role lets vmagent watch pods"
+    );
+
+    // It remote-writes, buffering on a writable volume.
+    assert!(arg(container, "remoteWrite.url").starts_with("http"));
+    let (buffer, _) = mounted(spec, &arg(container, "remoteWrite.tmpDataPath"));
+    assert!(
+        !buffer["emptyDir"].is_badvalue(),
+        "the buffer is an emptyDir"
+    );
+
+    // vmagent's strict parser accepts the configuration.
+    let vmagent = mcp_metrics_tests::harness::which("vmagent").expect(
+        "`vmagent` is not installed: `apt-get install -y victoria-metrics` (.ci/run does it)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scrape.yml");
+    std::fs::write(&file, &text).unwrap();
+    let out = Command::new(vmagent)
+        .arg(format!("-promscrape.config={}", file.display()))
+        .args(["-promscrape.config.dryRun", "-loggerLevel=ERROR"])
+        .output()
+        .expect("run vmagent");
+    assert!(
+        out.status.success(),
+        "vmagent refused the scrape configuration:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn services_and_deployments_reference_what_exists() {
     let objects = objects();
@@ -320,13 +483,31 @@ fn services_and_deployments_reference_what_exists() {
             if !v["configMap"].is_badvalue() {
                 named(&objects, "ConfigMap", s(&v["configMap"]["name"]));
             }
+            if !v["secret"].is_badvalue() {
+                let secret = named(&objects, "Secret", s(&v["secret"]["secretName"]));
+                for item in list(&v["secret"]["items"]) {
+                    assert!(
+                        secret_keys(secret).contains_key(s(&item["key"])),
+                        "{name}: {item:?}"
+                    );
+                }
+            }
         }
         if let Some(account) = spec["serviceAccountName"].as_str() {
             named(&objects, "ServiceAccount", account);
         }
     }
-    for binding in of_kind(&objects, "ClusterRoleBinding") {
-        named(&objects, "ClusterRole", s(&binding["roleRef"]["name"]));
+    for binding in [
+        of_kind(&objects, "ClusterRoleBinding"),
+        of_kind(&objects, "RoleBinding"),
+    ]
+    .concat()
+    {
+        named(
+            &objects,
+            s(&binding["roleRef"]["kind"]),
+            s(&binding["roleRef"]["name"]),
+        );
         for subject in list(&binding["subjects"]) {
             let account = named(&objects, "ServiceAccount", s(&subject["name"]));
             assert_eq!(
@@ -378,11 +559,11 @@ fn otel_collector_pipelines_use_defined_components() {
     let collector = of_kind(&objects, "Deployment")
         .into_iter()
         .find(|d| {
-            list(&d["spec"]["template"]["spec"]["volumes"])
+            list(&d["spec"]["template"]["spec"]["containers"][0]["args"])
                 .iter()
-                .any(|v| !v["configMap"].is_badvalue())
+                .any(|a| s(a).starts_with("--config="))
         })
-        .expect("a collector Deployment mounting its configuration");
+        .expect("a collector Deployment reading its configuration with --config");
     let volume = &list(&collector["spec"]["template"]["spec"]["volumes"])[0];
     let config_map = named(&objects, "ConfigMap", s(&volume["configMap"]["name"]));
     let container = &collector["spec"]["template"]["spec"]["containers"][0];

@@ -34,10 +34,12 @@ pub(crate) struct SpanStart<'a> {
 
 /// The span of one request or notification.
 #[cfg(feature = "trace")]
+#[derive(Clone)]
 pub(crate) struct RequestSpan(tracing::Span, &'static str);
 
 /// Without `trace`, no span.
 #[cfg(not(feature = "trace"))]
+#[derive(Clone)]
 pub(crate) struct RequestSpan;
 
 /// Declares a request span with every attribute either side may record; fields recorded later

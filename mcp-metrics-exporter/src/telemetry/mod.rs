@@ -594,6 +594,20 @@ mod tests {
             one_call(TelemetryBuilder::new().exporter(TracesExporter::Stdout));
         assert!(traced, "exported spans");
         assert!(!request_disabled);
+        // Nothing listens there: the records are dropped at shutdown.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let logs = TelemetryBuilder::new()
+            .logs_otlp_endpoint(
+                &format!("http://{closed}/v1/logs"),
+                OtlpProtocol::HttpProtobuf,
+            )
+            .unwrap();
+        let (_, traced, request_disabled) = one_call(logs);
+        assert!(traced, "log records carry the trace id");
+        assert!(!request_disabled);
     }
 
     #[test]

@@ -32,20 +32,8 @@ impl ExporterKind for LogsExporter {
 mod tests {
     use super::*;
     use crate::config::otlp::OtlpProtocol;
-    use crate::config::traces::{TraceSettings, TracesExporter};
-    use crate::config::{Env, vars};
-    use crate::error::ConfigError;
-    use std::collections::HashMap;
+    use crate::config::traces::{TracesExporter, settings};
     use std::time::Duration;
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<TraceSettings, ConfigError> {
-        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
-        let mut settings = TraceSettings::default();
-        let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
-        settings.apply_env(&Env::read(&lookup, vars::TELEMETRY))?;
-        settings.validate()?;
-        Ok(settings)
-    }
 
     #[test]
     fn an_endpoint_for_logs_chooses_otlp_as_for_traces() {

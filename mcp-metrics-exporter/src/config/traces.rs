@@ -255,22 +255,23 @@ fn propagators(variable: &str, value: &str) -> Result<Vec<Propagator>, ConfigErr
     Ok(list)
 }
 
+/// The settings of these variables, checked, for the tests of the configuration.
+#[cfg(test)]
+pub(crate) fn settings(pairs: &[(&str, &str)]) -> Result<TraceSettings, ConfigError> {
+    let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+    let mut settings = TraceSettings::default();
+    let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
+    settings.apply_env(&Env::read(&lookup, vars::TELEMETRY))?;
+    settings.validate()?;
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::export::BatchSettings;
     use crate::config::otlp::OtlpProtocol;
-    use std::collections::HashMap;
     use std::time::Duration;
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<TraceSettings, ConfigError> {
-        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
-        let mut settings = TraceSettings::default();
-        let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
-        settings.apply_env(&Env::read(&lookup, vars::TELEMETRY))?;
-        settings.validate()?;
-        Ok(settings)
-    }
 
     #[test]
     fn an_endpoint_alone_chooses_otlp() {

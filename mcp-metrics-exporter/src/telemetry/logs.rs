@@ -96,6 +96,7 @@ pub(crate) struct LogRecordLayer {
 }
 
 impl LogRecordLayer {
+    /// Emits through the logger of `provider`.
     pub(crate) fn new(provider: &SdkLoggerProvider) -> Self {
         Self {
             bridge: OpenTelemetryTracingBridge::new(provider),

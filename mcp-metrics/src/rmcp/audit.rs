@@ -82,8 +82,6 @@ pub(crate) fn emit(record: &AuditRecord<'_>) {
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use super::span::RequestSpan;
-
     #[test]
     fn times_are_rfc3339_in_utc_with_milliseconds() {
         let t = |s: u64, ms: u64| {

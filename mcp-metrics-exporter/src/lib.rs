@@ -45,8 +45,8 @@
 //!
 //! Both speak HTTP and HTTPS (reqwest on rustls: the process's default rustls provider when the
 //! application installed one, else ring). [`Outbound`] holds
-//! what surrounds the URL, one [`TlsConfig`] type for every exporter, the OTLP trace exporter
-//! of the `telemetry` module included:
+//! what surrounds the URL, one [`TlsConfig`] type for every exporter, the OTLP trace and log
+//! exporters of the `telemetry` module included:
 //!
 //! | setting | OTLP (`OTEL_EXPORTER_OTLP_[METRICS_]…`) | Pushgateway (`MCP_METRICS_PUSH_…`) |
 //! |---|---|---|
@@ -66,8 +66,9 @@
 //! [`ExporterBuilder::from_env`] (metrics) and `telemetry::TelemetryBuilder::from_env` (spans
 //! and logs) read these variables, each once; nothing else in this crate reads the environment.
 //! The `OTEL_*` names and their meaning are those of the OpenTelemetry SDK specification. Where a
-//! row names `[{METRICS,TRACES}_]`, the signal-specific variable (`…_METRICS_…` for OTLP metrics,
-//! `…_TRACES_…` for spans) wins over the generic one, setting by setting. "Off" is spelled
+//! row names `[{METRICS,TRACES,LOGS}_]`, the signal-specific variable (`…_METRICS_…` for OTLP
+//! metrics, `…_TRACES_…` for spans, `…_LOGS_…` for log records) wins over the generic one,
+//! setting by setting. "Off" is spelled
 //! `none`, booleans `true` or `false`; header and attribute lists are `key=value,key2=value2`
 //! with percent-decoded values.
 //!
@@ -89,16 +90,16 @@
 //! | `MCP_METRICS_PUSH_TIMEOUT` | upper bound on one push | `10s` |
 //! | `MCP_METRICS_PUSH_COMPRESSION` | `gzip` or `none` | `none` |
 //! | `OTEL_SERVICE_NAME` | `service.name` of the resource; the default push `job` | `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, else the `build_info!()` crate name |
-//! | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes of metrics and spans | none; `service.instance.id` is a UUID drawn once per process |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes of metrics, spans and log records | none; `service.instance.id` is a UUID drawn once per process |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | OTLP metrics interval, milliseconds | 60000 |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of every signal; `/v1/metrics`, `/v1/traces` appended over HTTP | `http://localhost:4318` (gRPC `http://localhost:4317`) |
-//! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL of one signal, used as it is | |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]PROTOCOL` | `http/protobuf`; `grpc` for traces only (feature `telemetry-grpc`) | `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]CERTIFICATE` | CA bundle (PEM) that replaces the system roots | system roots |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]CLIENT_KEY` | mutual TLS (PEM) | none |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]HEADERS` | extra headers | none |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]TIMEOUT` | upper bound on one export, milliseconds | 10000 |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]COMPRESSION` | `gzip` or `none` | `none` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of every signal; `/v1/metrics`, `/v1/traces`, `/v1/logs` appended over HTTP | `http://localhost:4318` (gRPC `http://localhost:4317`) |
+//! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | full URL of one signal, used as it is | |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]PROTOCOL` | `http/protobuf`; `grpc` for traces and logs only (feature `telemetry-grpc`) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]CERTIFICATE` | CA bundle (PEM) that replaces the system roots | system roots |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]CLIENT_KEY` | mutual TLS (PEM) | none |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]HEADERS` | extra headers | none |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]TIMEOUT` | upper bound on one export, milliseconds | 10000 |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]COMPRESSION` | `gzip` or `none` | `none` |
 //! | `OTEL_TRACES_EXPORTER` | `otlp`, `console` (or `stdout`), `none` | `otlp` when an endpoint is set, else `none` |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio of the `traceidratio` ones | `parentbased_always_on`; 1 |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between two span exports | 5000 |
@@ -106,10 +107,15 @@
 //! | `OTEL_BSP_MAX_QUEUE_SIZE` | spans waiting for export; later ones are dropped | 2048 |
 //! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans of one export, at most the queue size | 512 |
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT` | attributes, events and links one span keeps | 128 |
+//! | `OTEL_LOGS_EXPORTER` | where `tracing` events go as log records: `otlp`, `console`, `none` | `otlp` when an endpoint for logs is set (`OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT`), else `none` |
+//! | `OTEL_BLRP_SCHEDULE_DELAY` | milliseconds between two log record exports | 1000 |
+//! | `OTEL_BLRP_EXPORT_TIMEOUT` | upper bound on one log record export, retries included, milliseconds (the shorter of it and the OTLP timeout applies) | 30000 |
+//! | `OTEL_BLRP_MAX_QUEUE_SIZE` | log records waiting for export; later ones are dropped | 2048 |
+//! | `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | log records of one export, at most the queue size | 512 |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, comma-separated, or `none` | `tracecontext,baggage` |
 //! | `MCP_TRACE_BAGGAGE_KEYS` | baggage keys copied onto every span, comma-separated | none |
 //! | `MCP_LOG_FORMAT` | `text`, `json` or `none` | `text` |
-//! | `RUST_LOG` | log and span filter | `info,rmcp=warn` |
+//! | `RUST_LOG` | filter of logs, spans and log records | `info,rmcp=warn` |
 //! | `NO_COLOR` | any value: no colours in text logs (never used when standard error is not a terminal) | |
 //!
 //! # Features
@@ -118,8 +124,8 @@
 //! |---|---|---|
 //! | `push` | yes | the Pushgateway exporter |
 //! | `otlp` | yes | OTLP metrics over HTTP/protobuf |
-//! | `telemetry` | no | the `telemetry` module: spans over OTLP/HTTP, text or JSON logs with trace ids |
-//! | `telemetry-grpc` | no | OTLP spans over gRPC as well |
+//! | `telemetry` | no | the `telemetry` module: spans and log records over OTLP/HTTP, text or JSON logs with trace ids |
+//! | `telemetry-grpc` | no | OTLP spans and log records over gRPC as well |
 //! | `ui` | no | the live page `GET /metrics/ui` and its JSON `GET /metrics/ui.json` on [`router`], behind the same auth |
 //!
 //! With `default-features = false` the crate is pull-only: it compiles no HTTP client, no TLS

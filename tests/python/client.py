@@ -6,11 +6,27 @@ SCRIPT_JSON is a list of calls, each {"tool": name, "arguments": {...}}. The scr
 session, lists the tools, makes the calls in order and closes the session (DELETE). It prints one
 JSON object on stdout: the tool names listed and, for each call, whether it returned a result with
 isError, or failed with a JSON-RPC error code.
+
+With OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, the SDK's client spans (`MCP send tools/call add`)
+are exported there as they end, and the SDK writes each one's trace context into the request's
+`params._meta`; without it, no trace context is sent.
 """
 
 import asyncio
 import json
+import os
 import sys
+
+if os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "python-mcp-client"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
 
 from mcp import ClientSession, MCPError
 from mcp.client.streamable_http import streamable_http_client

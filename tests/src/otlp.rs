@@ -1,10 +1,10 @@
 //! The OTLP receiver of the tests: a collector stand-in on 127.0.0.1, over plain HTTP or HTTPS
 //! (any rustls server configuration, so with or without client-certificate checks), that takes
-//! OTLP/HTTP at `/v1/traces` and `/v1/metrics`, OTLP/gRPC traces (the generated `TraceService`
-//! server of opentelemetry-proto), and Pushgateway pushes at `/metrics/job/...`. It keeps every
-//! request as it arrived (headers, body as sent), the decoded exports, and every failed TLS
-//! handshake; plus accessors for span and data-point attributes and an in-memory writer for JSON
-//! log lines. It is a mock because no OpenTelemetry Collector binary is available on this
+//! OTLP/HTTP at `/v1/traces`, `/v1/metrics` and `/v1/logs`, OTLP/gRPC traces and logs (the
+//! generated `TraceService` and `LogsService` servers of opentelemetry-proto), and Pushgateway
+//! pushes at `/metrics/job/...`. It keeps every request as it arrived (headers, body as sent), the
+//! decoded exports, and every failed TLS handshake; plus accessors for span, log record and
+//! data-point attributes and an in-memory writer for JSON log lines. It is a mock because no OpenTelemetry Collector binary is available on this
 //! machine, and a real Pushgateway does not show the requests it got; it answers as they do
 //! (OTLP: 200 and an empty protobuf body; push: 200), so a test sees exactly what a collector
 //! would receive. Every OTLP test uses this one receiver.
@@ -16,6 +16,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
@@ -25,6 +31,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -114,6 +121,7 @@ struct Received {
     requests: Vec<HttpRequest>,
     traces: Vec<ExportTraceServiceRequest>,
     metrics: Vec<MetricsExport>,
+    logs: Vec<ExportLogsServiceRequest>,
     failed_handshakes: Vec<String>,
 }
 
@@ -186,6 +194,11 @@ impl Receiver {
         self.url("/v1/metrics")
     }
 
+    /// The logs endpoint.
+    pub fn logs_url(&self) -> String {
+        self.url("/v1/logs")
+    }
+
     /// The base URL + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url())
@@ -204,6 +217,25 @@ impl Receiver {
     /// Every traces export received so far, over HTTP or gRPC.
     pub fn trace_requests(&self) -> Vec<ExportTraceServiceRequest> {
         self.received.lock().unwrap().traces.clone()
+    }
+
+    /// Every logs export received so far, over HTTP or gRPC.
+    pub fn log_requests(&self) -> Vec<ExportLogsServiceRequest> {
+        self.received.lock().unwrap().logs.clone()
+    }
+
+    /// Every log record received so far, in the order they arrived, each with the name of its
+    /// instrumentation scope (the `tracing` target of a Rust event).
+    pub fn log_records(&self) -> Vec<(String, LogRecord)> {
+        self.log_requests()
+            .into_iter()
+            .flat_map(|r| r.resource_logs)
+            .flat_map(|rl| rl.scope_logs)
+            .flat_map(|sl| {
+                let scope = sl.scope.map(|s| s.name).unwrap_or_default();
+                sl.log_records.into_iter().map(move |r| (scope.clone(), r))
+            })
+            .collect()
     }
 
     /// Every metrics export received so far.
@@ -233,14 +265,18 @@ impl Drop for Receiver {
     }
 }
 
-/// The routes: OTLP/HTTP, OTLP/gRPC traces and Pushgateway pushes, each request kept first.
+/// The routes: OTLP/HTTP, OTLP/gRPC traces and logs, and Pushgateway pushes, each request kept
+/// first.
 fn app(received: Shared) -> Router {
     let grpc = TraceServiceServer::new(GrpcTraces(received.clone()))
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let grpc_logs = LogsServiceServer::new(GrpcLogs(received.clone()))
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
     let pushed = || async { StatusCode::OK };
     Router::new()
         .route("/v1/traces", axum::routing::post(http_traces))
         .route("/v1/metrics", axum::routing::post(http_metrics))
+        .route("/v1/logs", axum::routing::post(http_logs))
         .route(
             "/metrics/job/{*grouping}",
             axum::routing::put(pushed).post(pushed),
@@ -248,6 +284,10 @@ fn app(received: Shared) -> Router {
         .route_service(
             "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
             grpc,
+        )
+        .route_service(
+            "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+            grpc_logs,
         )
         .layer(axum::middleware::from_fn_with_state(received.clone(), keep))
         .with_state(received)
@@ -289,14 +329,30 @@ fn decode<M: prost::Message + Default>(headers: &HeaderMap, raw: &[u8]) -> Resul
         .map_err(|e| (StatusCode::BAD_REQUEST, e).into_response())
 }
 
-async fn http_traces(State(received): State<Shared>, headers: HeaderMap, raw: Bytes) -> Response {
-    match decode(&headers, &raw) {
+/// Decodes an OTLP/HTTP export and keeps it with `keep`, or answers 400.
+fn take<M: prost::Message + Default>(
+    received: &Shared,
+    headers: &HeaderMap,
+    raw: &[u8],
+    keep: impl FnOnce(&mut Received, M),
+) -> Response {
+    match decode(headers, raw) {
         Ok(request) => {
-            received.lock().unwrap().traces.push(request);
+            keep(&mut received.lock().unwrap(), request);
             exported()
         }
         Err(bad) => bad,
     }
+}
+
+async fn http_traces(State(received): State<Shared>, headers: HeaderMap, raw: Bytes) -> Response {
+    take(&received, &headers, &raw, |r, request| {
+        r.traces.push(request)
+    })
+}
+
+async fn http_logs(State(received): State<Shared>, headers: HeaderMap, raw: Bytes) -> Response {
+    take(&received, &headers, &raw, |r, request| r.logs.push(request))
 }
 
 async fn http_metrics(State(received): State<Shared>, headers: HeaderMap, raw: Bytes) -> Response {
@@ -328,6 +384,20 @@ impl TraceService for GrpcTraces {
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.0.lock().unwrap().traces.push(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// The gRPC logs service: keeps each export with the others.
+struct GrpcLogs(Shared);
+
+#[tonic::async_trait]
+impl LogsService for GrpcLogs {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        self.0.lock().unwrap().logs.push(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
     }
 }
 
@@ -431,6 +501,14 @@ pub fn all_text(span: &Span) -> String {
     out
 }
 
+/// The body of a log record, when it is a string.
+pub fn body_str(record: &LogRecord) -> Option<&str> {
+    match record.body.as_ref()?.value.as_ref()? {
+        AnyValue::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
 /// Lowercase hex, as trace and span ids are written.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -468,6 +546,8 @@ impl Captured {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+    use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
     use prost::Message as _;
     use std::io::Write as _;
@@ -516,11 +596,35 @@ mod tests {
             post(&receiver.url("/metrics/job/j/instance/i"), &[], b"up 1\n"),
             200
         );
-        assert_eq!(post(&receiver.url("/v1/logs"), &[protobuf], b""), 404);
+        let logs = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    scope: Some(InstrumentationScope {
+                        name: "my_server".into(),
+                        ..InstrumentationScope::default()
+                    }),
+                    log_records: vec![LogRecord {
+                        severity_text: "INFO".into(),
+                        ..LogRecord::default()
+                    }],
+                    ..ScopeLogs::default()
+                }],
+                ..ResourceLogs::default()
+            }],
+        };
+        assert_eq!(
+            post(&receiver.logs_url(), &[protobuf], &logs.encode_to_vec()),
+            200
+        );
+        assert_eq!(post(&receiver.url("/v1/profiles"), &[protobuf], b""), 404);
 
         assert_eq!(receiver.trace_requests(), [export]);
+        let records = receiver.log_records();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].0, "my_server");
+        assert_eq!(records[0].1.severity_text, "INFO");
         let requests = receiver.http_requests();
-        assert_eq!(requests.len(), 5, "{requests:?}");
+        assert_eq!(requests.len(), 6, "{requests:?}");
         assert_eq!(requests[0].raw, gzipped, "kept as sent");
         assert_eq!(requests[0].header("content-encoding"), Some("gzip"));
         assert_eq!(requests[3].uri.path(), "/metrics/job/j/instance/i");

@@ -37,7 +37,7 @@ fn traces_variables() -> Vec<String> {
     })
 }
 
-/// `OTEL_EXPORTER_OTLP_[{METRICS,TRACES}_]HEADERS` names the generic variable and the two
+/// `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]HEADERS` names the generic variable and the
 /// signal-specific ones.
 fn expand(name: &str) -> Vec<String> {
     let Some((prefix, rest)) = name.split_once("[{") else {
@@ -101,7 +101,14 @@ fn the_docs_list_exactly_the_variables_read() {
         .into_iter()
         .chain(traces_variables())
         .collect();
-    assert!(read_by_code.contains("OTEL_BSP_MAX_QUEUE_SIZE"));
+    for name in [
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "OTEL_LOGS_EXPORTER",
+        "OTEL_BLRP_MAX_QUEUE_SIZE",
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    ] {
+        assert!(read_by_code.contains(name), "{name}");
+    }
     assert_eq!(documented(&crate_docs()), read_by_code, "the crate docs");
     let mut readme = documented(&read("README.md"));
     for name in FACADE {
@@ -118,6 +125,15 @@ fn the_table_notation_expands() {
             "OTEL_EXPORTER_OTLP_HEADERS",
             "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
+        ]
+    );
+    assert_eq!(
+        expand("OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]TIMEOUT"),
+        [
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT"
         ]
     );
     assert_eq!(expand("RUST_LOG"), ["RUST_LOG"]);

@@ -34,8 +34,8 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error; metrics
-    // with `/metrics` on the MCP router, so no listener of their own.
+    // Spans and log records (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard
+    // error; metrics with `/metrics` on the MCP router, so no listener of their own.
     #[cfg(feature = "instrumented")]
     let telemetry = TelemetryBuilder::from_env()?
         .build_info(build_info!())

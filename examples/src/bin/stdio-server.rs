@@ -18,7 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     use mcp_metrics_exporter::telemetry::TelemetryBuilder;
     use mcp_metrics_exporter::{ExporterBuilder, ExporterKind, build_info};
 
-    // Spans (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard error.
+    // Spans and log records (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and logs on standard
+    // error.
     let telemetry = TelemetryBuilder::from_env()?
         .build_info(build_info!())
         .init()?;

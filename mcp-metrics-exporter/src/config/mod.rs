@@ -5,10 +5,15 @@
 //! [`Env`] reads a builder's variables ([`vars`]), each once; [`parse`] has one parser per kind
 //! of value; [`metrics`] holds what the metrics exporter needs (exporter kind, listener, scrape
 //! auth, push, stdout, series limit), [`otlp`] the endpoint, protocol and connection of an OTLP
-//! signal (shared by metrics and traces), [`outbound`] the connection settings themselves (TLS
-//! files, headers, timeout, compression), [`resource`] the OpenTelemetry resource of both
-//! signals, and [`traces`] what the tracing pipeline needs.
+//! signal (shared by metrics, traces and logs), [`outbound`] the connection settings themselves
+//! (TLS files, headers, timeout, compression), [`resource`] the OpenTelemetry resource of every
+//! signal, [`traces`] what the tracing pipeline needs, [`export`] how each of its signals leaves
+//! (exporter, OTLP destination, batch processor) and [`logs`] where its log records go.
 
+#[cfg(feature = "telemetry")]
+pub(crate) mod export;
+#[cfg(feature = "telemetry")]
+pub(crate) mod logs;
 pub(crate) mod metrics;
 #[cfg(any(feature = "otlp", feature = "telemetry"))]
 pub(crate) mod otlp;

@@ -63,6 +63,20 @@ pub(crate) const TRACES: Signal = Signal {
     compression: vars::OTLP_TRACES_COMPRESSION,
 };
 
+/// The logs signal.
+#[cfg(feature = "telemetry")]
+pub(crate) const LOGS: Signal = Signal {
+    endpoint: vars::OTLP_LOGS_ENDPOINT,
+    path: "/v1/logs",
+    protocol: vars::OTLP_LOGS_PROTOCOL,
+    certificate: vars::OTLP_LOGS_CERTIFICATE,
+    client_certificate: vars::OTLP_LOGS_CLIENT_CERTIFICATE,
+    client_key: vars::OTLP_LOGS_CLIENT_KEY,
+    headers: vars::OTLP_LOGS_HEADERS,
+    timeout: vars::OTLP_LOGS_TIMEOUT,
+    compression: vars::OTLP_LOGS_COMPRESSION,
+};
+
 impl OtlpProtocol {
     /// The OpenTelemetry default endpoint of `signal` over this protocol.
     pub(crate) fn default_endpoint(self, signal: &Signal) -> String {

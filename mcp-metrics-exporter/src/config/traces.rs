@@ -1,13 +1,13 @@
 //! What the tracing pipeline is configured with: where spans go (exporter, OTLP endpoint,
-//! protocol and connection), which are sampled, the batch span processor and span limits,
-//! propagators and baggage attributes, and the logs (format, filter, colour), collected by
-//! `TelemetryBuilder` from code and from the variables of [`vars::TRACES`].
-
-use std::time::Duration;
+//! protocol and connection, batch span processor), which are sampled, span limits, propagators
+//! and baggage attributes, where log records go ([`logs`](super::logs)), and the logs on standard
+//! error (format, filter, colour), collected by `TelemetryBuilder` from code and from the
+//! variables of [`vars::TELEMETRY`].
 
 use crate::build_info::BuildInfo;
-use crate::config::otlp::{self, OtlpProtocol};
-use crate::config::outbound::Outbound;
+use crate::config::export::{self, ExportSettings, ExporterKind};
+use crate::config::logs::LogsExporter;
+use crate::config::otlp;
 use crate::config::resource::ResourceSettings;
 use crate::config::{Env, parse, vars};
 use crate::error::ConfigError;
@@ -21,6 +21,18 @@ pub enum TracesExporter {
     Stdout,
     /// Nowhere; spans still get ids, so that logs carry them.
     None,
+}
+
+impl ExporterKind for TracesExporter {
+    const VARIABLE: &'static str = vars::OTEL_TRACES_EXPORTER;
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("otlp", Self::Otlp),
+        ("console", Self::Stdout),
+        ("stdout", Self::Stdout),
+        ("none", Self::None),
+    ];
+    const OTLP: Self = Self::Otlp;
+    const NONE: Self = Self::None;
 }
 
 /// Which spans are recorded and exported, as `OTEL_TRACES_SAMPLER` names them.
@@ -70,74 +82,6 @@ pub enum LogFormat {
 /// request it serves at `info`.
 pub(crate) const DEFAULT_FILTER: &str = "info,rmcp=warn";
 
-/// The batch span processor, with the defaults of the OpenTelemetry SDK specification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BatchSettings {
-    /// `OTEL_BSP_SCHEDULE_DELAY`: time between two exports.
-    pub(crate) schedule_delay: Duration,
-    /// `OTEL_BSP_EXPORT_TIMEOUT`: the longest one export may take.
-    pub(crate) export_timeout: Duration,
-    /// `OTEL_BSP_MAX_QUEUE_SIZE`: spans kept while they wait; later ones are dropped.
-    pub(crate) max_queue_size: usize,
-    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, when set: spans of one export.
-    pub(crate) max_export_batch_size: Option<usize>,
-}
-
-/// The specification's default of `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
-const DEFAULT_BATCH_SIZE: usize = 512;
-
-impl Default for BatchSettings {
-    fn default() -> Self {
-        Self {
-            schedule_delay: Duration::from_millis(5000),
-            export_timeout: Duration::from_millis(30_000),
-            max_queue_size: 2048,
-            max_export_batch_size: None,
-        }
-    }
-}
-
-impl BatchSettings {
-    fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        if let Some(delay) = env.parsed(vars::OTEL_BSP_SCHEDULE_DELAY, parse::millis)? {
-            self.schedule_delay = delay;
-        }
-        if let Some(timeout) = env.parsed(vars::OTEL_BSP_EXPORT_TIMEOUT, parse::millis)? {
-            self.export_timeout = timeout;
-        }
-        if let Some(size) = env.parsed(vars::OTEL_BSP_MAX_QUEUE_SIZE, parse::size)? {
-            self.max_queue_size = size;
-        }
-        if let Some(size) = env.parsed(vars::OTEL_BSP_MAX_EXPORT_BATCH_SIZE, parse::size)? {
-            self.max_export_batch_size = Some(size);
-        }
-        Ok(())
-    }
-
-    /// Spans of one export: the one set, else the default, no more than the queue holds.
-    pub(crate) fn batch_size(&self) -> usize {
-        self.max_export_batch_size
-            .unwrap_or(DEFAULT_BATCH_SIZE)
-            .min(self.max_queue_size)
-    }
-
-    /// A batch size that was set must fit in the queue, as the specification requires.
-    fn validate(&self) -> Result<(), ConfigError> {
-        match self.max_export_batch_size {
-            Some(size) if size > self.max_queue_size => Err(ConfigError::new(
-                vars::OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
-                &size.to_string(),
-                format!(
-                    "must not exceed the queue size ({}, {})",
-                    self.max_queue_size,
-                    vars::OTEL_BSP_MAX_QUEUE_SIZE
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// The span limits that are set (`OTEL_SPAN_*_COUNT_LIMIT`); the others keep the SDK's default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SpanLimitSettings {
@@ -167,12 +111,11 @@ impl SpanLimitSettings {
 pub(crate) struct TraceSettings {
     pub(crate) build_info: Option<BuildInfo>,
     pub(crate) resource: ResourceSettings,
-    pub(crate) exporter: TracesExporter,
-    pub(crate) endpoint: Option<String>,
-    pub(crate) protocol: OtlpProtocol,
-    pub(crate) outbound: Outbound,
+    /// Where spans go.
+    pub(crate) spans: ExportSettings<TracesExporter>,
+    /// Where log records go.
+    pub(crate) logs: ExportSettings<LogsExporter>,
     pub(crate) sampler: Sampler,
-    pub(crate) batch: BatchSettings,
     pub(crate) span_limits: SpanLimitSettings,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) baggage_keys: Vec<String>,
@@ -186,12 +129,9 @@ impl Default for TraceSettings {
         Self {
             build_info: None,
             resource: ResourceSettings::default(),
-            exporter: TracesExporter::None,
-            endpoint: None,
-            protocol: OtlpProtocol::HttpProtobuf,
-            outbound: Outbound::new(),
+            spans: ExportSettings::new(&otlp::TRACES, &export::SPANS),
+            logs: ExportSettings::new(&otlp::LOGS, &export::LOGS),
             sampler: Sampler::ParentBasedAlwaysOn,
-            batch: BatchSettings::default(),
             span_limits: SpanLimitSettings::default(),
             propagators: Propagator::DEFAULT.to_vec(),
             baggage_keys: Vec::new(),
@@ -203,13 +143,13 @@ impl Default for TraceSettings {
 }
 
 impl TraceSettings {
-    /// Applies the variables of [`vars::TRACES`] that are set.
+    /// Applies the variables of [`vars::TELEMETRY`] that are set.
     pub(crate) fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         self.resource.apply_env(env)?;
-        self.apply_export_env(env)?;
+        self.spans.apply_env(env)?;
         self.sampler = sampler(env)?.unwrap_or(self.sampler);
-        self.batch.apply_env(env)?;
         self.span_limits.apply_env(env)?;
+        self.logs.apply_env(env)?;
         if let Some(propagators) = env.parsed(vars::OTEL_PROPAGATORS, propagators)? {
             self.propagators = propagators;
         }
@@ -233,48 +173,10 @@ impl TraceSettings {
         Ok(())
     }
 
-    /// The exporter, the OTLP endpoint, protocol and connection.
-    fn apply_export_env(&mut self, env: &Env) -> Result<(), ConfigError> {
-        let signal = &otlp::TRACES;
-        if let Some((_, protocol)) = signal.protocol(env)? {
-            self.protocol = protocol;
-        }
-        let endpoint = signal.endpoint(env, self.protocol)?;
-        self.outbound = signal.outbound(env, std::mem::take(&mut self.outbound))?;
-        let exporters = [
-            ("otlp", TracesExporter::Otlp),
-            ("console", TracesExporter::Stdout),
-            ("stdout", TracesExporter::Stdout),
-            ("none", TracesExporter::None),
-        ];
-        let chosen = env.parsed(vars::OTEL_TRACES_EXPORTER, |var, v| {
-            parse::choice(var, v, &exporters)
-        })?;
-        match (chosen, endpoint) {
-            (Some(exporter), endpoint) => {
-                self.exporter = exporter;
-                self.endpoint = endpoint.or(self.endpoint.take());
-            }
-            // An endpoint alone chooses OTLP.
-            (None, Some(endpoint)) => {
-                self.exporter = TracesExporter::Otlp;
-                self.endpoint = Some(endpoint);
-            }
-            (None, None) => {}
-        }
-        Ok(())
-    }
-
-    /// The OTLP endpoint: the one set, else the OpenTelemetry default of the protocol.
-    pub(crate) fn otlp_endpoint(&self) -> String {
-        self.endpoint
-            .clone()
-            .unwrap_or_else(|| self.protocol.default_endpoint(&otlp::TRACES))
-    }
-
     /// Checks what only makes sense once every setting is known.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        self.batch.validate()
+        self.spans.batch.validate()?;
+        self.logs.batch.validate()
     }
 
     /// The OpenTelemetry resource of the spans, the same as the OTLP metrics'.
@@ -353,42 +255,49 @@ fn propagators(variable: &str, value: &str) -> Result<Vec<Propagator>, ConfigErr
     Ok(list)
 }
 
+/// The settings of these variables, checked, for the tests of the configuration.
+#[cfg(test)]
+pub(crate) fn settings(pairs: &[(&str, &str)]) -> Result<TraceSettings, ConfigError> {
+    let map: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+    let mut settings = TraceSettings::default();
+    let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
+    settings.apply_env(&Env::read(&lookup, vars::TELEMETRY))?;
+    settings.validate()?;
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<TraceSettings, ConfigError> {
-        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
-        let mut settings = TraceSettings::default();
-        let lookup = |name: &str| map.get(name).map(|v| (*v).to_owned());
-        settings.apply_env(&Env::read(&lookup, vars::TRACES))?;
-        settings.validate()?;
-        Ok(settings)
-    }
+    use crate::config::export::BatchSettings;
+    use crate::config::otlp::OtlpProtocol;
+    use std::time::Duration;
 
     #[test]
     fn an_endpoint_alone_chooses_otlp() {
         let s = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/")]).unwrap();
-        assert_eq!(s.exporter, TracesExporter::Otlp);
-        assert_eq!(s.otlp_endpoint(), "http://127.0.0.1:4318/v1/traces");
+        assert_eq!(s.spans.exporter, TracesExporter::Otlp);
+        assert_eq!(s.spans.otlp_endpoint(), "http://127.0.0.1:4318/v1/traces");
         let s = settings(&[("OTEL_TRACES_EXPORTER", "none")]).unwrap();
-        assert_eq!(s.exporter, TracesExporter::None);
+        assert_eq!(s.spans.exporter, TracesExporter::None);
         let s = settings(&[]).unwrap();
-        assert_eq!(s.exporter, TracesExporter::None);
+        assert_eq!(s.spans.exporter, TracesExporter::None);
     }
 
     #[test]
     fn default_endpoints_follow_the_protocol() {
         let http = settings(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap();
-        assert_eq!(http.otlp_endpoint(), "http://localhost:4318/v1/traces");
+        assert_eq!(
+            http.spans.otlp_endpoint(),
+            "http://localhost:4318/v1/traces"
+        );
         let grpc = settings(&[
             ("OTEL_TRACES_EXPORTER", "otlp"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
         ])
         .unwrap();
-        assert_eq!(grpc.protocol, OtlpProtocol::Grpc);
-        assert_eq!(grpc.otlp_endpoint(), "http://localhost:4317");
+        assert_eq!(grpc.spans.protocol, OtlpProtocol::Grpc);
+        assert_eq!(grpc.spans.otlp_endpoint(), "http://localhost:4317");
         let grpc_base = settings(&[
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
@@ -396,11 +305,11 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            grpc_base.protocol,
+            grpc_base.spans.protocol,
             OtlpProtocol::Grpc,
             "the specific one wins"
         );
-        assert_eq!(grpc_base.otlp_endpoint(), "https://collector:4317");
+        assert_eq!(grpc_base.spans.otlp_endpoint(), "https://collector:4317");
     }
 
     #[test]
@@ -415,10 +324,10 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
         ])
         .unwrap();
-        assert_eq!(s.outbound.header_names(), ["api-key", "x-team"]);
-        assert_eq!(s.outbound.headers["api-key"], "a=b");
-        assert_eq!(s.outbound.timeout, Duration::from_millis(2500));
-        assert_eq!(s.outbound.compression, crate::Compression::Gzip);
+        assert_eq!(s.spans.outbound.header_names(), ["api-key", "x-team"]);
+        assert_eq!(s.spans.outbound.headers["api-key"], "a=b");
+        assert_eq!(s.spans.outbound.timeout, Duration::from_millis(2500));
+        assert_eq!(s.spans.outbound.compression, crate::Compression::Gzip);
     }
 
     #[test]
@@ -456,40 +365,55 @@ mod tests {
         }
     }
 
+    /// The batch processor of spans (`OTEL_BSP_*`) or of log records (`OTEL_BLRP_*`).
+    type Batch = fn(TraceSettings) -> BatchSettings;
+
     #[test]
-    fn the_batch_span_processor_follows_the_specification() {
-        let defaults = settings(&[]).unwrap().batch;
-        assert_eq!(defaults, BatchSettings::default());
-        assert_eq!(defaults.schedule_delay, Duration::from_secs(5));
-        assert_eq!(defaults.export_timeout, Duration::from_secs(30));
-        assert_eq!(
-            (defaults.max_queue_size, defaults.batch_size()),
-            (2048, 512)
-        );
-        let set = settings(&[
-            ("OTEL_BSP_SCHEDULE_DELAY", "250"),
-            ("OTEL_BSP_EXPORT_TIMEOUT", "4000"),
-            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
-            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10"),
-        ])
-        .unwrap()
-        .batch;
-        assert_eq!(set.schedule_delay, Duration::from_millis(250));
-        assert_eq!(set.export_timeout, Duration::from_millis(4000));
-        assert_eq!((set.max_queue_size, set.batch_size()), (100, 10));
-        // A queue smaller than the default batch: the default batch shrinks to fit.
-        let small = settings(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100")])
-            .unwrap()
-            .batch;
-        assert_eq!(small.batch_size(), 100);
-        // A batch set larger than the queue is a mistake.
-        let err = settings(&[
-            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
-            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200"),
-        ])
-        .unwrap_err();
-        assert_eq!(err.variable, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
-        assert!(err.reason.contains("OTEL_BSP_MAX_QUEUE_SIZE"), "{err}");
+    fn both_batch_processors_follow_the_specification() {
+        let processors: [(&str, u64, Batch); 2] = [
+            ("OTEL_BSP", 5000, |s| s.spans.batch),
+            ("OTEL_BLRP", 1000, |s| s.logs.batch),
+        ];
+        for (prefix, delay, batch) in processors {
+            let var = |name: &str| format!("{prefix}_{name}");
+            let with = |pairs: &[(&str, &str)]| {
+                let named: Vec<(String, &str)> = pairs.iter().map(|(k, v)| (var(k), *v)).collect();
+                let borrowed: Vec<(&str, &str)> =
+                    named.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                settings(&borrowed)
+            };
+            let defaults = batch(with(&[]).unwrap());
+            assert_eq!(defaults.schedule_delay, Duration::from_millis(delay));
+            assert_eq!(defaults.export_timeout, Duration::from_secs(30));
+            assert_eq!(
+                (defaults.max_queue_size, defaults.batch_size()),
+                (2048, 512)
+            );
+            let set = batch(
+                with(&[
+                    ("SCHEDULE_DELAY", "250"),
+                    ("EXPORT_TIMEOUT", "4000"),
+                    ("MAX_QUEUE_SIZE", "100"),
+                    ("MAX_EXPORT_BATCH_SIZE", "10"),
+                ])
+                .unwrap(),
+            );
+            assert_eq!(set.schedule_delay, Duration::from_millis(250));
+            assert_eq!(set.export_timeout, Duration::from_millis(4000));
+            assert_eq!((set.max_queue_size, set.batch_size()), (100, 10));
+            // A queue smaller than the default batch: the default batch shrinks to fit.
+            let small = batch(with(&[("MAX_QUEUE_SIZE", "100")]).unwrap());
+            assert_eq!(small.batch_size(), 100);
+            // A batch set larger than the queue is a mistake.
+            let err =
+                with(&[("MAX_QUEUE_SIZE", "100"), ("MAX_EXPORT_BATCH_SIZE", "200")]).unwrap_err();
+            assert_eq!(err.variable, var("MAX_EXPORT_BATCH_SIZE"));
+            assert!(err.reason.contains(&var("MAX_QUEUE_SIZE")), "{err}");
+        }
+        // Each processor reads its own variables only.
+        let s = settings(&[("OTEL_BLRP_SCHEDULE_DELAY", "250")]).unwrap();
+        assert_eq!(s.spans.batch, BatchSettings::new(&export::SPANS));
+        assert_eq!(s.logs.batch.schedule_delay, Duration::from_millis(250));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The names of the environment variables, and the lists of those each builder reads: [`METRICS`]
-//! for `ExporterBuilder::env`, [`TRACES`] for `TelemetryBuilder::env`. Their meaning is the
+//! for `ExporterBuilder::env`, [`TELEMETRY`] for `TelemetryBuilder::env`. Their meaning is the
 //! table of the crate docs; the `OTEL_*` ones are those of the OpenTelemetry SDK specification.
 
 // A build without `push`, `otlp` or `telemetry` does not read the variables of that feature.
@@ -106,6 +106,23 @@ pub(crate) const OTLP_TRACES_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_TRACES_COMP
 /// [`OTLP_PROTOCOL`] for traces.
 pub(crate) const OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
 
+/// Full OTLP logs URL.
+pub(crate) const OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
+/// [`OTLP_CERTIFICATE`] for logs.
+pub(crate) const OTLP_LOGS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE";
+/// [`OTLP_CLIENT_CERTIFICATE`] for logs.
+pub(crate) const OTLP_LOGS_CLIENT_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE";
+/// [`OTLP_CLIENT_KEY`] for logs.
+pub(crate) const OTLP_LOGS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY";
+/// [`OTLP_HEADERS`] for logs.
+pub(crate) const OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
+/// [`OTLP_TIMEOUT`] for logs.
+pub(crate) const OTLP_LOGS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT";
+/// [`OTLP_COMPRESSION`] for logs.
+pub(crate) const OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
+/// [`OTLP_PROTOCOL`] for logs.
+pub(crate) const OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
+
 /// `otlp`, `console`/`stdout` or `none`.
 pub(crate) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 /// The sampler.
@@ -128,6 +145,16 @@ pub(crate) const OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_CO
 pub(crate) const OTEL_SPAN_EVENT_COUNT_LIMIT: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
 /// Links one span keeps.
 pub(crate) const OTEL_SPAN_LINK_COUNT_LIMIT: &str = "OTEL_SPAN_LINK_COUNT_LIMIT";
+/// `otlp`, `console` or `none`.
+pub(crate) const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
+/// Milliseconds between two exports of the batch log record processor.
+pub(crate) const OTEL_BLRP_SCHEDULE_DELAY: &str = "OTEL_BLRP_SCHEDULE_DELAY";
+/// Longest time one export of the batch log record processor may take, in milliseconds.
+pub(crate) const OTEL_BLRP_EXPORT_TIMEOUT: &str = "OTEL_BLRP_EXPORT_TIMEOUT";
+/// Log records the batch log record processor keeps before it drops new ones.
+pub(crate) const OTEL_BLRP_MAX_QUEUE_SIZE: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+/// Log records of one export.
+pub(crate) const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE";
 /// Baggage keys copied onto spans.
 pub(crate) const TRACE_BAGGAGE_KEYS: &str = "MCP_TRACE_BAGGAGE_KEYS";
 /// `text`, `json` or `none`.
@@ -211,7 +238,7 @@ pub(crate) const METRICS: &[&str] = &[
 
 /// Every variable `TelemetryBuilder::env` reads, once each.
 #[cfg(feature = "telemetry")]
-pub(crate) const TRACES: &[&str] = &[
+pub(crate) const TELEMETRY: &[&str] = &[
     OTEL_SERVICE_NAME,
     OTEL_RESOURCE_ATTRIBUTES,
     OTEL_TRACES_EXPORTER,
@@ -241,6 +268,19 @@ pub(crate) const TRACES: &[&str] = &[
     OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
     OTEL_SPAN_EVENT_COUNT_LIMIT,
     OTEL_SPAN_LINK_COUNT_LIMIT,
+    OTEL_LOGS_EXPORTER,
+    OTLP_LOGS_ENDPOINT,
+    OTLP_LOGS_PROTOCOL,
+    OTLP_LOGS_CERTIFICATE,
+    OTLP_LOGS_CLIENT_CERTIFICATE,
+    OTLP_LOGS_CLIENT_KEY,
+    OTLP_LOGS_HEADERS,
+    OTLP_LOGS_TIMEOUT,
+    OTLP_LOGS_COMPRESSION,
+    OTEL_BLRP_SCHEDULE_DELAY,
+    OTEL_BLRP_EXPORT_TIMEOUT,
+    OTEL_BLRP_MAX_QUEUE_SIZE,
+    OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
     TRACE_BAGGAGE_KEYS,
     LOG_FORMAT,
     RUST_LOG,

@@ -1,20 +1,33 @@
 //! The tracing pipeline of an MCP server, chosen at start-up: spans exported over OTLP (or
-//! printed, or only used for ids), sampled as the OpenTelemetry specification defines, and logs
-//! as text or as JSON lines that carry the current `trace_id` and `span_id`.
+//! printed, or only used for ids), sampled as the OpenTelemetry specification defines; `tracing`
+//! events exported over OTLP as log records (or printed); and logs on standard error as text or
+//! as JSON lines that carry the current `trace_id` and `span_id`.
 //!
 //! [`TelemetryBuilder::from_env`] reads the variables of the
 //! [crate's table](crate#environment-variables) that concern spans and logs: the OTLP variables
-//! (`…_TRACES_…` winning over the generic ones), `OTEL_TRACES_EXPORTER`, `OTEL_TRACES_SAMPLER`
-//! and `OTEL_TRACES_SAMPLER_ARG`, `OTEL_BSP_*`, `OTEL_SPAN_*_COUNT_LIMIT`, `OTEL_PROPAGATORS`,
-//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `MCP_TRACE_BAGGAGE_KEYS`, `MCP_LOG_FORMAT`,
-//! `RUST_LOG` and `NO_COLOR`, each once; this module builds what they describe. HTTPS, the CA
-//! bundle, the client certificate, headers, timeout and gzip apply to HTTP/protobuf and to gRPC
-//! alike, through the same [`TlsConfig`](crate::TlsConfig) as the metrics exporters. The spans'
-//! resource is the OTLP metrics' one: pass the same [`build_info!()`](crate::build_info) to
+//! (`…_TRACES_…` and `…_LOGS_…` winning over the generic ones), `OTEL_TRACES_EXPORTER`,
+//! `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, `OTEL_BSP_*`, `OTEL_SPAN_*_COUNT_LIMIT`,
+//! `OTEL_LOGS_EXPORTER`, `OTEL_BLRP_*`, `OTEL_PROPAGATORS`, `OTEL_SERVICE_NAME`,
+//! `OTEL_RESOURCE_ATTRIBUTES`, `MCP_TRACE_BAGGAGE_KEYS`, `MCP_LOG_FORMAT`, `RUST_LOG` and
+//! `NO_COLOR`, each once; this module builds what they describe. HTTPS, the CA bundle, the client
+//! certificate, headers, timeout and gzip apply to HTTP/protobuf and to gRPC alike, through the
+//! same [`TlsConfig`](crate::TlsConfig) as the metrics exporters. Spans and log records have the
+//! OTLP metrics' resource: pass the same [`build_info!()`](crate::build_info) to
 //! [`TelemetryBuilder::build_info`].
 //!
-//! Spans leave through a batch span processor with a bounded queue: when the collector is down,
-//! spans are dropped past the queue and tool calls never wait for the exporter.
+//! Spans and log records leave through batch processors with bounded queues: when the collector
+//! is down, they are dropped past the queue and tool calls never wait for the exporter.
+//!
+//! # Log records
+//!
+//! With `OTEL_LOGS_EXPORTER=otlp` (the default once an OTLP endpoint for logs is set, as for
+//! traces) every `tracing` event that `RUST_LOG` lets through becomes an OTLP log record:
+//! severity, the message as body, the fields as attributes, the target as instrumentation
+//! scope, and the trace and span id of the span it was emitted in. The audit trail of
+//! `mcp_metrics::rmcp` (target `mcp_metrics::audit`) is exported this way too, one record per
+//! tool call with the request's trace id. Events of the exporters' own HTTP and gRPC stack are
+//! never exported, so that an export cannot feed itself. Log records need no span exporter: their
+//! trace ids are those that spans would have.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), mcp_metrics_exporter::Error> {
@@ -31,17 +44,20 @@
 //! no colour escapes unless standard error is a terminal: MCP hosts write a stdio server's
 //! standard error into log files.
 
-mod export;
 mod json;
+mod logs;
 mod propagation;
+mod spans;
+mod transport;
 
 use std::io::IsTerminal as _;
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::FilterExt as _;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::layer::{Layered, SubscriberExt as _};
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::build_info::BuildInfo;
@@ -50,7 +66,9 @@ use crate::config::traces::TraceSettings;
 use crate::config::{Env, Lookup, parse, vars};
 use crate::error::{ConfigError, Error};
 use json::JsonLogLayer;
+use logs::LogRecordLayer;
 
+pub use crate::config::logs::LogsExporter;
 pub use crate::config::otlp::OtlpProtocol;
 pub use crate::config::traces::{LogFormat, Propagator, Sampler, TracesExporter};
 
@@ -77,12 +95,14 @@ where
         .with_filter(tracing_subscriber::filter::LevelFilter::OFF)
 }
 
-/// The OpenTelemetry layer, or nothing, above the log layer.
-type OtelLayer = Box<
-    dyn Layer<tracing_subscriber::layer::Layered<Box<dyn Layer<Registry> + Send + Sync>, Registry>>
-        + Send
-        + Sync,
->;
+/// The registry with the layer of the logs on standard error.
+type WithLogs = Layered<Box<dyn Layer<Registry> + Send + Sync>, Registry>;
+
+/// The log record layer, or nothing, above the log layer.
+type RecordLayer = Box<dyn Layer<WithLogs> + Send + Sync>;
+
+/// The OpenTelemetry layer, or nothing, above the log record layer.
+type OtelLayer = Box<dyn Layer<Layered<RecordLayer, WithLogs>> + Send + Sync>;
 
 /// Configuration of the tracing pipeline.
 ///
@@ -101,9 +121,9 @@ fn use_colour(forced: Option<bool>, no_color: bool, is_terminal: bool) -> bool {
 }
 
 impl TelemetryBuilder {
-    /// Defaults: no span export, parent-based sampling that records every root span, text
-    /// logs filtered with `info,rmcp=warn`, the `tracecontext` and `baggage` propagators, the
-    /// batch span processor of the OpenTelemetry specification.
+    /// Defaults: no span or log record export, parent-based sampling that records every root
+    /// span, text logs filtered with `info,rmcp=warn`, the `tracecontext` and `baggage`
+    /// propagators, the batch processors of the OpenTelemetry specification.
     pub fn new() -> Self {
         Self::default()
     }
@@ -125,7 +145,8 @@ impl TelemetryBuilder {
     ///
     /// As [`from_env`](Self::from_env).
     pub fn env(mut self, lookup: Lookup<'_>) -> Result<Self, ConfigError> {
-        self.settings.apply_env(&Env::read(lookup, vars::TRACES))?;
+        self.settings
+            .apply_env(&Env::read(lookup, vars::TELEMETRY))?;
         Ok(self)
     }
 
@@ -154,21 +175,48 @@ impl TelemetryBuilder {
         endpoint: &str,
         protocol: OtlpProtocol,
     ) -> Result<Self, ConfigError> {
-        self.settings.endpoint = Some(parse::url("otlp_endpoint", endpoint)?.to_string());
-        self.settings.protocol = protocol;
-        self.settings.exporter = TracesExporter::Otlp;
+        let url = parse::url("otlp_endpoint", endpoint)?.to_string();
+        self.settings.spans.set_otlp(url, protocol);
         Ok(self)
     }
 
     /// TLS, headers, timeout and compression of the OTLP span export.
     pub fn otlp_outbound(mut self, outbound: Outbound) -> Self {
-        self.settings.outbound = outbound;
+        self.settings.spans.outbound = outbound;
         self
     }
 
     /// Chooses where spans go.
     pub fn exporter(mut self, exporter: TracesExporter) -> Self {
-        self.settings.exporter = exporter;
+        self.settings.spans.exporter = exporter;
+        self
+    }
+
+    /// Exports log records over OTLP to the full logs URL `endpoint`: selects
+    /// [`LogsExporter::Otlp`].
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when `endpoint` is not an `http://` or `https://` URL with a host.
+    pub fn logs_otlp_endpoint(
+        mut self,
+        endpoint: &str,
+        protocol: OtlpProtocol,
+    ) -> Result<Self, ConfigError> {
+        let url = parse::url("logs_otlp_endpoint", endpoint)?.to_string();
+        self.settings.logs.set_otlp(url, protocol);
+        Ok(self)
+    }
+
+    /// TLS, headers, timeout and compression of the OTLP log record export.
+    pub fn logs_otlp_outbound(mut self, outbound: Outbound) -> Self {
+        self.settings.logs.outbound = outbound;
+        self
+    }
+
+    /// Chooses where log records go.
+    pub fn logs_exporter(mut self, exporter: LogsExporter) -> Self {
+        self.settings.logs.exporter = exporter;
         self
     }
 
@@ -181,7 +229,7 @@ impl TelemetryBuilder {
     /// Sets the capacity of the span queue, as `OTEL_BSP_MAX_QUEUE_SIZE` does (spans past it
     /// are dropped while the exporter lags).
     pub fn max_queue_size(mut self, size: usize) -> Self {
-        self.settings.batch.max_queue_size = size.max(1);
+        self.settings.spans.batch.max_queue_size = size.max(1);
         self
     }
 
@@ -294,7 +342,8 @@ impl TelemetryBuilder {
         let settings = self.settings;
         settings.validate()?;
         crate::tls::install_default_provider();
-        let provider = export::provider(&settings)?;
+        let provider = spans::provider(&settings)?;
+        let logger = logs::provider(&settings)?;
         // `RUST_LOG` applies to each layer on its own rather than to the whole stack: the
         // registry then creates a span only if some layer wants it, and a span nobody reads
         // costs nothing. The filter was checked when it was set.
@@ -316,11 +365,20 @@ impl TelemetryBuilder {
                 .boxed(),
             LogFormat::Json => JsonLogLayer::new(writer).with_filter(env()).boxed(),
         };
+        let records: RecordLayer = match &logger {
+            Some(logger) => LogRecordLayer::new(logger)
+                .with_filter(env().and(tracing_subscriber::filter::filter_fn(|meta| {
+                    logs::exportable(meta.target())
+                })))
+                .boxed(),
+            None => nothing().boxed(),
+        };
         // Spans become OpenTelemetry spans only where something reads them: an exporter, or
-        // JSON logs, which carry the trace and span ids. Otherwise building them would cost a
-        // fifth of a small server's CPU for ids nobody sees.
-        let traced =
-            settings.exporter != TracesExporter::None || settings.log_format == LogFormat::Json;
+        // logs that carry the trace and span ids (JSON lines, log records). Otherwise building
+        // them would cost a fifth of a small server's CPU for ids nobody sees.
+        let traced = settings.spans.exporter != TracesExporter::None
+            || settings.log_format == LogFormat::Json
+            || logger.is_some();
         let spans: OtelLayer = if traced {
             // The request spans of `mcp_metrics::rmcp` are made with this tracer directly, their
             // sampling decided when a request starts. Inside an unsampled request no span is
@@ -337,11 +395,12 @@ impl TelemetryBuilder {
         } else {
             nothing().boxed()
         };
-        let subscriber = Registry::default().with(logs).with(spans);
+        let subscriber = Registry::default().with(logs).with(records).with(spans);
         Ok((
             subscriber,
             Telemetry {
                 provider: Some(provider),
+                logger,
             },
         ))
     }
@@ -364,26 +423,34 @@ impl TelemetryBuilder {
     }
 }
 
-/// The running pipeline: flushes and stops span export on [`shutdown`](Self::shutdown) or drop.
-#[must_use = "dropping it stops span export"]
+/// The running pipeline: flushes and stops span and log record export on
+/// [`shutdown`](Self::shutdown) or drop.
+#[must_use = "dropping it stops span and log record export"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    logger: Option<SdkLoggerProvider>,
 }
 
 impl Telemetry {
-    /// Exports the spans still queued and stops the exporter.
+    /// Exports the spans and log records still queued and stops the exporters.
     pub fn shutdown(mut self) {
         self.stop();
     }
 
-    /// Exports the spans queued so far, and waits for it.
+    /// Exports the spans and log records queued so far, and waits for it.
     pub fn flush(&self) {
         if let Some(p) = &self.provider {
             let _ = p.force_flush();
         }
+        if let Some(l) = &self.logger {
+            let _ = l.force_flush();
+        }
     }
 
     fn stop(&mut self) {
+        if let Some(l) = self.logger.take() {
+            let _ = l.shutdown();
+        }
         if let Some(p) = self.provider.take() {
             let _ = p.shutdown();
         }
@@ -400,6 +467,7 @@ impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Telemetry")
             .field("running", &self.provider.is_some())
+            .field("log_records", &self.logger.is_some())
             .finish()
     }
 }
@@ -544,6 +612,20 @@ mod tests {
         let (_, traced, request_disabled) =
             one_call(TelemetryBuilder::new().exporter(TracesExporter::Stdout));
         assert!(traced, "exported spans");
+        assert!(!request_disabled);
+        // Nothing listens there: the records are dropped at shutdown.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let logs = TelemetryBuilder::new()
+            .logs_otlp_endpoint(
+                &format!("http://{closed}/v1/logs"),
+                OtlpProtocol::HttpProtobuf,
+            )
+            .unwrap();
+        let (_, traced, request_disabled) = one_call(logs);
+        assert!(traced, "log records carry the trace id");
         assert!(!request_disabled);
     }
 

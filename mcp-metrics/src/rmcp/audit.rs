@@ -1,8 +1,12 @@
-//! The audit trail: one `tracing` event per tool call, with target [`AUDIT_TARGET`], emitted when
-//! [`Options::audit`](super::Options::audit) is on. Without the `trace` feature nothing is emitted.
+//! The audit trail: one `tracing` event per tool call, with target [`AUDIT_TARGET`], emitted in
+//! the call's request span (so that JSON logs and OpenTelemetry log records carry its trace and
+//! span id) when [`Options::audit`](super::Options::audit) is on. Without the `trace` feature
+//! nothing is emitted.
 #![cfg_attr(not(feature = "trace"), allow(dead_code))]
 
 use std::time::{Duration, SystemTime};
+
+use super::span::RequestSpan;
 
 /// The target of audit events. Route it with the subscriber you already use, for example to a
 /// JSON-lines file:
@@ -23,8 +27,9 @@ use std::time::{Duration, SystemTime};
 pub const AUDIT_TARGET: &str = "mcp_metrics::audit";
 
 /// What an audit event says about one tool call.
-#[derive(Debug)]
 pub(crate) struct AuditRecord<'a> {
+    /// The span of the request, in which the event is emitted.
+    pub(crate) request: &'a RequestSpan,
     pub(crate) started: SystemTime,
     pub(crate) tool: &'a str,
     pub(crate) outcome: &'static str,
@@ -43,6 +48,11 @@ pub(crate) struct AuditRecord<'a> {
 /// Emits the audit event of a tool call.
 #[cfg(feature = "trace")]
 pub(crate) fn emit(record: &AuditRecord<'_>) {
+    record.request.in_scope(|| event(record));
+}
+
+#[cfg(feature = "trace")]
+fn event(record: &AuditRecord<'_>) {
     tracing::event!(
         target: AUDIT_TARGET,
         tracing::Level::INFO,

@@ -366,11 +366,14 @@ impl Call {
         }
         #[cfg(feature = "metrics")]
         let method = op.method();
-        let trace_id = self.audit.as_ref().and_then(|_| op.span.trace_id());
+        // The audit event is emitted in the request span, which it keeps open until then.
+        let request = self.audit.as_ref().map(|_| op.span.clone());
+        let trace_id = request.as_ref().and_then(RequestSpan::trace_id);
         let duration = op.finish(answer);
-        if let Some(audit) = self.audit.take() {
+        if let (Some(audit), Some(request)) = (self.audit.take(), request) {
             let outcome = answer.outcome;
             super::audit::emit(&super::audit::AuditRecord {
+                request: &request,
                 started: audit.started,
                 tool: &audit.tool,
                 outcome: outcome.as_str(),

@@ -131,6 +131,7 @@ mod otel {
     use opentelemetry::{Context, KeyValue};
 
     /// An OpenTelemetry span, current in the context the request runs in.
+    #[derive(Clone)]
     pub(crate) struct RequestSpan {
         cx: Context,
         method: &'static str,
@@ -334,6 +335,12 @@ mod otel {
         ) -> opentelemetry::trace::WithContext<F> {
             future.with_context(self.cx.clone())
         }
+
+        /// Runs `f` with the span's context current.
+        pub(crate) fn in_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+            let _current = self.cx.clone().attach();
+            f()
+        }
     }
 }
 
@@ -343,6 +350,7 @@ mod tracing_span {
     use crate::store::Exemplar;
 
     /// A `tracing` span, for logs: without `otel` it has no OpenTelemetry ids.
+    #[derive(Clone)]
     pub(crate) struct RequestSpan(tracing::Span, &'static str);
 
     /// Declares a request span with every attribute either side may record; fields recorded
@@ -500,6 +508,11 @@ mod tracing_span {
         ) -> tracing::instrument::Instrumented<F> {
             tracing::Instrument::instrument(future, self.0.clone())
         }
+
+        /// Runs `f` in the span.
+        pub(crate) fn in_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+            self.0.in_scope(f)
+        }
     }
 }
 
@@ -509,6 +522,7 @@ mod none {
     use crate::store::Exemplar;
 
     /// Without `trace`, no span.
+    #[derive(Clone)]
     pub(crate) struct RequestSpan;
 
     impl RequestSpan {
@@ -532,6 +546,9 @@ mod none {
         }
         pub(crate) fn instrument<F>(&self, future: F) -> F {
             future
+        }
+        pub(crate) fn in_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+            f()
         }
     }
 }

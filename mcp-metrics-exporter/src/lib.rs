@@ -230,6 +230,8 @@ pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;
 pub use crate::builder::{Exporter, ExporterBuilder, ExporterHandle};
 pub use crate::config::metrics::ExporterKind;
+#[cfg(feature = "otlp")]
+pub use crate::config::otlp::{HistogramAggregation, Temporality};
 #[cfg(feature = "_client")]
 pub use crate::config::outbound::{Compression, Outbound};
 pub use crate::error::{ConfigError, Error};

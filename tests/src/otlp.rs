@@ -1,7 +1,7 @@
 //! The OTLP receiver of the tests: a collector stand-in on 127.0.0.1, over plain HTTP or HTTPS
 //! (any rustls server configuration, so with or without client-certificate checks), that takes
-//! OTLP/HTTP at `/v1/traces` and `/v1/metrics`, OTLP/gRPC traces (the generated `TraceService`
-//! server of opentelemetry-proto), and Pushgateway pushes at `/metrics/job/...`. It keeps every
+//! OTLP/HTTP at `/v1/traces` and `/v1/metrics`, OTLP/gRPC traces and metrics (the generated
+//! `TraceService` and `MetricsService` servers of opentelemetry-proto), and Pushgateway pushes at `/metrics/job/...`. It keeps every
 //! request as it arrived (headers, body as sent), the decoded exports, and every failed TLS
 //! handshake; plus accessors for span and data-point attributes and an in-memory writer for JSON
 //! log lines. It is a mock because no OpenTelemetry Collector binary is available on this
@@ -16,7 +16,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -32,10 +37,10 @@ use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-/// One metrics export as it arrived.
+/// One metrics export as it arrived, over HTTP or gRPC.
 #[derive(Clone, Debug)]
 pub struct MetricsExport {
-    /// The `content-type` header of the request.
+    /// The `content-type` header of the request (`application/grpc` for gRPC).
     pub content_type: String,
     /// The decoded body.
     pub request: ExportMetricsServiceRequest,
@@ -206,7 +211,7 @@ impl Receiver {
         self.received.lock().unwrap().traces.clone()
     }
 
-    /// Every metrics export received so far.
+    /// Every metrics export received so far, over HTTP or gRPC, in the order they arrived.
     pub fn metric_exports(&self) -> Vec<MetricsExport> {
         self.received.lock().unwrap().metrics.clone()
     }
@@ -233,9 +238,12 @@ impl Drop for Receiver {
     }
 }
 
-/// The routes: OTLP/HTTP, OTLP/gRPC traces and Pushgateway pushes, each request kept first.
+/// The routes: OTLP/HTTP, OTLP/gRPC traces and metrics, and Pushgateway pushes, each request
+/// kept first.
 fn app(received: Shared) -> Router {
     let grpc = TraceServiceServer::new(GrpcTraces(received.clone()))
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let grpc_metrics = MetricsServiceServer::new(GrpcMetrics(received.clone()))
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
     let pushed = || async { StatusCode::OK };
     Router::new()
@@ -248,6 +256,10 @@ fn app(received: Shared) -> Router {
         .route_service(
             "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
             grpc,
+        )
+        .route_service(
+            "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            grpc_metrics,
         )
         .layer(axum::middleware::from_fn_with_state(received.clone(), keep))
         .with_state(received)
@@ -328,6 +340,23 @@ impl TraceService for GrpcTraces {
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.0.lock().unwrap().traces.push(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// The gRPC metrics service: keeps each export with those that came over HTTP.
+struct GrpcMetrics(Shared);
+
+#[tonic::async_trait]
+impl MetricsService for GrpcMetrics {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.0.lock().unwrap().metrics.push(MetricsExport {
+            content_type: "application/grpc".to_owned(),
+            request: request.into_inner(),
+        });
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
 }
 

@@ -40,11 +40,19 @@ impl Setup {
     fn grpc(&self) -> bool {
         self.protocol == "grpc"
     }
+
+    /// Whether counters and histograms leave as deltas (`delta` and `lowmemory`).
+    fn delta(&self) -> bool {
+        self.temporality != "cumulative"
+    }
 }
 
 /// What a run leaves to check.
 struct Run {
+    /// The exports up to the one that made the reconstruction equal the scrape.
     exports: Vec<MetricsExport>,
+    /// Two exports that came after it, with no new load.
+    later: Vec<MetricsExport>,
     reconstructed: Samples,
     /// `trace id, span id` of every span the server exported.
     spans: BTreeSet<(String, String)>,
@@ -105,6 +113,11 @@ fn run(setup: &Setup) -> Run {
             differences(&last.0, &last.1)
         )
     };
+    let later = eventually(Duration::from_secs(10), || {
+        let all = receiver.metric_exports();
+        (all.len() >= exports.len() + 2).then(|| all[exports.len()..].to_vec())
+    })
+    .expect("exports go on");
     let spans = receiver
         .spans()
         .iter()
@@ -112,6 +125,7 @@ fn run(setup: &Setup) -> Run {
         .collect();
     Run {
         exports,
+        later,
         reconstructed,
         spans,
     }
@@ -399,9 +413,53 @@ fn exemplars(exports: &[MetricsExport]) -> Vec<Exemplar> {
         .collect()
 }
 
+/// Each sum and histogram has the temporality and aggregation `setup` asks for; returns the
+/// number of counter and histogram points.
+fn shapes(exports: &[MetricsExport], setup: &Setup) -> usize {
+    let mut changing = 0;
+    for metric in exports.iter().flat_map(MetricsExport::metrics) {
+        let (temporality, points) = match metric.data.as_ref().expect("data") {
+            metric::Data::Sum(s) if !s.is_monotonic => {
+                let cumulative = AggregationTemporality::Cumulative as i32;
+                assert_eq!(s.aggregation_temporality, cumulative, "{}", metric.name);
+                continue;
+            }
+            metric::Data::Sum(s) => (s.aggregation_temporality, s.data_points.len()),
+            metric::Data::Histogram(h) => {
+                assert!(!setup.exponential(), "{} is explicit", metric.name);
+                (h.aggregation_temporality, h.data_points.len())
+            }
+            metric::Data::ExponentialHistogram(h) => {
+                assert!(setup.exponential(), "{} is exponential", metric.name);
+                (h.aggregation_temporality, h.data_points.len())
+            }
+            _ => continue,
+        };
+        assert_eq!(is_delta(temporality), setup.delta(), "{}", metric.name);
+        changing += points;
+    }
+    changing
+}
+
 /// Every check of one configuration; returns the run for comparisons across configurations.
 fn check(setup: &Setup) -> Run {
     let run = run(setup);
+    assert!(shapes(&run.exports, setup) > 0);
+    let later = shapes(&run.later, setup);
+    if setup.delta() {
+        assert_eq!(
+            later, 0,
+            "a counter or histogram that did not change sends nothing"
+        );
+    } else {
+        assert!(later > 0, "cumulative points are sent every time");
+    }
+    let in_flight = run
+        .later
+        .iter()
+        .filter_map(|e| e.metric("mcp_metrics.tool.calls_in_flight"))
+        .count();
+    assert_eq!(in_flight, 2, "up-down counters are sent every time");
     let content_type = if setup.grpc() {
         "application/grpc"
     } else {

@@ -5,7 +5,8 @@
 //! so a percentile read from the buckets is within 4.5 % of the value). Bucket `i` holds the
 //! values in `(2^(i/8), 2^((i+1)/8)]`, the mapping OpenTelemetry defines, exact at powers of two:
 //! the index comes from the value's exponent bits and a comparison of its mantissa bits with
-//! the seven bounds inside a power of two, with no logarithm and no rounding.
+//! the bounds inside a power of two (one table load and one comparison), with no logarithm and
+//! no rounding.
 //!
 //! The buckets cover `(2^-40, 2^40]` by absolute value (about 9.1e-13 to 1.1e12: picoseconds to
 //! weeks, bytes to a terabyte), in chunks of 64 counters allocated when a value first falls into
@@ -49,6 +50,30 @@ const BOUNDS: [u64; 7] = [
     0xd_5818_dcfb_a487,
 ];
 const MANTISSA: u64 = (1 << 52) - 1;
+/// The top bits of a mantissa that pick its slot in [`SLOTS`]: a sixteenth of a power of two,
+/// narrower than the gap between two bounds, so a slot holds at most one bound.
+const SLOT_SHIFT: u32 = 48;
+
+/// For each sixteenth of a power of two: how many bounds lie below it, and the bound inside it
+/// (`u64::MAX` when there is none). An index then costs one load and one comparison.
+const SLOTS: [(i32, u64); 16] = {
+    let mut slots = [(0, u64::MAX); 16];
+    let mut slot = 0;
+    while slot < 16 {
+        let (start, end) = ((slot as u64) << SLOT_SHIFT, (slot as u64 + 1) << SLOT_SHIFT);
+        let mut k = 0;
+        while k < BOUNDS.len() {
+            if BOUNDS[k] < start {
+                slots[slot].0 += 1;
+            } else if BOUNDS[k] < end {
+                slots[slot].1 = BOUNDS[k];
+            }
+            k += 1;
+        }
+        slot += 1;
+    }
+    slots
+};
 
 /// The bucket index of a positive value at [`SCALE`], from its bits; the upper bound of a
 /// bucket is inclusive, so an exact power of two `2^e` is the last value of bucket `8e - 1`.
@@ -61,8 +86,8 @@ fn index(value: f64) -> i32 {
     if mantissa == 0 {
         return (exponent << SCALE) - 1;
     }
-    let within: i32 = BOUNDS.iter().map(|b| i32::from(*b < mantissa)).sum();
-    (exponent << SCALE) + within
+    let (below, bound) = SLOTS[(mantissa >> SLOT_SHIFT) as usize];
+    (exponent << SCALE) + below + i32::from(bound < mantissa)
 }
 
 /// 64 counters, allocated at the first value that falls into them.
@@ -290,6 +315,19 @@ mod tests {
             let exact = ((k + 1) as f64 / 8.0).exp2();
             assert_eq!(exact.to_bits() & MANTISSA, *bound, "2^({}/8)", k + 1);
         }
+    }
+
+    #[test]
+    fn each_slot_holds_at_most_one_bound_and_counts_those_below() {
+        let mut seen = 0;
+        for (slot, (below, bound)) in SLOTS.iter().enumerate() {
+            assert_eq!(*below, seen, "slot {slot}");
+            if *bound != u64::MAX {
+                assert_eq!(bound >> SLOT_SHIFT, slot as u64);
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, BOUNDS.len() as i32);
     }
 
     #[test]

@@ -9,6 +9,8 @@ use mcp_metrics::Objective;
 use crate::auth::Auth;
 use crate::build_info::BuildInfo;
 use crate::config::metrics::{ExporterKind, MetricsSettings};
+#[cfg(feature = "otlp")]
+use crate::config::otlp::{HistogramAggregation, Temporality};
 #[cfg(any(feature = "push", feature = "otlp"))]
 use crate::config::outbound::Outbound;
 #[cfg(any(feature = "push", feature = "otlp"))]
@@ -147,7 +149,7 @@ impl ExporterBuilder {
     /// A [`ConfigError`] when the URL is not an `http://` or `https://` URL with a host.
     #[cfg(feature = "otlp")]
     pub fn otlp_endpoint(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.settings.otlp.endpoint = parse::url("otlp_endpoint", url)?.to_string();
+        self.settings.otlp.endpoint = Some(parse::url("otlp_endpoint", url)?.to_string());
         self.settings.kind = ExporterKind::Otlp;
         Ok(self)
     }
@@ -163,6 +165,23 @@ impl ExporterBuilder {
     #[cfg(feature = "otlp")]
     pub fn otlp_outbound(mut self, outbound: Outbound) -> Self {
         self.settings.otlp.outbound = outbound;
+        self
+    }
+
+    /// Which OTLP metrics are deltas, as `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`
+    /// sets it (default [`Temporality::Cumulative`]).
+    #[cfg(feature = "otlp")]
+    pub fn otlp_temporality(mut self, temporality: Temporality) -> Self {
+        self.settings.otlp.temporality = temporality;
+        self
+    }
+
+    /// How histograms leave over OTLP, as
+    /// `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION` sets it (default
+    /// [`HistogramAggregation::ExplicitBucket`]).
+    #[cfg(feature = "otlp")]
+    pub fn otlp_histogram_aggregation(mut self, aggregation: HistogramAggregation) -> Self {
+        self.settings.otlp.aggregation = aggregation;
         self
     }
 
@@ -266,7 +285,7 @@ impl ExporterBuilder {
             &self.settings.registry,
         )?;
         let plan = Plan::new(&self.settings)?;
-        let registry = Registry::new(self.settings.registry.clone());
+        let registry = Registry::new(self.settings.registry_config());
         describe_catalog(&registry);
         if let Some(info) = &self.settings.build_info {
             info.record(&registry);

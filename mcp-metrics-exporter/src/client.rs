@@ -218,7 +218,7 @@ pub(crate) fn blocking_client(
 
 /// A lazily connecting gRPC channel to `endpoint` over the same TLS settings (HTTP/2 by ALPN
 /// for `https://`, cleartext HTTP/2 for `http://`).
-#[cfg(feature = "telemetry-grpc")]
+#[cfg(any(feature = "telemetry-grpc", feature = "otlp-grpc"))]
 pub(crate) fn grpc_channel(
     setting: &str,
     endpoint: &str,

@@ -22,7 +22,7 @@
 //! |---|---|---|
 //! | `prometheus` (default) | `GET /metrics` on `MCP_METRICS_LISTEN` (default `127.0.0.1:9464`, `none` for no listener), and [`ExporterHandle::router`] to merge into your own app | always |
 //! | `push` | PUT to `MCP_METRICS_PUSH_URL`/metrics/job/`MCP_METRICS_PUSH_JOB`/instance/`MCP_METRICS_PUSH_INSTANCE` every `MCP_METRICS_PUSH_INTERVAL` (default `15s`); the instance defaults to the host name | `push` |
-//! | `otlp` | POST protobuf to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`) every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000) | `otlp` |
+//! | `otlp` | POST protobuf to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`) every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000); over gRPC with `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc` | `otlp`; gRPC: `otlp-grpc` |
 //! | `stdout` | prints the text format every `MCP_METRICS_STDOUT_INTERVAL`; for development only | always |
 //! | `none` | installs nothing; recording stays a no-op | always |
 //!
@@ -61,6 +61,18 @@
 //! does not fit its certificate, or a malformed header list is a [`ConfigError`] naming the
 //! variable, never a failure at the first export.
 //!
+//! # OTLP metrics: temporality, histograms, exemplars
+//!
+//! `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` ([`Temporality`]) makes counters and
+//! histograms deltas under `delta` and `lowmemory`; calls in flight and active sessions, tasks
+//! and subscriptions are up-down counters (non-monotonic sums, always cumulative); gauges set to
+//! a value are OTLP gauges. A counter or histogram that did not change since the last delivered
+//! export sends no delta point. `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`
+//! ([`HistogramAggregation`]) `=base2_exponential_bucket_histogram` makes every histogram also
+//! count its values in base-2 exponential buckets (scale 3, at most 160 buckets a point), sent
+//! as OTLP exponential histograms, while `/metrics` keeps the explicit buckets. Every histogram
+//! point carries the exemplars the store kept (trace and span ids, value, time).
+//!
 //! # Environment variables
 //!
 //! [`ExporterBuilder::from_env`] (metrics) and `telemetry::TelemetryBuilder::from_env` (spans
@@ -94,12 +106,14 @@
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | OTLP metrics interval, milliseconds | 60000 |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of every signal; `/v1/metrics`, `/v1/traces`, `/v1/logs` appended over HTTP | `http://localhost:4318` (gRPC `http://localhost:4317`) |
 //! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | full URL of one signal, used as it is | |
-//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]PROTOCOL` | `http/protobuf`; `grpc` for traces and logs only (feature `telemetry-grpc`) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]PROTOCOL` | `http/protobuf` or `grpc` (metrics: feature `otlp-grpc`; traces and logs: `telemetry-grpc`) | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]CERTIFICATE` | CA bundle (PEM) that replaces the system roots | system roots |
 //! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]CLIENT_KEY` | mutual TLS (PEM) | none |
 //! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]HEADERS` | extra headers | none |
 //! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]TIMEOUT` | upper bound on one export, milliseconds | 10000 |
 //! | `OTEL_EXPORTER_OTLP_[{METRICS,TRACES,LOGS}_]COMPRESSION` | `gzip` or `none` | `none` |
+//! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative`, `delta` or `lowmemory` | `cumulative` |
+//! | `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION` | `explicit_bucket_histogram` or `base2_exponential_bucket_histogram` (OTLP only) | `explicit_bucket_histogram` |
 //! | `OTEL_TRACES_EXPORTER` | `otlp`, `console` (or `stdout`), `none` | `otlp` when an endpoint is set, else `none` |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`; the ratio of the `traceidratio` ones | `parentbased_always_on`; 1 |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between two span exports | 5000 |
@@ -236,6 +250,8 @@ pub use crate::auth::Auth;
 pub use crate::build_info::BuildInfo;
 pub use crate::builder::{Exporter, ExporterBuilder, ExporterHandle};
 pub use crate::config::metrics::ExporterKind;
+#[cfg(feature = "otlp")]
+pub use crate::config::otlp::{HistogramAggregation, Temporality};
 #[cfg(feature = "_client")]
 pub use crate::config::outbound::{Compression, Outbound};
 pub use crate::error::{ConfigError, Error};

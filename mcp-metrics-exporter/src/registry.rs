@@ -331,7 +331,11 @@ impl State {
             Kind::Gauge => Value::Gauge(Arc::new(AtomicGauge::new())),
             Kind::Histogram => {
                 let bounds = family.buckets.as_ref().map_or(&[][..], Buckets::bounds);
-                Value::Histogram(Arc::new(AtomicHistogram::new(bounds)))
+                Value::Histogram(Arc::new(if config.exponential {
+                    AtomicHistogram::with_exponential(bounds)
+                } else {
+                    AtomicHistogram::new(bounds)
+                }))
             }
         };
         let rendered = render_labels(&labels);

@@ -38,6 +38,8 @@ pub struct RegistryConfig {
     limits: RuleTable<usize>,
     buckets: RuleTable<Buckets>,
     default_buckets: Buckets,
+    /// Whether histograms also keep exponential buckets (for OTLP's exponential aggregation).
+    pub(crate) exponential: bool,
 }
 
 impl Default for RegistryConfig {
@@ -47,6 +49,7 @@ impl Default for RegistryConfig {
             limits: RuleTable::default(),
             buckets: RuleTable::default(),
             default_buckets: Buckets::default_duration(),
+            exponential: false,
         }
     }
 }
@@ -93,6 +96,13 @@ impl RegistryConfig {
     pub fn default_buckets(mut self, bounds: &[f64]) -> Result<Self, Error> {
         self.default_buckets = Buckets::new(bounds)?;
         Ok(self)
+    }
+
+    /// Histograms also count their values in base-2 exponential buckets.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn with_exponential(mut self) -> Self {
+        self.exponential = true;
+        self
     }
 
     /// The series limit of the metric `name`.

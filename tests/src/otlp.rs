@@ -1,10 +1,11 @@
 //! The OTLP receiver of the tests: a collector stand-in on 127.0.0.1, over plain HTTP or HTTPS
 //! (any rustls server configuration, so with or without client-certificate checks), that takes
-//! OTLP/HTTP at `/v1/traces`, `/v1/metrics` and `/v1/logs`, OTLP/gRPC traces and logs (the
-//! generated `TraceService` and `LogsService` servers of opentelemetry-proto), and Pushgateway
-//! pushes at `/metrics/job/...`. It keeps every request as it arrived (headers, body as sent), the
-//! decoded exports, and every failed TLS handshake; plus accessors for span, log record and
-//! data-point attributes and an in-memory writer for JSON log lines. It is a mock because no OpenTelemetry Collector binary is available on this
+//! OTLP/HTTP at `/v1/traces`, `/v1/metrics` and `/v1/logs`, OTLP/gRPC traces, metrics and logs
+//! (the generated `TraceService`, `MetricsService` and `LogsService` servers of
+//! opentelemetry-proto), and Pushgateway pushes at `/metrics/job/...`. It keeps every request as
+//! it arrived (headers, body as sent), the decoded exports, and every failed TLS handshake; plus
+//! accessors for span, log record and data-point attributes and an in-memory writer for JSON log
+//! lines. It is a mock because no OpenTelemetry Collector binary is available on this
 //! machine, and a real Pushgateway does not show the requests it got; it answers as they do
 //! (OTLP: 200 and an empty protobuf body; push: 200), so a test sees exactly what a collector
 //! would receive. Every OTLP test uses this one receiver.
@@ -22,7 +23,12 @@ use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -39,10 +45,10 @@ use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-/// One metrics export as it arrived.
+/// One metrics export as it arrived, over HTTP or gRPC.
 #[derive(Clone, Debug)]
 pub struct MetricsExport {
-    /// The `content-type` header of the request.
+    /// The `content-type` header of the request (`application/grpc` for gRPC).
     pub content_type: String,
     /// The decoded body.
     pub request: ExportMetricsServiceRequest,
@@ -238,7 +244,7 @@ impl Receiver {
             .collect()
     }
 
-    /// Every metrics export received so far.
+    /// Every metrics export received so far, over HTTP or gRPC, in the order they arrived.
     pub fn metric_exports(&self) -> Vec<MetricsExport> {
         self.received.lock().unwrap().metrics.clone()
     }
@@ -265,10 +271,12 @@ impl Drop for Receiver {
     }
 }
 
-/// The routes: OTLP/HTTP, OTLP/gRPC traces and logs, and Pushgateway pushes, each request kept
-/// first.
+/// The routes: OTLP/HTTP, OTLP/gRPC traces, metrics and logs, and Pushgateway pushes, each
+/// request kept first.
 fn app(received: Shared) -> Router {
     let grpc = TraceServiceServer::new(GrpcTraces(received.clone()))
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let grpc_metrics = MetricsServiceServer::new(GrpcMetrics(received.clone()))
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
     let grpc_logs = LogsServiceServer::new(GrpcLogs(received.clone()))
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
@@ -288,6 +296,10 @@ fn app(received: Shared) -> Router {
         .route_service(
             "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
             grpc_logs,
+        )
+        .route_service(
+            "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            grpc_metrics,
         )
         .layer(axum::middleware::from_fn_with_state(received.clone(), keep))
         .with_state(received)
@@ -398,6 +410,23 @@ impl LogsService for GrpcLogs {
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
         self.0.lock().unwrap().logs.push(request.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
+/// The gRPC metrics service: keeps each export with those that came over HTTP.
+struct GrpcMetrics(Shared);
+
+#[tonic::async_trait]
+impl MetricsService for GrpcMetrics {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.0.lock().unwrap().metrics.push(MetricsExport {
+            content_type: "application/grpc".to_owned(),
+            request: request.into_inner(),
+        });
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
 }
 

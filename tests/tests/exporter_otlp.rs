@@ -73,13 +73,18 @@ fn counts(metric: &Metric) -> BTreeMap<BTreeMap<String, String>, u64> {
         .collect()
 }
 
-/// The value of the only data point of a gauge.
-fn gauge_value(metric: &Metric) -> f64 {
-    let Some(metric::Data::Gauge(g)) = &metric.data else {
-        panic!("{} is not a gauge", metric.name)
+/// The value of the only data point of an up-down counter: a cumulative, non-monotonic sum.
+fn up_down_value(metric: &Metric) -> f64 {
+    let Some(metric::Data::Sum(s)) = &metric.data else {
+        panic!("{} is not a sum", metric.name)
     };
-    assert_eq!(g.data_points.len(), 1, "{}", metric.name);
-    match g.data_points[0].value {
+    assert!(!s.is_monotonic, "{}", metric.name);
+    assert_eq!(
+        s.aggregation_temporality,
+        AggregationTemporality::Cumulative as i32
+    );
+    assert_eq!(s.data_points.len(), 1, "{}", metric.name);
+    match s.data_points[0].value {
         Some(number_data_point::Value::AsDouble(v)) => v,
         other => panic!("{other:?}"),
     }
@@ -190,7 +195,7 @@ async fn otlp_export_decodes_to_the_recorded_values() {
 
     let in_flight = find(&export, "mcp_metrics.tool.calls_in_flight");
     assert_eq!(in_flight.unit, "{call}");
-    assert_eq!(gauge_value(in_flight), 2.0);
+    assert_eq!(up_down_value(in_flight), 2.0);
 
     let duration = find(&export, "mcp_metrics.tool.duration");
     // Unit and HELP text come from the table and the descriptions registered at build time.
@@ -443,7 +448,7 @@ fn the_example_server_exports_semantic_convention_metrics() {
         DEFAULT_DURATION_BUCKETS
     );
     assert_eq!(
-        gauge_value(find(&export, "mcp_metrics.server.sessions_active")),
+        up_down_value(find(&export, "mcp_metrics.server.sessions_active")),
         0.0
     );
 
@@ -466,8 +471,8 @@ fn the_example_server_exports_semantic_convention_metrics() {
     );
     assert_eq!(tool_counts.values().sum::<u64>(), 4, "{tool_counts:?}");
     let in_flight = find(&export, "mcp_metrics.tool.calls_in_flight");
-    let Some(metric::Data::Gauge(g)) = &in_flight.data else {
-        panic!("gauge")
+    let Some(metric::Data::Sum(g)) = &in_flight.data else {
+        panic!("an up-down counter: a sum")
     };
     assert!(
         g.data_points

@@ -12,7 +12,7 @@ use http::Uri;
 use crate::auth::Auth;
 use crate::build_info::BuildInfo;
 #[cfg(feature = "otlp")]
-use crate::config::otlp::{self, OtlpProtocol};
+use crate::config::otlp::{self, HistogramAggregation, OtlpProtocol, Temporality};
 #[cfg(any(feature = "push", feature = "otlp"))]
 use crate::config::outbound::Outbound;
 #[cfg(any(feature = "push", feature = "otlp"))]
@@ -107,22 +107,42 @@ impl Default for PushSettings {
 #[cfg(feature = "otlp")]
 #[derive(Clone, Debug)]
 pub(crate) struct OtlpSettings {
-    pub(crate) endpoint: String,
+    /// The endpoint set in code or by a variable; else the default of the protocol.
+    pub(crate) endpoint: Option<String>,
     pub(crate) interval: Duration,
     pub(crate) outbound: Outbound,
     /// The protocol variable and its value, checked once the exporter kind is known.
     pub(crate) protocol: Option<(&'static str, OtlpProtocol)>,
+    pub(crate) temporality: Temporality,
+    pub(crate) aggregation: HistogramAggregation,
 }
 
 #[cfg(feature = "otlp")]
 impl Default for OtlpSettings {
     fn default() -> Self {
         Self {
-            endpoint: OtlpProtocol::HttpProtobuf.default_endpoint(&otlp::METRICS),
+            endpoint: None,
             interval: Duration::from_secs(60),
             outbound: Outbound::default(),
             protocol: None,
+            temporality: Temporality::default(),
+            aggregation: HistogramAggregation::default(),
         }
+    }
+}
+
+#[cfg(feature = "otlp")]
+impl OtlpSettings {
+    /// The protocol: `http/protobuf` unless a variable chose `grpc`.
+    pub(crate) fn protocol(&self) -> OtlpProtocol {
+        self.protocol.map_or(OtlpProtocol::HttpProtobuf, |(_, p)| p)
+    }
+
+    /// The endpoint to send to: the one set, else the default of the protocol.
+    pub(crate) fn endpoint(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| self.protocol().default_endpoint(&otlp::METRICS))
     }
 }
 
@@ -249,13 +269,13 @@ impl MetricsSettings {
             )),
             #[cfg(not(feature = "push"))]
             ExporterKind::Push => Err(self.not_built("push")),
-            #[cfg(feature = "otlp")]
+            #[cfg(all(feature = "otlp", not(feature = "otlp-grpc")))]
             ExporterKind::Otlp => match self.otlp.protocol {
                 Some((var, OtlpProtocol::Grpc)) => Err(ConfigError::new(
                     var,
                     "grpc",
                     format!(
-                        "OTLP metrics are sent over http/protobuf only; set {}=http/protobuf (traces may still use grpc)",
+                        "this build sends OTLP metrics over http/protobuf only: enable the `otlp-grpc` feature of mcp-metrics-exporter, or set {}=http/protobuf",
                         vars::OTLP_METRICS_PROTOCOL
                     ),
                 )),
@@ -289,6 +309,19 @@ impl MetricsSettings {
     #[cfg(feature = "otlp")]
     pub(crate) fn otlp_resource(&self) -> Vec<(String, String)> {
         self.resource.attributes(self.build_info.as_ref())
+    }
+
+    /// The registry settings, with exponential buckets beside the explicit ones when OTLP
+    /// exports histograms that way.
+    pub(crate) fn registry_config(&self) -> RegistryConfig {
+        let config = self.registry.clone();
+        #[cfg(feature = "otlp")]
+        if self.kind == ExporterKind::Otlp
+            && self.otlp.aggregation == HistogramAggregation::Base2Exponential
+        {
+            return config.with_exponential();
+        }
+        config
     }
 }
 
@@ -344,16 +377,24 @@ impl PushSettings {
 impl OtlpSettings {
     fn apply_env(&mut self, env: &Env) -> Result<(), ConfigError> {
         let signal = &otlp::METRICS;
-        if let Some(endpoint) = signal.endpoint(env, OtlpProtocol::HttpProtobuf)? {
-            self.endpoint = endpoint;
-        }
         if let Some(interval) = env.parsed(vars::OTEL_METRIC_EXPORT_INTERVAL, parse::millis)? {
             self.interval = interval;
         }
         if let Some(protocol) = signal.protocol(env)? {
             self.protocol = Some(protocol);
         }
+        if let Some(endpoint) = signal.endpoint(env, self.protocol())? {
+            self.endpoint = Some(endpoint);
+        }
         self.outbound = signal.outbound(env, std::mem::take(&mut self.outbound))?;
+        let temporality = vars::OTLP_METRICS_TEMPORALITY_PREFERENCE;
+        if let Some(t) = env.parsed(temporality, Temporality::parse)? {
+            self.temporality = t;
+        }
+        let aggregation = vars::OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION;
+        if let Some(a) = env.parsed(aggregation, HistogramAggregation::parse)? {
+            self.aggregation = a;
+        }
         Ok(())
     }
 }
@@ -386,7 +427,9 @@ mod tests {
         assert_eq!(s.auth, None);
         #[cfg(feature = "otlp")]
         {
-            assert_eq!(s.otlp.endpoint, "http://localhost:4318/v1/metrics");
+            assert_eq!(s.otlp.endpoint(), "http://localhost:4318/v1/metrics");
+            assert_eq!(s.otlp.temporality, Temporality::Cumulative);
+            assert_eq!(s.otlp.aggregation, HistogramAggregation::ExplicitBucket);
             assert_eq!(s.otlp.interval, Duration::from_secs(60));
             assert_eq!(s.otlp.outbound.timeout, Duration::from_secs(10));
         }
@@ -490,7 +533,7 @@ mod tests {
         ])
         .unwrap();
         let o = &s.otlp;
-        assert_eq!(o.endpoint, "https://collector:4318/v1/metrics");
+        assert_eq!(o.endpoint(), "https://collector:4318/v1/metrics");
         assert_eq!(o.interval, Duration::from_millis(2500));
         assert_eq!(o.outbound.header_names(), ["api-key", "x-b"]);
         assert_eq!(o.outbound.headers["api-key"], "metrics");
@@ -509,16 +552,17 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://other:4318"),
         ])
         .unwrap();
-        assert_eq!(s.otlp.endpoint, "http://c:4318/custom");
+        assert_eq!(s.otlp.endpoint(), "http://c:4318/custom");
     }
 
-    #[cfg(feature = "otlp")]
+    #[cfg(all(feature = "otlp", not(feature = "otlp-grpc")))]
     #[test]
-    fn otlp_metrics_over_grpc_is_refused_only_when_chosen() {
+    fn otlp_metrics_over_grpc_without_the_feature_is_refused_only_when_chosen() {
         let grpc = [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")];
         assert!(settings(&grpc).is_ok(), "pull mode sends no OTLP");
         let err = error(&[grpc[0], ("MCP_METRICS_EXPORTER", "otlp")]);
         assert_eq!(err.variable, "OTEL_EXPORTER_OTLP_PROTOCOL");
+        assert!(err.reason.contains("`otlp-grpc` feature"), "{err}");
         assert!(err.reason.contains("http/protobuf"), "{err}");
         let fixed = settings(&[
             grpc[0],
@@ -526,6 +570,77 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
         ]);
         assert!(fixed.is_ok());
+    }
+
+    #[cfg(feature = "otlp-grpc")]
+    #[test]
+    fn otlp_metrics_over_grpc_default_to_port_4317_without_a_path() {
+        let s = settings(&[
+            ("MCP_METRICS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"),
+        ])
+        .unwrap();
+        assert_eq!(s.otlp.protocol(), OtlpProtocol::Grpc);
+        assert_eq!(s.otlp.endpoint(), "http://localhost:4317");
+        let s = settings(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317/"),
+        ])
+        .unwrap();
+        assert_eq!(s.otlp.endpoint(), "https://collector:4317");
+        let s = settings(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.otlp.endpoint(),
+            "https://collector:4318/v1/metrics",
+            "the metrics one wins"
+        );
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn temporality_and_histogram_aggregation_are_read_in_any_case() {
+        let s = settings(&[
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                " Delta ",
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                "BASE2_EXPONENTIAL_BUCKET_HISTOGRAM",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(s.otlp.temporality, Temporality::Delta);
+        assert_eq!(s.otlp.aggregation, HistogramAggregation::Base2Exponential);
+        assert!(
+            !s.registry_config().exponential,
+            "exponential buckets only when OTLP exports"
+        );
+        let s = settings(&[
+            ("MCP_METRICS_EXPORTER", "otlp"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                "lowmemory",
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                "base2_exponential_bucket_histogram",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(s.otlp.temporality, Temporality::LowMemory);
+        assert!(s.registry_config().exponential);
+        let s = settings(&[(
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "cumulative",
+        )])
+        .unwrap();
+        assert_eq!(s.otlp.temporality, Temporality::Cumulative);
     }
 
     #[test]
@@ -567,6 +682,21 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
             #[cfg(feature = "otlp")]
             ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "brotli"),
+            #[cfg(feature = "otlp")]
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                "low_memory",
+            ),
+            #[cfg(feature = "otlp")]
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                "deltas",
+            ),
+            #[cfg(feature = "otlp")]
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                "exponential",
+            ),
             #[cfg(feature = "otlp")]
             ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"),
             #[cfg(feature = "otlp")]

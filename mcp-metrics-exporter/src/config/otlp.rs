@@ -1,7 +1,8 @@
 //! The variables of an OTLP signal, shared by OTLP metrics and traces: its endpoint, its protocol
 //! and its connection ([`Outbound`]), each with a signal-specific variable (`…_METRICS_…`,
 //! `…_TRACES_…`) that wins over the generic one, setting by setting, as the OpenTelemetry
-//! specification defines.
+//! specification defines. Also the two choices of the OTLP metrics exporter itself: the
+//! temporality preference and the default histogram aggregation.
 
 use crate::config::outbound::{Compression, Outbound, tls_files};
 use crate::config::{Env, parse, vars};
@@ -17,6 +18,74 @@ pub enum OtlpProtocol {
     HttpProtobuf,
     /// gRPC (for traces, with the feature `telemetry-grpc`).
     Grpc,
+}
+
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: which instrument kinds are exported with
+/// delta temporality, as the OpenTelemetry OTLP metrics exporter specification defines.
+///
+/// | instrument (here) | `cumulative` | `delta` | `lowmemory` |
+/// |---|---|---|---|
+/// | counter (every counter here is incremented as events happen: a synchronous counter) | cumulative | delta | delta |
+/// | histogram | cumulative | delta | delta |
+/// | up-down counter (calls in flight, active sessions, tasks, subscriptions) | cumulative | cumulative | cumulative |
+/// | gauge set to a value | (no temporality: the last value) | | |
+///
+/// The specification's one difference between `delta` and `lowmemory`, asynchronous counters
+/// (cumulative under `lowmemory`), has no instrument in this exporter.
+#[cfg(feature = "otlp")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Temporality {
+    /// Every sum and histogram is cumulative: the default.
+    #[default]
+    Cumulative,
+    /// Counters and histograms report what happened since the previous export.
+    Delta,
+    /// As `Delta` for the instruments of this exporter.
+    LowMemory,
+}
+
+#[cfg(feature = "otlp")]
+impl Temporality {
+    const ALL: [(&'static str, Self); 3] = [
+        ("cumulative", Self::Cumulative),
+        ("delta", Self::Delta),
+        ("lowmemory", Self::LowMemory),
+    ];
+
+    /// Whether monotonic counters and histograms are exported as deltas under this preference
+    /// (up-down counters never are).
+    pub(crate) fn delta(self) -> bool {
+        self != Self::Cumulative
+    }
+
+    pub(crate) fn parse(variable: &str, value: &str) -> Result<Self, ConfigError> {
+        parse::choice(variable, value, &Self::ALL)
+    }
+}
+
+/// `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`: how histograms leave over OTLP.
+#[cfg(feature = "otlp")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistogramAggregation {
+    /// The configured bucket bounds, as `/metrics` shows them: the default.
+    #[default]
+    ExplicitBucket,
+    /// Base-2 exponential buckets, at most 160 per sign, at the highest scale that fits them
+    /// (at most 3: eight buckets per power of two). Histograms then also count their values in
+    /// exponential buckets; `/metrics` keeps the explicit ones.
+    Base2Exponential,
+}
+
+#[cfg(feature = "otlp")]
+impl HistogramAggregation {
+    const ALL: [(&'static str, Self); 2] = [
+        ("explicit_bucket_histogram", Self::ExplicitBucket),
+        ("base2_exponential_bucket_histogram", Self::Base2Exponential),
+    ];
+
+    pub(crate) fn parse(variable: &str, value: &str) -> Result<Self, ConfigError> {
+        parse::choice(variable, value, &Self::ALL)
+    }
 }
 
 /// The variables of one signal.

@@ -87,6 +87,12 @@ pub(crate) const OTLP_METRICS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_METRICS_TIMEOU
 pub(crate) const OTLP_METRICS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION";
 /// [`OTLP_PROTOCOL`] for metrics.
 pub(crate) const OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+/// `cumulative`, `delta` or `lowmemory`.
+pub(crate) const OTLP_METRICS_TEMPORALITY_PREFERENCE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+/// `explicit_bucket_histogram` or `base2_exponential_bucket_histogram`.
+pub(crate) const OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION";
 
 /// Full OTLP traces URL.
 pub(crate) const OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
@@ -234,6 +240,10 @@ pub(crate) const METRICS: &[&str] = &[
     OTLP_COMPRESSION,
     #[cfg(feature = "otlp")]
     OTLP_METRICS_COMPRESSION,
+    #[cfg(feature = "otlp")]
+    OTLP_METRICS_TEMPORALITY_PREFERENCE,
+    #[cfg(feature = "otlp")]
+    OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION,
 ];
 
 /// Every variable `TelemetryBuilder::env` reads, once each.

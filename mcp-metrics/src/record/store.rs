@@ -11,6 +11,9 @@
 //!   so that a record touches one cache line; the sum is an `f64`, exact to `f64` precision for
 //!   any value range and any number of records, and it never decreases while values are not
 //!   negative. It keeps the last exemplar of each bucket, at most one a second per series.
+//!   It may also count its values in base-2 exponential buckets ([`Histogram::with_exponential`],
+//!   the layout of `exponential.rs`), for exporters that send OpenTelemetry exponential
+//!   histograms; the explicit buckets stay, for the Prometheus exposition and objectives.
 //! - [`Gauge`]: whole-number changes (a call in flight) take one `fetch_add`; other changes go to
 //!   an `f64` part.
 //! - [`Counter`]: one `fetch_add`.
@@ -21,6 +24,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+#[path = "exponential.rs"]
+mod exponential;
+pub use exponential::{ExponentialBuckets, ExponentialSnapshot};
 
 /// Adds `delta` to the `f64` whose bits are in `atomic`, with a compare-and-swap loop.
 #[inline]
@@ -92,6 +99,8 @@ pub struct Histogram {
     /// When the last exemplar was taken, in nanoseconds of the caller's monotonic clock (0:
     /// never).
     last_exemplar: AtomicU64,
+    /// The exponential buckets, when the histogram keeps them.
+    exponential: Option<Box<exponential::Exponential>>,
 }
 
 impl Histogram {
@@ -104,7 +113,39 @@ impl Histogram {
             buckets: (0..=bounds.len()).map(|_| Bucket::default()).collect(),
             exemplars: OnceLock::new(),
             last_exemplar: AtomicU64::new(0),
+            exponential: None,
         }
+    }
+
+    /// A histogram with these upper bounds that also counts every value in base-2 exponential
+    /// buckets (8 per power of two, see [`ExponentialSnapshot`]), read with
+    /// [`Histogram::exponential`]. A record then costs one more `fetch_add`; memory grows with
+    /// the range of values seen, by 512 bytes per 8 powers of two, up to 10 KiB.
+    ///
+    /// ```
+    /// use mcp_metrics::store::Histogram;
+    ///
+    /// let h = Histogram::with_exponential(&[0.1, 1.0]);
+    /// h.record(0.75);
+    /// h.record(1.0);
+    /// let e = h.exponential().unwrap();
+    /// assert_eq!((e.scale, e.count()), (3, 2));
+    /// // 1.0 closes bucket -1: (2^(-1/8), 1]; 0.75 is in (2^(-4/8), 2^(-3/8)].
+    /// assert_eq!((e.positive.offset, e.positive.counts), (-4, vec![1, 0, 0, 1]));
+    /// assert_eq!(h.bucket_counts().collect::<Vec<_>>(), [0, 2, 0]);
+    /// ```
+    pub fn with_exponential(bounds: &[f64]) -> Self {
+        Histogram {
+            exponential: Some(Box::new(exponential::Exponential::new())),
+            ..Self::new(bounds)
+        }
+    }
+
+    /// A reading of the exponential buckets, if this histogram keeps them.
+    pub fn exponential(&self) -> Option<ExponentialSnapshot> {
+        self.exponential
+            .as_deref()
+            .map(exponential::Exponential::read)
     }
 
     /// The index of the first bucket whose bound is at least `value`, the `+Inf` bucket if none.
@@ -129,7 +170,7 @@ impl Histogram {
         if value.is_nan() {
             return;
         }
-        self.add(self.index(value), value, 1);
+        self.add(value, 1);
     }
 
     /// Records `count` times the same value.
@@ -137,7 +178,7 @@ impl Histogram {
         if value.is_nan() || count == 0 {
             return;
         }
-        self.add(self.index(value), value * count as f64, count);
+        self.add(value, count);
     }
 
     /// Records one value and keeps `exemplar` as its bucket's latest exemplar.
@@ -145,8 +186,7 @@ impl Histogram {
         if value.is_nan() {
             return;
         }
-        let index = self.index(value);
-        self.add(index, value, 1);
+        let index = self.add(value, 1);
         let slots = self
             .exemplars
             .get_or_init(|| Mutex::new(vec![None; self.buckets.len()].into_boxed_slice()));
@@ -198,11 +238,22 @@ impl Histogram {
                 .is_ok()
     }
 
+    /// Counts `value` (not NaN) `count` times; returns the index of its explicit bucket.
     #[inline]
-    fn add(&self, index: usize, sum: f64, count: u64) {
+    fn add(&self, value: f64, count: u64) -> usize {
+        let index = self.index(value);
         let bucket = &self.buckets[index];
         bucket.count.fetch_add(count, Ordering::Relaxed);
+        let sum = if count == 1 {
+            value
+        } else {
+            value * count as f64
+        };
         add_f64(&bucket.sum, sum);
+        if let Some(exponential) = &self.exponential {
+            exponential.record(value, count);
+        }
+        index
     }
 
     /// The upper bounds, without the implicit `+Inf`.

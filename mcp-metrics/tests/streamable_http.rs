@@ -1,0 +1,1 @@
+//! The streamable HTTP transport layer and session manager, in process.

@@ -35,7 +35,8 @@ pub struct Metric {
     pub labels: &'static [&'static str],
     /// The default bucket bounds of a histogram, without `+Inf`.
     pub buckets: Option<&'static [f64]>,
-    /// Whether the OpenTelemetry MCP semantic conventions define this metric.
+    /// Whether an OpenTelemetry semantic convention defines this metric: the MCP conventions,
+    /// or the HTTP conventions for `http.server.request.duration`.
     pub convention: bool,
 }
 
@@ -138,6 +139,17 @@ pub mod label {
     /// Upper bound of a histogram bucket, in the metric's unit; on the latency part of an
     /// objective, its threshold.
     pub const LE: &str = "le";
+    /// The HTTP request method: one of the methods of RFC 9110 and `PATCH`, else `_OTHER`.
+    pub const HTTP_REQUEST_METHOD: &str = "http_request_method";
+    /// The HTTP status code of the response.
+    pub const HTTP_RESPONSE_STATUS_CODE: &str = "http_response_status_code";
+    /// The route the MCP endpoint is mounted on, such as `/mcp`, set in code.
+    pub const HTTP_ROUTE: &str = "http_route";
+    /// Why the transport refused a request before any handler saw it, such as `body_too_large`.
+    pub const REFUSAL_REASON: &str = "refusal_reason";
+    /// How a session ended: `client_delete`, `idle_timeout`, `transport_closed` or
+    /// `server_shutdown`.
+    pub const END_REASON: &str = "end_reason";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -188,6 +200,16 @@ pub mod attr {
     pub const DROPPED_REASON: &str = "mcp_metrics.dropped.reason";
     /// Whether a request retries a multi-round-trip call, on spans.
     pub const MRTR_RETRY: &str = "mcp_metrics.mrtr.retry";
+    /// `http.request.method` (HTTP conventions).
+    pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
+    /// `http.response.status_code` (HTTP conventions).
+    pub const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
+    /// `http.route` (HTTP conventions).
+    pub const HTTP_ROUTE: &str = "http.route";
+    /// Why the transport refused a request.
+    pub const REFUSAL_REASON: &str = "mcp_metrics.refusal.reason";
+    /// How a session ended.
+    pub const SESSION_END_REASON: &str = "mcp_metrics.session.end_reason";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -211,6 +233,14 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     ("result", attr::CACHE_RESULT),
     ("metric", attr::DROPPED_METRIC),
     ("reason", attr::DROPPED_REASON),
+    (label::HTTP_REQUEST_METHOD, attr::HTTP_REQUEST_METHOD),
+    (
+        label::HTTP_RESPONSE_STATUS_CODE,
+        attr::HTTP_RESPONSE_STATUS_CODE,
+    ),
+    (label::HTTP_ROUTE, attr::HTTP_ROUTE),
+    (label::REFUSAL_REASON, attr::REFUSAL_REASON),
+    (label::END_REASON, attr::SESSION_END_REASON),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -320,8 +350,8 @@ pub const SERVER_SESSION_DURATION: Metric = convention(histogram(
     "mcp_server_session_duration_seconds",
     "mcp.server.session.duration",
     "s",
-    "Lifetime of closed MCP sessions, by client.",
-    &[CLIENT_NAME],
+    "Lifetime of closed MCP sessions, by client and how the session ended.",
+    &[CLIENT_NAME, END_REASON],
     DURATION_BUCKETS,
 ));
 /// `mcp_server_sessions_active`.
@@ -505,6 +535,35 @@ pub const DROPPED_SERIES: Metric = scalar(
     &["metric", "reason"],
 );
 
+/// `http_server_request_duration_seconds`: every HTTP request to the MCP endpoint, as the
+/// OpenTelemetry HTTP conventions define `http.server.request.duration`.
+pub const HTTP_SERVER_REQUEST_DURATION: Metric = convention(histogram(
+    "http_server_request_duration_seconds",
+    "http.server.request.duration",
+    "s",
+    "Duration of HTTP requests to the MCP endpoint until the response was sent, by method, status code and route.",
+    &[HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE],
+    DURATION_BUCKETS,
+));
+/// `mcp_server_refused_requests_total`: what the transport answered before any handler.
+pub const SERVER_REFUSED_REQUESTS: Metric = scalar(
+    Kind::Counter,
+    "mcp_server_refused_requests_total",
+    "mcp_metrics.server.refused_requests",
+    "{request}",
+    "HTTP requests to the MCP endpoint that the transport refused before any handler saw them, by reason and route.",
+    &[REFUSAL_REASON, HTTP_ROUTE],
+);
+/// `mcp_server_sessions_held`.
+pub const SERVER_SESSIONS_HELD: Metric = scalar(
+    Kind::Gauge,
+    "mcp_server_sessions_held",
+    "mcp_metrics.server.sessions_held",
+    "{session}",
+    "Sessions the streamable HTTP session manager holds now, whether or not a handler still serves them.",
+    &[],
+);
+
 /// Every metric.
 pub const METRICS: &[Metric] = &[
     TOOL_DURATION,
@@ -531,6 +590,9 @@ pub const METRICS: &[Metric] = &[
     RATE_LIMIT_HITS,
     CACHE_REQUESTS,
     DROPPED_SERIES,
+    HTTP_SERVER_REQUEST_DURATION,
+    SERVER_REFUSED_REQUESTS,
+    SERVER_SESSIONS_HELD,
 ];
 
 /// The metric called `name` (its Prometheus name), if it is one of ours.
@@ -575,7 +637,13 @@ mod tests {
         let otlp: BTreeSet<&str> = METRICS.iter().map(|m| m.otlp).collect();
         assert_eq!(otlp.len(), METRICS.len(), "two metrics share an OTLP name");
         for m in METRICS {
-            assert!(m.name.starts_with("mcp_"), "{}", m.name);
+            // Ours start with `mcp_`; the one HTTP convention metric keeps its own name.
+            let prefix = if m.otlp.starts_with("http.") {
+                "http_"
+            } else {
+                "mcp_"
+            };
+            assert!(m.name.starts_with(prefix), "{}", m.name);
             assert_eq!(
                 m.kind == Kind::Counter,
                 m.name.ends_with("_total"),
@@ -592,8 +660,16 @@ mod tests {
                 "{}",
                 m.otlp
             );
-            let namespace = if m.convention { "mcp." } else { "mcp_metrics." };
-            assert!(m.otlp.starts_with(namespace), "{}", m.otlp);
+            let namespace: &[&str] = if m.convention {
+                &["mcp.", "http."]
+            } else {
+                &["mcp_metrics."]
+            };
+            assert!(
+                namespace.iter().any(|n| m.otlp.starts_with(n)),
+                "{}",
+                m.otlp
+            );
             assert!(!m.otlp.ends_with("_total") && !m.otlp.ends_with("_seconds"));
             for (suffix, unit) in [("_seconds", "s"), ("_bytes", "By"), ("_ratio", "1")] {
                 if m.name.ends_with(suffix) {
@@ -618,6 +694,9 @@ mod tests {
                 "gen_ai.request.model",
                 "service.name",
                 "service.version",
+                "http.request.method",
+                "http.response.status_code",
+                "http.route",
             ];
             assert!(
                 conventional.contains(key) || key.starts_with("mcp_metrics."),
@@ -639,7 +718,8 @@ mod tests {
                 "mcp.server.operation.duration",
                 "mcp.server.session.duration",
                 "mcp.client.operation.duration",
-                "mcp.client.session.duration"
+                "mcp.client.session.duration",
+                "http.server.request.duration",
             ]
         );
         for bound in ADVISORY_DURATION_BUCKETS {

@@ -14,9 +14,9 @@ pub const TOOL_DURATION_SECONDS: &str = catalog::TOOL_DURATION.name;
 pub const TOOL_CALLS_IN_FLIGHT: &str = catalog::TOOL_CALLS_IN_FLIGHT.name;
 /// Duration of every MCP request handled by the server, by `method`, `tool` or `prompt`, and `error_type`.
 pub const SERVER_OPERATION_DURATION_SECONDS: &str = catalog::SERVER_OPERATION_DURATION.name;
-/// Sessions currently open.
+/// Sessions currently open: legacy sessions whose handler is alive, by `client_name`.
 pub const SERVER_SESSIONS_ACTIVE: &str = catalog::SERVER_SESSIONS_ACTIVE.name;
-/// Lifetime of closed sessions in seconds.
+/// Lifetime of closed sessions in seconds, by `client_name` and `end_reason`.
 pub const SERVER_SESSION_DURATION_SECONDS: &str = catalog::SERVER_SESSION_DURATION.name;
 /// Duration of every MCP request (and notification) an rmcp client sends, until its answer
 /// arrives, by `method`, `tool` or `prompt`, `outcome` and `error_type`. OpenTelemetry name:
@@ -67,6 +67,17 @@ pub const SERVER_REQUEST_BYTES: &str = catalog::SERVER_REQUEST_BYTES.name;
 /// within `le` seconds, `le` spelled as the duration histogram's bucket label (see
 /// [`objective`]).
 pub const TOOL_OBJECTIVE_RATIO: &str = catalog::TOOL_OBJECTIVE.name;
+/// Duration of HTTP requests to the MCP endpoint in seconds, by `http_request_method`,
+/// `http_response_status_code` and `http_route`: the OpenTelemetry HTTP conventions'
+/// `http.server.request.duration`, recorded by the transport layer for every request, whether or
+/// not a handler saw it.
+pub const HTTP_SERVER_REQUEST_DURATION_SECONDS: &str = catalog::HTTP_SERVER_REQUEST_DURATION.name;
+/// HTTP requests to the MCP endpoint the transport refused before any handler saw them, by
+/// `refusal_reason` and `http_route`.
+pub const SERVER_REFUSED_REQUESTS_TOTAL: &str = catalog::SERVER_REFUSED_REQUESTS.name;
+/// Sessions the streamable HTTP session manager holds now, beside
+/// [`SERVER_SESSIONS_ACTIVE`] (the sessions a handler still serves).
+pub const SERVER_SESSIONS_HELD: &str = catalog::SERVER_SESSIONS_HELD.name;
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -135,6 +146,9 @@ mod tests {
             TOOLS_LIST_BYTES,
             SERVER_REQUEST_BYTES,
             TOOL_OBJECTIVE_RATIO,
+            HTTP_SERVER_REQUEST_DURATION_SECONDS,
+            SERVER_REFUSED_REQUESTS_TOTAL,
+            SERVER_SESSIONS_HELD,
         ]
         .into_iter()
         .collect();

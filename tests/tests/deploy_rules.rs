@@ -105,7 +105,7 @@ fn every_alert_has_firing_and_quiet_unit_tests() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- alert: "))
         .collect();
-    assert_eq!(alerts.len(), 12, "{alerts:?}");
+    assert_eq!(alerts.len(), 13, "{alerts:?}");
     for alert in alerts {
         let blocks: Vec<&str> = tests
             .split("- eval_time:")
@@ -172,6 +172,8 @@ fn dashboard_panels_have_a_datasource_and_valid_queries() {
         "Multi-round-trip requests",
         "LLM tokens per second",
         "LLM cost per hour",
+        "Requests refused before any handler",
+        "Sessions held vs served",
     ] {
         assert!(
             titles.contains(&wanted),
@@ -309,6 +311,26 @@ fn check_recorded_labels(name: &str, l: &BTreeMap<String, String>) -> Result<(),
             }
         }
         "mcp_tool_calls_in_flight" | "mcp_server_tasks_active" => has_only(&["tool"])?,
+        "mcp_server_refused_requests_total" => {
+            has_only(&["refusal_reason", "http_route"])?;
+            let reason = get("refusal_reason").ok_or("no refusal_reason")?;
+            if !mcp_metrics::rmcp::Refusal::ALL
+                .iter()
+                .any(|r| r.as_str() == reason)
+            {
+                return Err(format!("unknown refusal_reason {reason}"));
+            }
+            get("http_route").ok_or("no http_route")?;
+        }
+        "http_server_request_duration_seconds_count" => {
+            has_only(&[
+                "http_request_method",
+                "http_response_status_code",
+                "http_route",
+            ])?;
+            get("http_request_method").ok_or("no http_request_method")?;
+            get("http_route").ok_or("no http_route")?;
+        }
         "mcp_server_task_duration_seconds_count" => {
             has_only(&["tool", "status"])?;
             if !matches!(get("status"), Some("completed" | "failed" | "cancelled")) {

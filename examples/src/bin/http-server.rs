@@ -10,7 +10,13 @@
 //! `listening on http://ADDR` first. The exporter is configured from the environment
 //! (`MCP_METRICS_*`, see `mcp-metrics-exporter`); `/metrics` and the live page `/metrics/ui` (the
 //! exporter's `ui` feature) are served on the same router, behind the same credentials.
-//! `MCP_ALLOWED_HOSTS` (comma-separated) replaces the loopback names accepted in `Host` headers.
+//! `MCP_ALLOWED_HOSTS` (comma-separated) replaces the loopback names accepted in `Host` headers,
+//! `MCP_SESSION_KEEP_ALIVE` (seconds, default 300) is how long a legacy session may idle before
+//! rmcp ends it, and `MCP_MAX_BODY_BYTES` (default 4 MiB) the largest request body rmcp reads.
+//!
+//! Instrumented, `/mcp` sits behind `TransportLayer` (every HTTP request, and what rmcp's
+//! transport refuses before any handler) and its sessions behind `InstrumentedSessions` (the
+//! sessions rmcp holds, and how each ended).
 //!
 //! Without the `instrumented` feature the same tools are served on `/mcp`, with `#[mcp_tool]`
 //! compiled out, no `Instrumented` wrapper, no exporter, no `/metrics` and no page.
@@ -21,7 +27,7 @@
 //! to measure what that costs.
 
 #[cfg(feature = "instrumented")]
-use mcp_metrics::rmcp::Instrumented;
+use mcp_metrics::rmcp::{Instrumented, InstrumentedSessions, TransportLayer};
 use mcp_metrics_examples::Tools;
 #[cfg(feature = "instrumented")]
 use mcp_metrics_exporter::{ExporterBuilder, build_info, telemetry::TelemetryBuilder};
@@ -81,11 +87,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !allowed_hosts.is_empty() {
         config = config.with_allowed_hosts(allowed_hosts);
     }
+    if let Some(bytes) = env_number("MCP_MAX_BODY_BYTES")? {
+        config = config.with_max_request_body_bytes(bytes as usize);
+    }
+    let mut local = LocalSessionManager::default();
+    if let Some(seconds) = env_number("MCP_SESSION_KEEP_ALIVE")? {
+        local.session_config.keep_alive = Some(std::time::Duration::from_secs_f64(seconds));
+    }
     let mcp = StreamableHttpService::new(
         move || Ok(handler(tools.clone(), &options)),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(sessions(local)),
         config,
     );
+    // Every HTTP request to /mcp, and what rmcp answers before any handler, by reason.
+    #[cfg(feature = "instrumented")]
+    let mcp = tower_layer::Layer::layer(&TransportLayer::new("/mcp"), mcp);
     let app = axum::Router::new().nest_service("/mcp", mcp);
     #[cfg(feature = "instrumented")]
     let app = app.merge(exporter.router());
@@ -134,6 +150,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(feature = "instrumented")]
 fn handler(tools: Tools, options: &mcp_metrics::rmcp::Options) -> Instrumented<Tools> {
     Instrumented::with_options(tools, options.clone())
+}
+
+/// The session manager: rmcp's, wrapped to export the sessions it holds and how each ended.
+#[cfg(feature = "instrumented")]
+fn sessions(local: LocalSessionManager) -> InstrumentedSessions {
+    InstrumentedSessions::new(local)
+}
+
+/// The session manager: rmcp's.
+#[cfg(not(feature = "instrumented"))]
+fn sessions(local: LocalSessionManager) -> LocalSessionManager {
+    local
+}
+
+/// A positive number from the environment variable `name`, if it is set.
+fn env_number(name: &str) -> Result<Option<f64>, String> {
+    let Ok(value) = std::env::var(name) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(Some(n)),
+        _ => Err(format!("{name}={value:?}: expected a positive number")),
+    }
 }
 
 /// The MCP handler of one session (or of one stateless request): the bare tools.

@@ -10,12 +10,14 @@
 //! | `mcp_tool_duration_seconds`, `mcp_tool_calls_in_flight` | `#[mcp_tool]` | what the tool *function* did |
 //! | `mcp_server_operation_duration_seconds{method, tool/prompt, outcome, error_type, fault, client_name}` | [`Instrumented`] | what the *client* asked and got, for every request and notification |
 //! | `mcp_server_input_retries_total{method, tool/prompt, outcome}` | [`Instrumented`] | rounds of multi-round-trip requests after the first |
-//! | `mcp_server_sessions_active{client_name}`, `mcp_server_session_duration_seconds{client_name}` | [`Instrumented`] | legacy sessions, from a successful `initialize` to the end of the session |
+//! | `mcp_server_sessions_active{client_name}`, `mcp_server_session_duration_seconds{client_name, end_reason}` | [`Instrumented`] | legacy sessions, from a successful `initialize` to the end of the session |
 //! | `mcp_server_subscriptions_active` | [`Instrumented`] | open `subscriptions/listen` streams |
 //! | `mcp_tool_result_bytes{tool}`, `mcp_tool_result_content_blocks{tool}`, `mcp_tools_list_bytes` | [`Instrumented`] | context cost: what results and the catalogue put in the model's context |
 //! | `mcp_server_request_bytes{method}` | [`Instrumented`] | request bodies received over HTTP |
 //! | `mcp_registered_tools` | [`Instrumented`] | tools in the last complete `tools/list` answer |
 //! | `mcp_server_tasks_active{tool}`, `mcp_server_task_duration_seconds{tool, status}` | [`track_task`] | tasks, from creation to their terminal status |
+//! | `http_server_request_duration_seconds{http_request_method, http_response_status_code, http_route}`, `mcp_server_refused_requests_total{refusal_reason, http_route}` | `TransportLayer` (feature `streamable-http`) | every HTTP request to the endpoint, and those rmcp's transport answers before any handler |
+//! | `mcp_server_sessions_held` | `InstrumentedSessions` (feature `streamable-http`) | sessions the session manager holds, beside the live ones |
 //!
 //! The two layers never count the same thing twice: a `tools/call` for an unknown tool or with
 //! arguments that do not deserialize fails in rmcp's router before the tool function runs, so it
@@ -115,6 +117,8 @@ mod tasks;
 
 #[cfg(feature = "rmcp-client")]
 pub mod client;
+#[cfg(feature = "streamable-http")]
+pub mod transport;
 
 pub use audit::AUDIT_TARGET;
 pub use capture::{Capture, DEFAULT_CAPTURE_BYTES};
@@ -122,7 +126,12 @@ pub use context::normalize_client_name;
 pub use labels::MAX_NAMES;
 pub use options::{EnvError, Options};
 pub use server::Instrumented;
+pub use session::SessionEnd;
+#[cfg(feature = "streamable-http")]
+pub use session::{InstrumentedSessions, SessionTransport};
 pub use tasks::track_task;
+#[cfg(feature = "streamable-http")]
+pub use transport::{Refusal, TransportLayer};
 
 /// Counts a notification sent to clients in `mcp_server_notifications_sent_total{method}`.
 ///
@@ -179,7 +188,7 @@ mod tests {
     }
 
     /// A file of the rmcp package this crate is built with.
-    fn rmcp_source(path: &str) -> String {
+    pub(super) fn rmcp_source(path: &str) -> String {
         let rustc = std::process::Command::new("rustc")
             .arg("-vV")
             .output()

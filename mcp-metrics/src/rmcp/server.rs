@@ -580,7 +580,8 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         request: InitializeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
-        self.session.initializing(context::session_client(&request));
+        self.session
+            .initializing(context::session_client(&request), &context.extensions);
         let client = self
             .options
             .client_label(Some(request.client_info.name.as_str()));

@@ -1,0 +1,2 @@
+//! Per-request cost of the transport layer.
+fn main() {}

@@ -519,3 +519,97 @@ fn output_is_byte_identical_to_the_golden_files() {
     assert_golden("varied.prom", &registry.render_prometheus());
     assert_golden("varied.om", &registry.render_openmetrics());
 }
+
+#[test]
+fn a_description_given_after_a_render_is_in_the_next_render() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || counter!("jobs_total").increment(1));
+    let before = registry.render_prometheus();
+    assert!(before.contains("# HELP jobs_total Metric jobs_total (no description registered).\n"));
+    with_local_recorder(&registry, || describe_counter!("jobs_total", "Jobs done."));
+    let after = registry.render_prometheus();
+    assert!(after.contains("# HELP jobs_total Jobs done.\n"), "{after}");
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Registers `series` (metric, tool) pairs, each counter incremented by its index.
+fn register(registry: &Registry, series: &[(usize, u64)]) {
+    with_local_recorder(registry, || {
+        for &(metric, tool) in series {
+            let tool = format!("t{tool}");
+            match metric {
+                0 => counter!("calls_total", "tool" => tool).absolute(7),
+                1 => gauge!("in_flight", "tool" => tool).set(2.5),
+                _ => histogram!("latency_seconds", "tool" => tool).record(0.3),
+            }
+        }
+    });
+}
+
+#[test]
+fn series_added_between_renders_are_rendered_as_by_a_fresh_registry() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let registry = Registry::default();
+    let mut all = Vec::new();
+    for round in 0..40 {
+        // A few new series per round, in random order, some into families rendered before.
+        let new: Vec<(usize, u64)> = (0..1 + rng.below(6))
+            .map(|_| (rng.below(3) as usize, rng.below(1_000)))
+            .collect();
+        register(&registry, &new);
+        all.extend(new);
+        let fresh = Registry::default();
+        register(&fresh, &all);
+        assert_eq!(
+            registry.render_prometheus(),
+            fresh.render_prometheus(),
+            "round {round}"
+        );
+        assert_eq!(
+            registry.render_openmetrics(),
+            fresh.render_openmetrics(),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn renders_during_registrations_are_sorted_and_complete() {
+    let registry = Registry::default();
+    let tools = 2_000;
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for i in 0..tools {
+                register(&registry, &[(0, (i * 7_919) % tools)]);
+            }
+        });
+        let mut renders = 0;
+        while !writer.is_finished() || renders == 0 {
+            let text = registry.render_prometheus();
+            let tools: Vec<u64> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("calls_total{tool=\"t"))
+                .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+                .collect();
+            let names: Vec<String> = tools.iter().map(|t| format!("t{t}")).collect();
+            assert!(
+                names.windows(2).all(|w| w[0] < w[1]),
+                "series out of order or repeated in render {renders}"
+            );
+            renders += 1;
+        }
+    });
+    let text = registry.render_prometheus();
+    assert_eq!(lines_starting(&text, "calls_total{").len(), tools as usize);
+}

@@ -22,7 +22,9 @@
 //! back-to-back scrapes take a third of the recorders' CPU whatever a render costs; the
 //! per-CPU-second figure shows what is left: interference through locks and cache lines.
 //!
-//! Options: `--rounds N` (default 3), `--seconds S` per window (default 4).
+//! Options: `--rounds N` (default 3; 0 for renders alone only), `--seconds S` per window
+//! (default 4), `--renders N` alone (default 30), `--changed-renders N` alone, each after a new
+//! series (default 30).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -81,6 +83,8 @@ const REGISTER_EVERY: Duration = Duration::from_millis(20);
 struct Options {
     rounds: usize,
     window: Duration,
+    renders: usize,
+    changed_renders: usize,
 }
 
 impl Options {
@@ -88,6 +92,8 @@ impl Options {
         let mut options = Options {
             rounds: 3,
             window: Duration::from_secs(4),
+            renders: 30,
+            changed_renders: 30,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut args = args.iter();
@@ -100,9 +106,13 @@ impl Options {
             match arg.as_str() {
                 "--rounds" => options.rounds = value() as usize,
                 "--seconds" => options.window = Duration::from_secs(value()),
+                "--renders" => options.renders = value() as usize,
+                "--changed-renders" => options.changed_renders = value() as usize,
                 // `cargo bench` passes `--bench`.
                 "--bench" => {}
-                other => panic!("unknown option {other}; known: --rounds N, --seconds S"),
+                other => panic!(
+                    "unknown option {other}; known: --rounds N, --seconds S, --renders N, --changed-renders N"
+                ),
             }
         }
         options
@@ -219,10 +229,27 @@ enum Schedule {
     Every(Duration),
 }
 
+/// Wall time and CPU time of one render.
+#[derive(Clone, Copy)]
+struct RenderTime {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Renders the registry once, timed.
+fn timed_render(registry: &Registry) -> RenderTime {
+    let (cpu, start) = (thread_cpu_time(), Instant::now());
+    black_box(registry.render_prometheus());
+    RenderTime {
+        wall: start.elapsed(),
+        cpu: thread_cpu_time() - cpu,
+    }
+}
+
 /// Render times and registration times of one scraping window.
 #[derive(Default)]
 struct Scraped {
-    renders: Vec<Duration>,
+    renders: Vec<RenderTime>,
     registrations: Vec<Duration>,
 }
 
@@ -241,11 +268,10 @@ fn record_while_scraping(
         let scraper = s.spawn(|| {
             let mut times = Vec::new();
             while running.load(Ordering::Relaxed) {
-                let start = Instant::now();
-                black_box(registry.render_prometheus());
-                times.push(start.elapsed());
+                let time = timed_render(registry);
+                times.push(time);
                 if let Schedule::Every(interval) = schedule {
-                    sleep_while(&running, interval.saturating_sub(start.elapsed()));
+                    sleep_while(&running, interval.saturating_sub(time.wall));
                 }
             }
             times
@@ -306,27 +332,45 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn time_row(name: &str, times: &mut [Duration]) {
+/// `count | p50 | p99 | max` of `times`, in milliseconds.
+fn summary(times: &mut [Duration]) -> String {
     times.sort();
-    println!(
-        "| {name} | {} | {:.1} ms | {:.1} ms | {:.1} ms |",
+    format!(
+        "{} | {:.1} ms | {:.1} ms | {:.1} ms",
         times.len(),
         ms(percentile(times, 0.5)),
         ms(percentile(times, 0.99)),
         ms(*times.last().expect("samples")),
+    )
+}
+
+fn time_row(name: &str, times: &mut [Duration]) {
+    if !times.is_empty() {
+        println!("| {name} | {} |", summary(times));
+    }
+}
+
+fn render_row(name: &str, times: &[RenderTime]) {
+    if times.is_empty() {
+        return;
+    }
+    let mut wall: Vec<Duration> = times.iter().map(|t| t.wall).collect();
+    let mut cpu: Vec<Duration> = times.iter().map(|t| t.cpu).collect();
+    cpu.sort();
+    println!(
+        "| {name} | {} | {:.1} ms | {:.1} ms |",
+        summary(&mut wall),
+        ms(percentile(&cpu, 0.5)),
+        ms(percentile(&cpu, 0.99)),
     );
 }
 
-/// Renders alone: `n` renders of the unchanged registry, and `n` renders each after a new
-/// series in the biggest family.
-fn alone(registry: &Registry, n: usize) -> (Vec<Duration>, Vec<Duration>) {
-    let time = || {
-        let start = Instant::now();
-        black_box(registry.render_prometheus());
-        start.elapsed()
-    };
-    let unchanged = (0..n).map(|_| time()).collect();
-    let after_new_series = (0..n)
+/// Renders alone: `options.renders` renders of the unchanged registry, and
+/// `options.changed_renders` renders each after a new series in the biggest family.
+fn alone(registry: &Registry, options: &Options) -> (Vec<RenderTime>, Vec<RenderTime>) {
+    let time = || timed_render(registry);
+    let unchanged = (0..options.renders).map(|_| time()).collect();
+    let after_new_series = (0..options.changed_renders)
         .map(|i| {
             with_local_recorder(registry, || {
                 counter!("mcp_requests_total", "tool" => "new", "outcome" => i.to_string())
@@ -350,7 +394,7 @@ fn main() {
     let hot = registry.histogram(&key).expect("the hot series");
     let bytes = registry.render_prometheus().len();
 
-    let (mut unchanged, mut after_new_series) = alone(&registry, 30);
+    let (unchanged, after_new_series) = alone(&registry, &options);
 
     let mut quiet = Vec::new();
     let mut busy: [(Vec<Recorded>, Scraped); 2] = Default::default();
@@ -370,7 +414,7 @@ fn main() {
         &options,
         bytes,
         (registry_bytes, cache_bytes),
-        (&mut unchanged, &mut after_new_series),
+        (&unchanged, &after_new_series),
         &quiet,
         &mut busy,
     );
@@ -384,7 +428,7 @@ fn report(
     options: &Options,
     bytes: usize,
     (registry_bytes, cache_bytes): (f64, f64),
-    (unchanged, after_new_series): (&mut [Duration], &mut [Duration]),
+    (unchanged, after_new_series): (&[RenderTime], &[RenderTime]),
     quiet: &[Recorded],
     busy: &mut [(Vec<Recorded>, Scraped); 2],
 ) {
@@ -402,21 +446,24 @@ fn report(
         options.rounds,
         options.window.as_secs()
     );
-    println!("| scrape | renders | p50 | p99 | max |");
-    println!("|---|---|---|---|---|");
-    time_row("alone", unchanged);
-    time_row("alone, each after a new series", after_new_series);
+    println!("| scrape | renders | p50 | p99 | max | p50 CPU | p99 CPU |");
+    println!("|---|---|---|---|---|---|---|");
+    render_row("alone", unchanged);
+    render_row("alone, each after a new series", after_new_series);
     let names = ["back to back", "every 1 s"];
     for (name, (_, scraped)) in names.iter().zip(busy.iter_mut()) {
-        time_row(
+        render_row(
             &format!("{name}, while two threads record"),
-            &mut scraped.renders,
+            &scraped.renders,
         );
     }
     println!("\n| new series registered during scrapes | registrations | p50 | p99 | max |");
     println!("|---|---|---|---|---|");
     for (name, (_, scraped)) in names.iter().zip(busy.iter_mut()) {
         time_row(name, &mut scraped.registrations);
+    }
+    if quiet.is_empty() {
+        return;
     }
     println!(
         "\n| recording, two threads | M records/s (wall) | M records per CPU-second | × quiet (wall) | × quiet (CPU) |"

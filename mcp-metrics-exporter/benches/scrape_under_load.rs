@@ -328,15 +328,20 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// `12.3 ms`, or `45 µs` below a millisecond.
+fn ms(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{} µs", d.as_micros())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    }
 }
 
 /// `count | p50 | p99 | max` of `times`, in milliseconds.
 fn summary(times: &mut [Duration]) -> String {
     times.sort();
     format!(
-        "{} | {:.1} ms | {:.1} ms | {:.1} ms",
+        "{} | {} | {} | {}",
         times.len(),
         ms(percentile(times, 0.5)),
         ms(percentile(times, 0.99)),
@@ -358,7 +363,7 @@ fn render_row(name: &str, times: &[RenderTime]) {
     let mut cpu: Vec<Duration> = times.iter().map(|t| t.cpu).collect();
     cpu.sort();
     println!(
-        "| {name} | {} | {:.1} ms | {:.1} ms |",
+        "| {name} | {} | {} | {} |",
         summary(&mut wall),
         ms(percentile(&cpu, 0.5)),
         ms(percentile(&cpu, 0.99)),

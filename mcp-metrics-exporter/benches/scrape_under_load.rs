@@ -5,7 +5,7 @@
 //! `cargo bench -p mcp-metrics-exporter --bench scrape_under_load`
 //!
 //! The registry holds 100,001 series: 90,000 counters and 10,001 duration histograms (16
-//! buckets each), one of them the series the recording threads record into. Two threads record tool-call durations into the
+//! buckets each). Two threads record tool-call durations into one of the histograms through the
 //! store, as `#[mcp_tool]` call sites do. Each round measures three windows of the same length:
 //!
 //! - **quiet**: recording, no scrapes;
@@ -264,7 +264,7 @@ fn record_while_scraping(
 ) -> (Recorded, Scraped) {
     let running = AtomicBool::new(true);
     let first_probe = *next_probe;
-    let (recorded, renders, registrations) = std::thread::scope(|s| {
+    let (recorded, renders, (registrations, last_probe)) = std::thread::scope(|s| {
         let scraper = s.spawn(|| {
             let mut times = Vec::new();
             while running.load(Ordering::Relaxed) {
@@ -291,17 +291,13 @@ fn record_while_scraping(
         });
         let recorded = record(h, window);
         running.store(false, Ordering::Relaxed);
-        let (registrations, last) = prober.join().expect("prober");
-        (
-            recorded,
-            scraper.join().expect("scraper"),
-            (registrations, last),
-        )
+        let scraped = scraper.join().expect("scraper");
+        (recorded, scraped, prober.join().expect("prober"))
     });
-    *next_probe = registrations.1;
+    *next_probe = last_probe;
     let scraped = Scraped {
         renders,
-        registrations: registrations.0,
+        registrations,
     };
     (recorded, scraped)
 }

@@ -1,19 +1,35 @@
-//! A scrape of a big registry while two threads record: how long the scrape takes, and how much
-//! it slows the recording threads down.
+//! Scrapes of a big registry while two threads record: how long a scrape takes, how much it
+//! slows the recording threads down, whether it makes a new series wait, and what the registry
+//! keeps in memory per series.
 //!
 //! `cargo bench -p mcp-metrics-exporter --bench scrape_under_load`
 //!
-//! The registry holds 100,000 series: 90,000 counters and 10,000 duration histograms (16
-//! buckets each). Two threads record tool-call durations into the store, as `#[mcp_tool]` call
-//! sites do, for a fixed time without scrapes and then with a third thread rendering the text
-//! format back to back. Recording speed is reported per second of wall time and per second of
-//! the recording threads' own CPU time: on a machine with fewer free cores than threads, the
-//! scraping thread takes CPU time from the recorders, which lowers the first figure but not the
-//! second; what the second measures is interference (locks, cache lines) only.
+//! The registry holds 100,001 series: 90,000 counters and 10,001 duration histograms (16
+//! buckets each). Two threads record tool-call durations into one of the histograms through the
+//! store, as `#[mcp_tool]` call sites do. Each round measures three windows of the same length:
+//!
+//! - **quiet**: recording, no scrapes;
+//! - **back to back**: recording while a third thread renders the text format without pause,
+//!   the worst case for the recorders;
+//! - **every 1 s**: recording while the third thread renders once a second, the most
+//!   aggressive interval a Prometheus is usually configured with (its default is 15 s).
+//!
+//! During both scraping windows a fourth thread registers a new series every 20 ms and times
+//! each registration: a registration that must wait for a render shows up there.
+//!
+//! Recording speed is reported per second of wall time and per second of the recording
+//! threads' own CPU time. On a machine with two cores, three busy threads share two cores, so
+//! back-to-back scrapes take a third of the recorders' CPU whatever a render costs; the
+//! per-CPU-second figure shows what is left: interference through locks and cache lines.
+//!
+//! Options: `--rounds N` (default 3; 0 for renders alone only), `--seconds S` per window
+//! (default 4), `--renders N` alone (default 30), `--changed-renders N` alone, each after a new
+//! series (default 30).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mcp_metrics::names::TOOL_DURATION_SECONDS;
@@ -21,9 +37,87 @@ use mcp_metrics::store::{Histogram, Store as _};
 use mcp_metrics_exporter::{Registry, RegistryConfig};
 use metrics::{Key, Label, counter, histogram, with_local_recorder};
 
+/// Counts live heap bytes, for the registry's memory per series.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 const COUNTERS: usize = 90_000;
 const HISTOGRAMS: usize = 10_000;
-const WINDOW: Duration = Duration::from_secs(4);
+const SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
+const REGISTER_EVERY: Duration = Duration::from_millis(20);
+
+struct Options {
+    rounds: usize,
+    window: Duration,
+    renders: usize,
+    changed_renders: usize,
+}
+
+impl Options {
+    fn from_args() -> Self {
+        let mut options = Options {
+            rounds: 3,
+            window: Duration::from_secs(4),
+            renders: 30,
+            changed_renders: 30,
+        };
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || -> u64 {
+                let v = args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+                v.parse()
+                    .unwrap_or_else(|_| panic!("{arg}: not a number: {v}"))
+            };
+            match arg.as_str() {
+                "--rounds" => options.rounds = value() as usize,
+                "--seconds" => options.window = Duration::from_secs(value()),
+                "--renders" => options.renders = value() as usize,
+                "--changed-renders" => options.changed_renders = value() as usize,
+                // `cargo bench` passes `--bench`.
+                "--bench" => {}
+                other => panic!(
+                    "unknown option {other}; known: --rounds N, --seconds S, --renders N, --changed-renders N"
+                ),
+            }
+        }
+        options
+    }
+}
 
 /// CPU time of the calling thread.
 fn thread_cpu_time() -> Duration {
@@ -35,6 +129,12 @@ fn thread_cpu_time() -> Duration {
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn fill(registry: &Registry) {
@@ -52,12 +152,45 @@ fn fill(registry: &Registry) {
     });
 }
 
-/// Records into `h` from two threads until `stop`; returns records, wall time and CPU time.
-fn record(h: &Arc<Histogram>, stop: &AtomicBool) -> (u64, Duration, Duration) {
+/// Heap bytes per series: of the filled registry, and what the first render leaves behind
+/// (caches), without its output.
+fn memory_per_series() -> (Registry, f64, f64) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let registry = Registry::new(RegistryConfig::new().series_limit(1_000_000));
+    fill(&registry);
+    let filled = LIVE.load(Ordering::Relaxed);
+    drop(black_box(registry.render_prometheus()));
+    let rendered = LIVE.load(Ordering::Relaxed);
+    let series = registry.series_count() as f64;
+    let per = |bytes: isize| bytes as f64 / series;
+    (registry, per(filled - before), per(rendered - filled))
+}
+
+/// What the recording threads did in one window.
+#[derive(Clone, Copy)]
+struct Recorded {
+    records: u64,
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Recorded {
+    fn per_wall(&self) -> f64 {
+        self.records as f64 / self.wall.as_secs_f64() / 1e6
+    }
+
+    fn per_cpu(&self) -> f64 {
+        self.records as f64 / self.cpu.as_secs_f64() / 1e6
+    }
+}
+
+/// Records into `h` from two threads for `window`.
+fn record(h: &Arc<Histogram>, window: Duration) -> Recorded {
+    let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
         let threads: Vec<_> = (0..2)
             .map(|t| {
-                let h = h.clone();
+                let (h, stop) = (h.clone(), &stop);
                 s.spawn(move || {
                     let cpu = thread_cpu_time();
                     let start = Instant::now();
@@ -72,15 +205,113 @@ fn record(h: &Arc<Histogram>, stop: &AtomicBool) -> (u64, Duration, Duration) {
                 })
             })
             .collect();
-        std::thread::sleep(WINDOW);
+        std::thread::sleep(window);
         stop.store(true, Ordering::Relaxed);
-        threads
-            .into_iter()
-            .map(|t| t.join().expect("recorder"))
-            .fold((0, Duration::ZERO, Duration::ZERO), |a, b| {
-                (a.0 + b.0, a.1.max(b.1), a.2 + b.2)
-            })
+        let mut all = Recorded {
+            records: 0,
+            wall: Duration::ZERO,
+            cpu: Duration::ZERO,
+        };
+        for t in threads {
+            let (n, wall, cpu) = t.join().expect("recorder");
+            all.records += n;
+            all.wall = all.wall.max(wall);
+            all.cpu += cpu;
+        }
+        all
     })
+}
+
+/// How a window scrapes.
+#[derive(Clone, Copy, PartialEq)]
+enum Schedule {
+    BackToBack,
+    Every(Duration),
+}
+
+/// Wall time and CPU time of one render.
+#[derive(Clone, Copy)]
+struct RenderTime {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Renders the registry once, timed.
+fn timed_render(registry: &Registry) -> RenderTime {
+    let (cpu, start) = (thread_cpu_time(), Instant::now());
+    black_box(registry.render_prometheus());
+    RenderTime {
+        wall: start.elapsed(),
+        cpu: thread_cpu_time() - cpu,
+    }
+}
+
+/// Render times and registration times of one scraping window.
+#[derive(Default)]
+struct Scraped {
+    renders: Vec<RenderTime>,
+    registrations: Vec<Duration>,
+}
+
+/// Records for `window` while a thread scrapes on `schedule` and another registers a new
+/// series every [`REGISTER_EVERY`].
+fn record_while_scraping(
+    registry: &Registry,
+    h: &Arc<Histogram>,
+    window: Duration,
+    schedule: Schedule,
+    next_probe: &mut usize,
+) -> (Recorded, Scraped) {
+    let running = AtomicBool::new(true);
+    let first_probe = *next_probe;
+    let (recorded, renders, (registrations, last_probe)) = std::thread::scope(|s| {
+        let scraper = s.spawn(|| {
+            let mut times = Vec::new();
+            while running.load(Ordering::Relaxed) {
+                let time = timed_render(registry);
+                times.push(time);
+                if let Schedule::Every(interval) = schedule {
+                    sleep_while(&running, interval.saturating_sub(time.wall));
+                }
+            }
+            times
+        });
+        let prober = s.spawn(|| {
+            let mut times = Vec::new();
+            let mut i = first_probe;
+            while running.load(Ordering::Relaxed) {
+                let key = Key::from_parts("probe", vec![Label::new("i", i.to_string())]);
+                let start = Instant::now();
+                black_box(registry.gauge(&key).expect("a probe series"));
+                times.push(start.elapsed());
+                i += 1;
+                sleep_while(&running, REGISTER_EVERY);
+            }
+            (times, i)
+        });
+        let recorded = record(h, window);
+        running.store(false, Ordering::Relaxed);
+        let scraped = scraper.join().expect("scraper");
+        (recorded, scraped, prober.join().expect("prober"))
+    });
+    *next_probe = last_probe;
+    let scraped = Scraped {
+        renders,
+        registrations,
+    };
+    (recorded, scraped)
+}
+
+/// Sleeps for `d`, waking early once `running` is cleared.
+fn sleep_while(running: &AtomicBool, d: Duration) {
+    let until = Instant::now() + d;
+    while running.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(10)));
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -88,90 +319,180 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// `12.3 ms`, or `45 µs` below a millisecond.
+fn ms(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{} µs", d.as_micros())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+/// `count | p50 | p99 | max` of `times`, in milliseconds.
+fn summary(times: &mut [Duration]) -> String {
+    times.sort();
+    format!(
+        "{} | {} | {} | {}",
+        times.len(),
+        ms(percentile(times, 0.5)),
+        ms(percentile(times, 0.99)),
+        ms(*times.last().expect("samples")),
+    )
+}
+
+fn time_row(name: &str, times: &mut [Duration]) {
+    if !times.is_empty() {
+        println!("| {name} | {} |", summary(times));
+    }
+}
+
+fn render_row(name: &str, times: &[RenderTime]) {
+    if times.is_empty() {
+        return;
+    }
+    let mut wall: Vec<Duration> = times.iter().map(|t| t.wall).collect();
+    let mut cpu: Vec<Duration> = times.iter().map(|t| t.cpu).collect();
+    cpu.sort();
+    println!(
+        "| {name} | {} | {} | {} |",
+        summary(&mut wall),
+        ms(percentile(&cpu, 0.5)),
+        ms(percentile(&cpu, 0.99)),
+    );
+}
+
+/// Renders alone: `options.renders` renders of the unchanged registry, and
+/// `options.changed_renders` renders each after a new series in the biggest family.
+fn alone(registry: &Registry, options: &Options) -> (Vec<RenderTime>, Vec<RenderTime>) {
+    let time = || timed_render(registry);
+    let unchanged = (0..options.renders).map(|_| time()).collect();
+    let after_new_series = (0..options.changed_renders)
+        .map(|i| {
+            with_local_recorder(registry, || {
+                counter!("mcp_requests_total", "tool" => "new", "outcome" => i.to_string())
+                    .increment(1);
+            });
+            time()
+        })
+        .collect();
+    (unchanged, after_new_series)
+}
+
 fn main() {
-    let registry = Registry::new(RegistryConfig::new().series_limit(1_000_000));
-    fill(&registry);
+    let options = Options::from_args();
+    let load_before = load_average();
+    let (registry, registry_bytes, cache_bytes) = memory_per_series();
     assert_eq!(registry.series_count(), COUNTERS + HISTOGRAMS);
     let key = Key::from_parts(
         TOOL_DURATION_SECONDS,
         vec![Label::new("tool", "hot"), Label::new("outcome", "success")],
     );
     let hot = registry.histogram(&key).expect("the hot series");
-
-    // Scrapes alone.
-    let mut alone = Vec::new();
-    for _ in 0..20 {
-        let start = Instant::now();
-        black_box(registry.render_prometheus());
-        alone.push(start.elapsed());
-    }
-    alone.sort();
-
-    // Recording alone.
-    let stop = AtomicBool::new(false);
-    let (quiet_n, quiet_wall, quiet_cpu) = record(&hot, &stop);
-
-    // Recording while a third thread scrapes back to back.
-    let stop = AtomicBool::new(false);
-    let scraping = AtomicBool::new(true);
-    let (busy, busy_scrapes) = std::thread::scope(|s| {
-        let scraper = s.spawn(|| {
-            let mut times = Vec::new();
-            while scraping.load(Ordering::Relaxed) {
-                let start = Instant::now();
-                let text = registry.render_prometheus();
-                times.push(start.elapsed());
-                black_box(text);
-            }
-            times
-        });
-        let busy = record(&hot, &stop);
-        scraping.store(false, Ordering::Relaxed);
-        (busy, scraper.join().expect("scraper"))
-    });
-    let (busy_n, busy_wall, busy_cpu) = busy;
-    let mut busy_scrapes = busy_scrapes;
-    busy_scrapes.sort();
-
-    let per = |n: u64, d: Duration| n as f64 / d.as_secs_f64() / 1e6;
     let bytes = registry.render_prometheus().len();
+
+    let (unchanged, after_new_series) = alone(&registry, &options);
+
+    let mut quiet = Vec::new();
+    let mut busy: [(Vec<Recorded>, Scraped); 2] = Default::default();
+    let schedules = [Schedule::BackToBack, Schedule::Every(SCRAPE_INTERVAL)];
+    let mut next_probe = 0;
+    for _ in 0..options.rounds {
+        quiet.push(record(&hot, options.window));
+        for (schedule, (recorded, scraped)) in schedules.iter().zip(&mut busy) {
+            let (r, s) =
+                record_while_scraping(&registry, &hot, options.window, *schedule, &mut next_probe);
+            recorded.push(r);
+            scraped.renders.extend(s.renders);
+            scraped.registrations.extend(s.registrations);
+        }
+    }
+    report(
+        &options,
+        bytes,
+        (registry_bytes, cache_bytes),
+        (&unchanged, &after_new_series),
+        &quiet,
+        &mut busy,
+    );
     println!(
-        "registry: {} series ({COUNTERS} counters, {HISTOGRAMS} histograms of 16 buckets), {:.1} MiB of text\n",
-        registry.series_count(),
+        "\nload average before: {load_before}; after: {}",
+        load_average()
+    );
+}
+
+fn report(
+    options: &Options,
+    bytes: usize,
+    (registry_bytes, cache_bytes): (f64, f64),
+    (unchanged, after_new_series): (&[RenderTime], &[RenderTime]),
+    quiet: &[Recorded],
+    busy: &mut [(Vec<Recorded>, Scraped); 2],
+) {
+    println!(
+        "registry: {} series ({COUNTERS} counters, {} histograms of 16 buckets), {:.1} MiB of text",
+        COUNTERS + HISTOGRAMS + 1,
+        HISTOGRAMS + 1,
         bytes as f64 / (1024.0 * 1024.0)
     );
-    println!("| scrape | renders | p50 | p99 | max |");
-    println!("|---|---|---|---|---|");
-    for (name, times) in [
-        ("alone", &alone),
-        ("while two threads record", &busy_scrapes),
-    ] {
-        println!(
-            "| {name} | {} | {:.1} ms | {:.1} ms | {:.1} ms |",
-            times.len(),
-            percentile(times, 0.5).as_secs_f64() * 1e3,
-            percentile(times, 0.99).as_secs_f64() * 1e3,
-            times.last().expect("renders").as_secs_f64() * 1e3,
+    println!(
+        "heap per series: {registry_bytes:.0} B after filling, {cache_bytes:+.0} B kept by the first render"
+    );
+    println!(
+        "{} rounds of {} s windows; medians over rounds\n",
+        options.rounds,
+        options.window.as_secs()
+    );
+    println!("| scrape | renders | p50 | p99 | max | p50 CPU | p99 CPU |");
+    println!("|---|---|---|---|---|---|---|");
+    render_row("alone", unchanged);
+    render_row("alone, each after a new series", after_new_series);
+    let names = ["back to back", "every 1 s"];
+    for (name, (_, scraped)) in names.iter().zip(busy.iter_mut()) {
+        render_row(
+            &format!("{name}, while two threads record"),
+            &scraped.renders,
         );
     }
-    println!();
+    println!("\n| new series registered during scrapes | registrations | p50 | p99 | max |");
+    println!("|---|---|---|---|---|");
+    for (name, (_, scraped)) in names.iter().zip(busy.iter_mut()) {
+        time_row(name, &mut scraped.registrations);
+    }
+    if quiet.is_empty() {
+        return;
+    }
     println!(
-        "| recording, two threads | records | M records/s (wall) | M records per CPU-second |"
+        "\n| recording, two threads | M records/s (wall) | M records per CPU-second | × quiet (wall) | × quiet (CPU) |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|");
+    let column = |rs: &[Recorded], f: fn(&Recorded) -> f64| {
+        median(&mut rs.iter().map(f).collect::<Vec<_>>())
+    };
     println!(
-        "| without scrapes | {quiet_n} | {:.2} | {:.2} |",
-        per(quiet_n, quiet_wall),
-        per(quiet_n, quiet_cpu)
+        "| quiet | {:.1} | {:.1} | | |",
+        column(quiet, Recorded::per_wall),
+        column(quiet, Recorded::per_cpu)
     );
-    println!(
-        "| during scrapes | {busy_n} | {:.2} | {:.2} |",
-        per(busy_n, busy_wall),
-        per(busy_n, busy_cpu)
-    );
-    println!(
-        "\nduring scrapes / without: {:.3} per wall second, {:.3} per CPU-second",
-        per(busy_n, busy_wall) / per(quiet_n, quiet_wall),
-        per(busy_n, busy_cpu) / per(quiet_n, quiet_cpu)
-    );
+    for (name, (recorded, _)) in names.iter().zip(busy.iter()) {
+        let ratio = |f: fn(&Recorded) -> f64| {
+            let mut r: Vec<f64> = recorded
+                .iter()
+                .zip(quiet)
+                .map(|(b, q)| f(b) / f(q))
+                .collect();
+            median(&mut r)
+        };
+        println!(
+            "| scrapes {name} | {:.1} | {:.1} | {:.3} | {:.3} |",
+            column(recorded, Recorded::per_wall),
+            column(recorded, Recorded::per_cpu),
+            ratio(Recorded::per_wall),
+            ratio(Recorded::per_cpu),
+        );
+    }
 }

@@ -5,10 +5,14 @@
 //! `Arc`s to atomics (wrapped in `metrics` handles for the `Recorder`); recording takes no lock
 //! and allocates nothing. Series are never removed, so a handle stays valid for the life of the
 //! registry.
+//!
+//! Each family also caches what a render reads of it ([`FamilyView`]); a change to the family
+//! (a new series, a description) retires the cache, and the next render builds a new one from
+//! the retired one and the series added since.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
 use mcp_metrics::names;
@@ -18,6 +22,7 @@ use mcp_metrics::store::{
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 use crate::histogram::Buckets;
+use crate::render::FamilyView;
 use crate::rules::{DEFAULT_SERIES_LIMIT, RegistryConfig};
 use crate::sanitize;
 
@@ -50,12 +55,13 @@ pub(crate) enum Value {
 /// Sanitised label names with their values, sorted by name.
 pub(crate) type Labels = Vec<(String, String)>;
 
-/// One series: its labels pre-rendered for the text formats, and its storage.
+/// One series: its storage.
 #[derive(Debug)]
 pub(crate) struct Series {
-    /// `a="x",b="y"`, escaped; empty without labels.
-    pub(crate) rendered: String,
     pub(crate) value: Value,
+    /// How many series the family had before this one. Series are never removed, so a view
+    /// built when the family had `n` series holds exactly those with `added < n`.
+    pub(crate) added: usize,
 }
 
 /// All series of one metric name.
@@ -70,6 +76,29 @@ pub(crate) struct Family {
     /// The buckets of every series of a histogram family, with their `le` values.
     pub(crate) buckets: Option<Buckets>,
     pub(crate) series: BTreeMap<Labels, Series>,
+    /// What a render reads, built by the first render after the family last changed.
+    pub(crate) view: OnceLock<Arc<FamilyView>>,
+    /// The last view built, once the family has changed since: the next one is built from it.
+    pub(crate) retired: Mutex<Option<Arc<FamilyView>>>,
+}
+
+impl Family {
+    /// Adds a series.
+    fn insert(&mut self, labels: Labels, value: Value) {
+        let added = self.series.len();
+        self.series.insert(labels, Series { value, added });
+        self.retire_view();
+    }
+
+    /// Moves the current view aside: it no longer describes the family.
+    fn retire_view(&mut self) {
+        if let Some(view) = self.view.take() {
+            *self
+                .retired
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner) = Some(view);
+        }
+    }
 }
 
 /// HELP text and unit from a `describe_*` call.
@@ -222,10 +251,17 @@ impl Registry {
     fn describe(&self, name: &str, unit: Option<Unit>, help: SharedString) {
         let mut state = self.write();
         // The first description of a name wins, as in the other `metrics` exporters.
-        if !state.descriptions.contains_key(name) {
-            state
-                .descriptions
-                .insert(name.to_owned(), Description { help, unit });
+        if state.descriptions.contains_key(name) {
+            return;
+        }
+        state
+            .descriptions
+            .insert(name.to_owned(), Description { help, unit });
+        // The family's view holds the HELP text it had.
+        if let Some(exposed) = state.by_raw.get(name).cloned()
+            && let Some(family) = state.families.get_mut(&exposed)
+        {
+            family.retire_view();
         }
     }
 
@@ -311,6 +347,8 @@ impl State {
             limit,
             buckets,
             series: BTreeMap::new(),
+            view: OnceLock::new(),
+            retired: Mutex::new(None),
         };
         Ok(self.families.entry(name).or_insert(family))
     }
@@ -338,14 +376,7 @@ impl State {
                 }))
             }
         };
-        let rendered = render_labels(&labels);
-        family.series.insert(
-            labels,
-            Series {
-                rendered,
-                value: value.clone(),
-            },
-        );
+        family.insert(labels, value.clone());
         Ok(value)
     }
 
@@ -370,11 +401,9 @@ impl State {
             return first;
         }
         if family.series.len() < family.limit {
-            let rendered = render_labels(&labels);
             let counter = AtomicCounter::new();
             counter.increment(1);
-            let value = Value::Counter(Arc::new(counter));
-            family.series.insert(labels, Series { rendered, value });
+            family.insert(labels, Value::Counter(Arc::new(counter)));
         }
         first
     }
@@ -417,20 +446,6 @@ fn labels_of(kind: Kind, key: &Key) -> Result<Labels, Refusal> {
     } else {
         Ok(labels)
     }
-}
-
-fn render_labels(labels: &Labels) -> String {
-    let mut out = String::new();
-    for (i, (name, value)) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(name);
-        out.push_str("=\"");
-        sanitize::push_label_value(&mut out, value);
-        out.push('"');
-    }
-    out
 }
 
 impl Recorder for Registry {

@@ -429,3 +429,207 @@ fn accept_headers_pick_the_format() {
         assert_eq!(Format::from_accept(accept), expected, "{accept:?}");
     }
 }
+
+/// A registry with every kind of family and every spelling that needs care: sanitised names,
+/// escaped label values and HELP text, units, label-less series, special and extreme floats,
+/// custom buckets, a refused series and OpenMetrics exemplars.
+fn varied_registry() -> Registry {
+    use mcp_metrics::store::{Exemplar, Registry as _};
+    let config = RegistryConfig::new()
+        .series_limit_for(MetricMatcher::Exact("limited_total".into()), 1)
+        .buckets_for(MetricMatcher::Suffix("_bytes".into()), &[100.0, 1e4, 1e6])
+        .unwrap();
+    let registry = Registry::new(config);
+    with_local_recorder(&registry, || {
+        describe_counter!("mcp.calls", "Calls \"served\" \\ per tool\nand outcome.");
+        describe_histogram!("request_seconds", Unit::Seconds, "Request latency.");
+        describe_histogram!("body_bytes", Unit::Bytes, "Body sizes.");
+        for (tool, outcome, n) in [("b", "ok", 3), ("a", "ok", 1), ("a", "error", 2)] {
+            counter!("mcp.calls", "tool" => tool, "outcome" => outcome).increment(n);
+        }
+        counter!("mcp.calls", "tool" => "q\"uote\\back\nline→🙂", "outcome" => "ok").increment(7);
+        counter!("bare").absolute(u64::MAX);
+        for (i, v) in [
+            1.0,
+            -2.5,
+            0.1 + 0.2,
+            1e300,
+            -1e-300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            123_456_789.012_345,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            gauge!("values", "i" => i.to_string()).set(v);
+        }
+        gauge!("in_flight").increment(3.0);
+        let h = histogram!("request_seconds", "route" => "/x");
+        for v in [0.0004, 0.003, 0.07, 0.07, 1.5, 400.0] {
+            h.record(v);
+        }
+        histogram!("request_seconds").record(0.25);
+        let body = histogram!("body_bytes", "route" => "/y");
+        for v in [5.0, 100.0, 5e3, 7e5, 3e9] {
+            body.record(v);
+        }
+        // A kind conflict and a series limit: counted in the dropped-series counter.
+        gauge!("bare").set(1.0);
+        for i in 0..3 {
+            counter!("limited_total", "i" => i.to_string()).increment(1);
+        }
+    });
+    let key = metrics::Key::from_parts("request_seconds", vec![metrics::Label::new("route", "/e")]);
+    let h = registry.histogram(&key).unwrap();
+    h.record_with_exemplar(
+        0.3,
+        Exemplar {
+            trace_id: 0x0af7651916cd43dd8448eb211c80319c,
+            span_id: 0xb7ad6b7169203331,
+        },
+    );
+    h.record(20.0);
+    registry
+}
+
+/// Replaces each exemplar's timestamp, the time of recording, with `T`.
+fn without_exemplar_time(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.rfind(' ') {
+            Some(i) if l.contains(" # {trace_id=") => format!("{} T\n", &l[..i]),
+            _ => format!("{l}\n"),
+        })
+        .collect()
+}
+
+/// Compares `text` with the file `tests/golden/{name}`; with `MCP_METRICS_BLESS=1` in the
+/// environment, writes the file instead (for a deliberate change of the output).
+fn assert_golden(name: &str, text: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let text = without_exemplar_time(text);
+    if std::env::var_os("MCP_METRICS_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    if text != expected {
+        let line = text
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(text.lines().count().min(expected.lines().count()));
+        panic!(
+            "{name} differs from {path:?} at line {}:\n got: {:?}\nwant: {:?}\n\nwhole output:\n{text}",
+            line + 1,
+            text.lines().nth(line),
+            expected.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn output_is_byte_identical_to_the_golden_files() {
+    let registry = varied_registry();
+    assert_golden("varied.prom", &registry.render_prometheus());
+    assert_golden("varied.om", &registry.render_openmetrics());
+}
+
+#[test]
+fn a_description_given_after_a_render_is_in_the_next_render() {
+    let registry = Registry::default();
+    with_local_recorder(&registry, || counter!("jobs_total").increment(1));
+    let before = registry.render_prometheus();
+    assert!(before.contains("# HELP jobs_total Metric jobs_total (no description registered).\n"));
+    with_local_recorder(&registry, || describe_counter!("jobs_total", "Jobs done."));
+    let after = registry.render_prometheus();
+    assert!(after.contains("# HELP jobs_total Jobs done.\n"), "{after}");
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Registers `series` (metric, tool) pairs, each counter incremented by its index.
+fn register(registry: &Registry, series: &[(usize, u64)]) {
+    with_local_recorder(registry, || {
+        for &(metric, tool) in series {
+            let tool = format!("t{tool}");
+            match metric {
+                0 => counter!("calls_total", "tool" => tool).absolute(7),
+                1 => gauge!("in_flight", "tool" => tool).set(2.5),
+                _ => histogram!("latency_seconds", "tool" => tool).record(0.3),
+            }
+        }
+    });
+}
+
+#[test]
+fn series_added_between_renders_are_rendered_as_by_a_fresh_registry() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let registry = Registry::default();
+    let mut all = Vec::new();
+    for round in 0..40 {
+        // A few new series per round, in random order, some into families rendered before.
+        let new: Vec<(usize, u64)> = (0..1 + rng.below(6))
+            .map(|_| (rng.below(3) as usize, rng.below(1_000)))
+            .collect();
+        register(&registry, &new);
+        all.extend(new);
+        let fresh = Registry::default();
+        register(&fresh, &all);
+        assert_eq!(
+            registry.render_prometheus(),
+            fresh.render_prometheus(),
+            "round {round}"
+        );
+        assert_eq!(
+            registry.render_openmetrics(),
+            fresh.render_openmetrics(),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn renders_during_registrations_are_sorted_and_complete() {
+    let registry = Registry::default();
+    let tools = 2_000;
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for i in 0..tools {
+                register(&registry, &[(0, (i * 7_919) % tools)]);
+            }
+        });
+        let mut renders = 0;
+        while !writer.is_finished() || renders == 0 {
+            let text = registry.render_prometheus();
+            let tools: Vec<u64> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("calls_total{tool=\"t"))
+                .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+                .collect();
+            let names: Vec<String> = tools.iter().map(|t| format!("t{t}")).collect();
+            assert!(
+                names.windows(2).all(|w| w[0] < w[1]),
+                "series out of order or repeated in render {renders}"
+            );
+            renders += 1;
+        }
+    });
+    let text = registry.render_prometheus();
+    assert_eq!(lines_starting(&text, "calls_total{").len(), tools as usize);
+}

@@ -434,7 +434,7 @@ fn accept_headers_pick_the_format() {
 /// escaped label values and HELP text, units, label-less series, special and extreme floats,
 /// custom buckets, a refused series and OpenMetrics exemplars.
 fn varied_registry() -> Registry {
-    use mcp_metrics::store::{Exemplar, Registry as _};
+    use mcp_metrics::store::{Exemplar, Store as _};
     let config = RegistryConfig::new()
         .series_limit_for(MetricMatcher::Exact("limited_total".into()), 1)
         .buckets_for(MetricMatcher::Suffix("_bytes".into()), &[100.0, 1e4, 1e6])

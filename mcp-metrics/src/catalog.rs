@@ -150,6 +150,10 @@ pub mod label {
     /// How a session ended: `client_delete`, `idle_timeout`, `transport_closed` or
     /// `server_shutdown`.
     pub const END_REASON: &str = "end_reason";
+    /// The MCP protocol version of a request: a version rmcp knows, else `_OTHER`.
+    pub const PROTOCOL_VERSION: &str = "protocol_version";
+    /// `tcp` for HTTP, `pipe` for standard input and output.
+    pub const NETWORK_TRANSPORT: &str = "network_transport";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -210,6 +214,10 @@ pub mod attr {
     pub const REFUSAL_REASON: &str = "mcp_metrics.refusal.reason";
     /// How a session ended.
     pub const SESSION_END_REASON: &str = "mcp_metrics.session.end_reason";
+    /// `mcp.protocol.version` (conventions).
+    pub const MCP_PROTOCOL_VERSION: &str = "mcp.protocol.version";
+    /// `network.transport` (conventions).
+    pub const NETWORK_TRANSPORT: &str = "network.transport";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -241,6 +249,8 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::HTTP_ROUTE, attr::HTTP_ROUTE),
     (label::REFUSAL_REASON, attr::REFUSAL_REASON),
     (label::END_REASON, attr::SESSION_END_REASON),
+    (label::PROTOCOL_VERSION, attr::MCP_PROTOCOL_VERSION),
+    (label::NETWORK_TRANSPORT, attr::NETWORK_TRANSPORT),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -333,7 +343,7 @@ pub const SERVER_OPERATION_DURATION: Metric = convention(histogram(
     "mcp_server_operation_duration_seconds",
     "mcp.server.operation.duration",
     "s",
-    "Duration of MCP requests and notifications handled by the server, by method, tool or prompt, outcome, error type, fault and client.",
+    "Duration of MCP requests and notifications handled by the server, by method, tool or prompt, outcome, error type, fault, client, protocol version and transport.",
     &[
         METHOD,
         TOOL,
@@ -342,6 +352,8 @@ pub const SERVER_OPERATION_DURATION: Metric = convention(histogram(
         ERROR_TYPE,
         FAULT,
         CLIENT_NAME,
+        PROTOCOL_VERSION,
+        NETWORK_TRANSPORT,
     ],
     DURATION_BUCKETS,
 ));
@@ -368,8 +380,16 @@ pub const CLIENT_OPERATION_DURATION: Metric = convention(histogram(
     "mcp_client_operation_duration_seconds",
     "mcp.client.operation.duration",
     "s",
-    "Duration of MCP requests and notifications sent by the client until the answer arrived, by method, tool or prompt, outcome and error type.",
-    &[METHOD, TOOL, PROMPT, OUTCOME, ERROR_TYPE],
+    "Duration of MCP requests and notifications sent by the client until the answer arrived, by method, tool or prompt, outcome, error type, protocol version and transport.",
+    &[
+        METHOD,
+        TOOL,
+        PROMPT,
+        OUTCOME,
+        ERROR_TYPE,
+        PROTOCOL_VERSION,
+        NETWORK_TRANSPORT,
+    ],
     DURATION_BUCKETS,
 ));
 /// `mcp_client_session_duration_seconds`.

@@ -6,7 +6,7 @@
 
 use mcp_metrics::rmcp::client::InstrumentedTransport;
 use mcp_metrics_exporter::Registry;
-use mcp_metrics_tests::harness::sample;
+use mcp_metrics_tests::harness::{sample, split_labels};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
     ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult, InputRequiredResult,
@@ -107,8 +107,63 @@ impl ServerHandler for TestServer {
     }
 }
 
+/// The network labels, checked on their own by [`protocol_versions`].
+const NETWORK: [&str; 2] = ["protocol_version", "network_transport"];
+
+/// The count of the operation series with exactly `labels`, apart from the network labels.
 fn count(text: &str, labels: &[(&str, &str)]) -> f64 {
-    sample(text, OPERATION, labels).unwrap_or(0.0)
+    let rest: String = text
+        .lines()
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let body = series.strip_prefix(OPERATION)?.strip_prefix('{')?;
+            let kept: Vec<String> = split_labels(body.strip_suffix('}')?)
+                .into_iter()
+                .filter(|(k, _)| !NETWORK.contains(&k.as_str()))
+                .map(|(k, v)| format!("{k}={v:?}"))
+                .collect();
+            Some(format!("{OPERATION}{{{}}} {value}\n", kept.join(",")))
+        })
+        .collect();
+    sample(&rest, OPERATION, labels).unwrap_or(0.0)
+}
+
+/// Each method's `(protocol_version, network_transport)` pairs, as the operation series carry
+/// them (empty where a series has none).
+fn protocol_versions(text: &str) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    let mut out = std::collections::BTreeMap::<String, Vec<(String, String)>>::new();
+    for line in text.lines() {
+        let Some(body) = line.split_once(' ').and_then(|(s, _)| {
+            s.strip_prefix(OPERATION)?
+                .strip_prefix('{')?
+                .strip_suffix('}')
+        }) else {
+            continue;
+        };
+        let labels = split_labels(body);
+        let get = |key: &str| {
+            labels
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let pair = (get(NETWORK[0]), get(NETWORK[1]));
+        let pairs = out.entry(get("method")).or_default();
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
+    }
+    out
+}
+
+/// Asserts that every method but `initialize` (sent before a version is agreed) carries
+/// `version` and no transport (an in-process duplex stream is neither HTTP nor standard I/O).
+fn assert_versions(text: &str, version: &str) {
+    for (method, pairs) in protocol_versions(text) {
+        let want = if method == "initialize" { "" } else { version };
+        assert_eq!(pairs, [(want.to_owned(), String::new())], "{method}");
+    }
 }
 
 /// Every client series, for failure messages.
@@ -205,6 +260,7 @@ async fn initialize_session_counts_every_outcome() {
 
     let text = registry.render_prometheus();
     let all = client_series(&text);
+    assert_versions(&text, "2025-11-25");
     let call_of = |tool: &str, outcome: &str| {
         count(
             &text,
@@ -359,6 +415,7 @@ async fn stateless_protocol_counts_each_round_of_a_call() {
 
     let text = registry.render_prometheus();
     let all = client_series(&text);
+    assert_versions(&text, "2026-07-28");
     assert_eq!(
         count(
             &text,
@@ -434,6 +491,7 @@ async fn a_connection_lost_mid_call_is_a_transport_error() {
 
     let text = registry.render_prometheus();
     let all = client_series(&text);
+    assert_versions(&text, "2025-11-25");
     assert_eq!(
         count(
             &text,

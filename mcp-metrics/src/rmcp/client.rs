@@ -366,7 +366,8 @@ impl State {
                 let key = IdKey::from(&request.id);
                 self.pending.insert(
                     key.clone(),
-                    Operation::start(Side::Client, method, target, span),
+                    Operation::start(Side::Client, method, target, span)
+                        .with_network(version, self.network.transport),
                 );
                 Sent::Request(key)
             }
@@ -389,7 +390,10 @@ impl State {
                 }
                 #[cfg(feature = "otel")]
                 span.inject(&mut notification.get_meta_mut().0.0);
-                Sent::Notification(Operation::start(Side::Client, method, Target::None, span))
+                Sent::Notification(
+                    Operation::start(Side::Client, method, Target::None, span)
+                        .with_network(version, self.network.transport),
+                )
             }
             JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_) => Sent::Other,
         }

@@ -93,6 +93,10 @@ pub(crate) struct Operation {
     target: Target,
     /// The `client_name` label (server side only).
     client: Option<&'static str>,
+    /// The `protocol_version` label: a version rmcp knows, else `_OTHER`.
+    protocol_version: Option<&'static str>,
+    /// The `network_transport` label: `tcp` or `pipe`.
+    transport: Option<&'static str>,
     /// Whether it retries a multi-round-trip call (server side only).
     retry: bool,
     start: Instant,
@@ -112,6 +116,8 @@ impl Operation {
             method,
             target,
             client: None,
+            protocol_version: None,
+            transport: None,
             retry: false,
             start: Instant::now(),
             span,
@@ -121,6 +127,17 @@ impl Operation {
     /// The `client_name` label of a server-side operation.
     pub(crate) fn with_client(mut self, client: &'static str) -> Self {
         self.client = Some(client);
+        self
+    }
+
+    /// The `protocol_version` and `network_transport` labels, where known.
+    pub(crate) fn with_network(
+        mut self,
+        protocol_version: Option<&'static str>,
+        transport: Option<&'static str>,
+    ) -> Self {
+        self.protocol_version = protocol_version;
+        self.transport = transport;
         self
     }
 
@@ -168,8 +185,8 @@ mod instruments {
     use crate::record::{CounterHandle, Family, HistogramHandle, LabelKey, Str, family};
     use metrics::Label;
 
-    /// The labels of an operation's duration (and, without `error_type`, `fault` and the client,
-    /// of its retry counter).
+    /// The labels of an operation's duration (and, without `error_type`, `fault`, the client and
+    /// the network, of its retry counter).
     #[derive(Clone, Copy, PartialEq, Eq, Hash)]
     pub(super) struct Key {
         method: Str,
@@ -179,6 +196,8 @@ mod instruments {
         error_type: Option<Str>,
         fault: Option<Str>,
         client: Option<Str>,
+        protocol_version: Option<Str>,
+        transport: Option<Str>,
     }
 
     impl LabelKey for Key {
@@ -191,6 +210,8 @@ mod instruments {
                 (label::ERROR_TYPE, self.error_type),
                 (label::FAULT, self.fault),
                 (label::CLIENT_NAME, self.client),
+                (label::PROTOCOL_VERSION, self.protocol_version),
+                (label::NETWORK_TRANSPORT, self.transport),
             ])
         }
     }
@@ -222,11 +243,15 @@ mod instruments {
             error_type: None,
             fault: None,
             client: None,
+            protocol_version: None,
+            transport: None,
         };
         if op.retry {
             RETRIES.with(key, |c| c.add(1));
         }
         key.error_type = outcome.error_type().map(Str);
+        key.protocol_version = op.protocol_version.map(Str);
+        key.transport = op.transport.map(Str);
         let family = match op.side {
             Side::Server => {
                 key.fault = outcome.fault().map(|f| Str(f.as_str()));

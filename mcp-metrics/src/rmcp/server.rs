@@ -104,7 +104,8 @@ impl<H: ServerHandler> Instrumented<H> {
             span.record_unknown_name(target, capture.cap(name));
         }
         let mut op = Operation::start(Side::Server, request.method, target, span)
-            .with_client(self.options.client_label(client_name));
+            .with_client(self.options.client_label(client_name))
+            .with_network(info.protocol_version, Some(info.transport()));
         op.set_retry(request.retry);
         // Rendered only where it is written: a span that records, or an audit event.
         let arguments = capture

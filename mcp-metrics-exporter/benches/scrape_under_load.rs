@@ -29,10 +29,9 @@
 //! (default 4), `--renders N` alone (default 30), `--changed-renders N` alone, each after a new
 //! series (default 30).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mcp_metrics::names::TOOL_DURATION_SECONDS;
@@ -40,43 +39,11 @@ use mcp_metrics::store::{Histogram, Registry as _};
 use mcp_metrics_exporter::{Registry, RegistryConfig};
 use metrics::{Key, Label, counter, histogram, with_local_recorder};
 
-/// Counts live heap bytes, for the registry's memory per series.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        new
-    }
-}
+#[path = "support/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const COUNTERS: usize = 90_000;
 const HISTOGRAMS: usize = 10_000;
@@ -158,12 +125,12 @@ fn fill(registry: &Registry) {
 /// Heap bytes per series: of the filled registry, and what the first render leaves behind
 /// (caches), without its output.
 fn memory_per_series() -> (Registry, f64, f64) {
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting::live();
     let registry = Registry::new(RegistryConfig::new().series_limit(1_000_000));
     fill(&registry);
-    let filled = LIVE.load(Ordering::Relaxed);
+    let filled = counting::live();
     drop(black_box(registry.render_prometheus()));
-    let rendered = LIVE.load(Ordering::Relaxed);
+    let rendered = counting::live();
     let series = registry.series_count() as f64;
     let per = |bytes: isize| bytes as f64 / series;
     (registry, per(filled - before), per(rendered - filled))

@@ -3,9 +3,7 @@
 //!
 //! `cargo bench -p mcp-metrics-exporter --bench exporter_memory`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use mcp_metrics::names::{DEFAULT_DURATION_BUCKETS, TOOL_DURATION_SECONDS};
@@ -13,47 +11,11 @@ use mcp_metrics_exporter::Registry;
 use metrics::{Histogram, Recorder, histogram, with_local_recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-/// Counts live heap bytes and their high-water mark.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-fn grew(bytes: usize) {
-    let live = LIVE.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-            grew(new_size);
-        }
-        new
-    }
-}
+#[path = "support/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const RECORDS: u64 = 10_000_000;
 
@@ -72,8 +34,7 @@ fn measure(
     upkeep_every: Option<u64>,
     upkeep: &dyn Fn(),
 ) -> Measure {
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = counting::restart_peak();
     let start = Instant::now();
     for i in 0..RECORDS {
         h.record(black_box((i % 1000) as f64 * 0.0007));
@@ -84,8 +45,8 @@ fn measure(
     let elapsed = start.elapsed();
     Measure {
         name,
-        growth: LIVE.load(Ordering::Relaxed) - before,
-        peak_growth: PEAK.load(Ordering::Relaxed) - before,
+        growth: counting::live() - before,
+        peak_growth: counting::peak() - before,
         ns_per_record: elapsed.as_nanos() as f64 / RECORDS as f64,
     }
 }

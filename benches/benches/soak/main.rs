@@ -232,7 +232,7 @@ impl Report<'_> {
         let rss: Vec<f64> = after.iter().map(|s| s.rss_kib as f64 / 1024.0).collect();
         let series: Vec<f64> = after.iter().map(|s| s.series as f64).collect();
         let (min, max) = min_max(&rss);
-        let slope = slope_per_100k(after, |s| s.rss_kib as f64 / 1024.0);
+        let slope = self.memory_trend();
         let (smin, smax) = min_max(&series);
         let scrapes = self.samples.len();
         let failed = self.samples.iter().filter(|s| !s.scrape_ok).count();
@@ -259,11 +259,16 @@ impl Report<'_> {
             rss.last().unwrap_or(&0.0)
         );
         println!(
-            "| resident memory trend (least squares) | {slope:+.3} MiB per 100,000 requests |"
+            "| resident memory trend (least squares; flat up to {MEMORY_TREND_LIMIT:+.2}) | {slope:+.3} MiB per 100,000 requests |"
         );
         println!("| series in the scrape, min / max | {smin} / {smax} |");
         println!("| scrapes answered | {} of {scrapes} |", scrapes - failed);
         println!("| scrape time, median / max | {median:.1} / {worst:.1} ms |\n");
+    }
+
+    /// The least-squares slope of resident memory after warm-up, in MiB per 100,000 requests.
+    fn memory_trend(&self) -> f64 {
+        slope_per_100k(self.after_warm_up(), |s| s.rss_kib as f64 / 1024.0)
     }
 
     fn passed(&self) -> bool {
@@ -275,13 +280,22 @@ impl Report<'_> {
         let series: Vec<f64> = after.iter().map(|s| s.series as f64).collect();
         let (smin, smax) = min_max(&series);
         let scrapes_ok = self.samples.iter().all(|s| s.scrape_ok);
-        counts_exact && smin == smax && scrapes_ok && self.tally.wrong.load(Ordering::Relaxed) == 0
+        let memory_flat = self.memory_trend() <= MEMORY_TREND_LIMIT;
+        counts_exact
+            && memory_flat
+            && smin == smax
+            && scrapes_ok
+            && self.tally.wrong.load(Ordering::Relaxed) == 0
     }
 }
 
 /// The `_count` of the request layer's histogram and of the sessions' durations.
 const OPERATION: &str = "mcp_server_operation_duration_seconds_count";
 const SESSION: &str = "mcp_server_session_duration_seconds_count";
+
+/// The largest growth of resident memory after warm-up that still counts as flat, in MiB per
+/// 100,000 requests: about 2.6 bytes per request.
+const MEMORY_TREND_LIMIT: f64 = 0.25;
 
 /// One line of the table of counts.
 struct Row {

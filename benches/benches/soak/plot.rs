@@ -17,9 +17,9 @@ const SERIES: RGBColor = RGBColor(30, 90, 200);
 
 /// Draws both panels into the PNG at `path`; `warm_up` is the requests of warm-up.
 pub(crate) fn draw(path: &Path, samples: &[Sample], warm_up: u64) -> Result<(), Box<dyn Error>> {
-    let root = BitMapBackend::new(path, (1000, 760)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1000, 780)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (top, bottom) = root.split_vertically(360);
+    let (top, bottom) = root.split_vertically(370);
     let x = |s: &Sample| s.requests as f64 / 1e6;
     let warm_up = warm_up as f64 / 1e6;
     let memory = samples.iter().map(|s| (x(s), s.rss_kib as f64 / 1024.0));
@@ -44,7 +44,12 @@ pub(crate) fn draw(path: &Path, samples: &[Sample], warm_up: u64) -> Result<(), 
     let caption = "requests answered (millions)";
     let (width, height) = root.dim_in_pixel();
     let left = (i32::try_from(width)? - font::width(caption)) / 2;
-    font::draw(&root, (left, i32::try_from(height)? - 24), caption, &INK)?;
+    font::draw(
+        &root,
+        (left, i32::try_from(height)? - font::HEIGHT - 8),
+        caption,
+        &INK,
+    )?;
     root.present()?;
     Ok(())
 }
@@ -61,12 +66,13 @@ fn panel(
 ) -> Result<(), Box<dyn Error>> {
     let max_y = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let (x_step, x_end) = axis(max_x);
-    let (y_step, y_end) = axis(max_y);
+    // Headroom above the highest point, for the warm-up mark.
+    let (y_step, y_end) = axis(max_y * 1.1);
     let mut chart = ChartBuilder::on(area)
         .margin_left(90)
         .margin_right(30)
         .margin_top(40)
-        .margin_bottom(40)
+        .margin_bottom(50)
         .build_cartesian_2d(0.0..x_end, 0.0..y_end)?;
     for y in ticks(y_step, y_end) {
         chart.draw_series(LineSeries::new([(0.0, y), (x_end, y)], GRID))?;
@@ -83,7 +89,7 @@ fn panel(
         chart.draw_series(LineSeries::new([(x, 0.0), (x, y_end)], GRID))?;
         let (px, py) = chart.backend_coord(&(x, 0.0));
         let label = number(x, x_step);
-        font::draw(root, (px - font::width(&label) / 2, py + 8), &label, &INK)?;
+        font::draw(root, (px - font::width(&label) / 2, py + 12), &label, &INK)?;
     }
     chart.draw_series(LineSeries::new([(warm_up, 0.0), (warm_up, y_end)], INK))?;
     let (px, py) = chart.backend_coord(&(warm_up, y_end));
@@ -95,7 +101,7 @@ fn panel(
 }
 
 /// A round step for about five ticks up to `max`, and the axis' end: the first multiple of the
-/// step above `max`.
+/// step at or above `max`.
 fn axis(max: f64) -> (f64, f64) {
     let max = if max > 0.0 { max } else { 1.0 };
     let rough = max / 5.0;
@@ -105,7 +111,7 @@ fn axis(max: f64) -> (f64, f64) {
         .map(|m| m * magnitude)
         .find(|step| *step >= rough)
         .unwrap_or(10.0 * magnitude);
-    (step, ((max / step).floor() + 1.0) * step)
+    (step, (max / step).ceil() * step)
 }
 
 /// The ticks `0, step, …` up to `end`.

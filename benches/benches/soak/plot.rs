@@ -17,9 +17,9 @@ const SERIES: RGBColor = RGBColor(30, 90, 200);
 
 /// Draws both panels into the PNG at `path`; `warm_up` is the requests of warm-up.
 pub(crate) fn draw(path: &Path, samples: &[Sample], warm_up: u64) -> Result<(), Box<dyn Error>> {
-    let root = BitMapBackend::new(path, (1000, 780)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1000, 800)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (top, bottom) = root.split_vertically(370);
+    let (top, bottom) = root.split_vertically(380);
     let x = |s: &Sample| s.requests as f64 / 1e6;
     let warm_up = warm_up as f64 / 1e6;
     let memory = samples.iter().map(|s| (x(s), s.rss_kib as f64 / 1024.0));
@@ -72,7 +72,7 @@ fn panel(
         .margin_left(90)
         .margin_right(30)
         .margin_top(40)
-        .margin_bottom(50)
+        .margin_bottom(56)
         .build_cartesian_2d(0.0..x_end, 0.0..y_end)?;
     for y in ticks(y_step, y_end) {
         chart.draw_series(LineSeries::new([(0.0, y), (x_end, y)], GRID))?;

@@ -4,17 +4,9 @@
 use crate::load::{MAX_BODY, Tally};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_owned()
-}
 
 /// The example server in release mode, killed on drop.
 pub(crate) struct Server {
@@ -25,24 +17,8 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start() -> Self {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(workspace_root())
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "mcp-metrics-examples",
-                "--bin",
-                "http-server",
-            ])
-            .status()
-            .expect("cargo build starts");
-        assert!(status.success(), "building the example server failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        let mut child = Command::new(target.join("release/http-server"))
+        let binary = crate::servers::build(true);
+        let mut child = Command::new(binary)
             .env("MCP_BIND", "127.0.0.1:0")
             .env("RUST_LOG", "off")
             .env("MCP_LOG_FORMAT", "none")

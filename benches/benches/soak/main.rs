@@ -102,7 +102,12 @@ fn main() {
     report.print();
     plot::draw(&options.png, &samples, options.requests / 10).expect("the plot");
     eprintln!("plot: {}", options.png.display());
-    assert!(report.passed(), "the soak failed its checks (see above)");
+    let failures = report.failures();
+    assert!(
+        failures.is_empty(),
+        "the soak failed: {}",
+        failures.join("; ")
+    );
 }
 
 /// What the run showed.
@@ -275,7 +280,8 @@ impl Report<'_> {
         slope_per_100k(self.after_warm_up(), |s| s.rss_kib as f64 / 1024.0)
     }
 
-    fn passed(&self) -> bool {
+    /// The checks the run failed, by name; empty when it passed.
+    fn failures(&self) -> Vec<&'static str> {
         let counts_exact = self
             .count_rows()
             .iter()
@@ -283,13 +289,23 @@ impl Report<'_> {
         let after = self.after_warm_up();
         let series: Vec<f64> = after.iter().map(|s| s.series as f64).collect();
         let (smin, smax) = min_max(&series);
-        let scrapes_ok = self.samples.iter().all(|s| s.scrape_ok);
-        let memory_flat = self.memory_trend() <= MEMORY_TREND_LIMIT;
-        counts_exact
-            && memory_flat
-            && smin == smax
-            && scrapes_ok
-            && self.tally.wrong.load(Ordering::Relaxed) == 0
+        let checks = [
+            ("a count differs from the scrape", counts_exact),
+            (
+                "resident memory grew after warm-up",
+                self.memory_trend() <= MEMORY_TREND_LIMIT,
+            ),
+            ("the series changed after warm-up", smin == smax),
+            ("a scrape failed", self.samples.iter().all(|s| s.scrape_ok)),
+            (
+                "an answer was not as expected",
+                self.tally.wrong.load(Ordering::Relaxed) == 0,
+            ),
+        ];
+        checks
+            .into_iter()
+            .filter_map(|(failure, ok)| (!ok).then_some(failure))
+            .collect()
     }
 }
 

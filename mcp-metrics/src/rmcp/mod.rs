@@ -105,6 +105,7 @@
 mod audit;
 mod capture;
 mod context;
+pub mod fingerprint;
 mod json_len;
 mod labels;
 mod operation;
@@ -157,6 +158,27 @@ pub fn set_registered_tools(count: usize) {
     size::set_registered_tools(count);
     #[cfg(not(feature = "metrics"))]
     let _ = count;
+}
+
+/// Exports the fingerprint of the tool catalogue in `mcp_server_catalogue_info{kind="tools"}`
+/// before any client lists it, as the answers to `tools/list` will later.
+///
+/// rmcp asks a handler for its list only with a client's request context, so call this at
+/// start-up with what the handler will list, for example
+/// `set_tool_catalogue(&Server::tool_router().list_all())`: a replica then exports its
+/// fingerprint from its first scrape, and replicas serving different catalogues are seen before
+/// any client connects.
+pub fn set_tool_catalogue(tools: &[rmcp::model::Tool]) {
+    fingerprint::server_listed(fingerprint::Catalogue::Tools, fingerprint::tools(tools));
+}
+
+/// Exports the fingerprint of the prompt catalogue, as [`set_tool_catalogue`] does for tools
+/// (for example with `Server::prompt_router().list_all()`).
+pub fn set_prompt_catalogue(prompts: &[rmcp::model::Prompt]) {
+    fingerprint::server_listed(
+        fingerprint::Catalogue::Prompts,
+        fingerprint::prompts(prompts),
+    );
 }
 
 #[cfg(test)]

@@ -329,18 +329,17 @@ mod record {
         };
         let k = Str(kind.as_str());
         set_info(&SERVER_INFO, None, k, &change);
-        if change.changed {
-            SERVER_CHANGES.with(One(label::KIND, k), |c| c.add(1));
-        }
+        // Registered at 0 with the first fingerprint, so that `increase` sees the first change.
+        SERVER_CHANGES.with(One(label::KIND, k), |c| c.add(u64::from(change.changed)));
     }
 
     /// A client connection saw `server` list `kind` with a fingerprint that `change` describes.
     pub(crate) fn client_listed(server: &'static str, kind: Catalogue, change: &Change) {
         let (server, k) = (Some(Str(server)), Str(kind.as_str()));
         set_info(&CLIENT_INFO, server, k, change);
-        if change.changed {
-            CLIENT_CHANGES.with(Changes { server, kind: k }, |c| c.add(1));
-        }
+        CLIENT_CHANGES.with(Changes { server, kind: k }, |c| {
+            c.add(u64::from(change.changed))
+        });
     }
 }
 

@@ -94,11 +94,9 @@ impl ServerHandler for Rewritable {
 
 /// The fingerprints a process last saw are the process's own: the tests run one at a time, each
 /// from the benign catalogue, so that one test's catalogue is never another's change.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    let guard = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = SERIAL.lock().await;
     // With no recorder in scope this records nothing; it only resets what the process saw last.
     mcp_metrics::rmcp::set_tool_catalogue(&catalogue(BENIGN));
     guard
@@ -148,7 +146,7 @@ impl ClientHandler for Watcher {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_rewritten_tool_moves_the_server_and_client_change_counters() {
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let registry = Registry::default();
     let _recorder = metrics::set_default_local_recorder(&registry);
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
@@ -234,7 +232,7 @@ async fn a_rewritten_tool_moves_the_server_and_client_change_counters() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_python_client_sees_a_rewrite_that_moves_the_server_counter() {
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     let registry = Registry::default();
     let _recorder = metrics::set_default_local_recorder(&registry);
     let server = Rewritable::new();
@@ -311,7 +309,7 @@ fn rules_with_short_drift_for() -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_with_different_catalogues_fire_the_drift_alert() {
-    let _serial = one_at_a_time();
+    let _serial = one_at_a_time().await;
     // Two replicas of one job, each with its own registry, listing different catalogues (the
     // process last saw the benign one, so the first replica lists the other).
     let mut targets = Vec::new();

@@ -14,8 +14,8 @@
 //! by name and written as canonical JSON (object keys sorted by their bytes, no whitespace,
 //! strings escaped as `serde_json` does) into SHA-256; the fingerprint is the first 8 bytes of
 //! the digest in lower-case hex. SHA-256 is fixed by its specification (FIPS 180-4), so replicas
-//! built with different compilers, crate versions or CPUs agree on it, and a catalogue cannot be
-//! crafted to keep the fingerprint of another. Nothing of the catalogue but this hash leaves the
+//! built with different compilers, crate versions or CPUs agree on it, and changing a catalogue
+//! while keeping its fingerprint takes a second preimage of 64 bits of SHA-256. Nothing of the catalogue but this hash leaves the
 //! process.
 //!
 //! Fingerprints are computed where complete list answers pass (never on a `tools/call`), and at
@@ -30,7 +30,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 /// The most distinct fingerprints a process exports per kind (and, on the client side, per
-/// server); later ones are `_OTHER`, so a catalogue that changes without end cannot grow the
+/// connection and kind); later ones are `_OTHER`, so a catalogue that changes without end cannot grow the
 /// series without bound.
 pub const MAX_FINGERPRINTS: usize = 64;
 

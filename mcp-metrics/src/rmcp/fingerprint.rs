@@ -76,34 +76,38 @@ impl Catalogue {
 
 /// The fingerprint of a tool catalogue, in any order.
 pub fn tools(tools: &[Tool]) -> Fingerprint {
-    let mut sorted: Vec<&Tool> = tools.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    hash(&sorted, |w, t| {
-        let fields = [
-            ("annotations", t.annotations.as_ref().map(value)),
-            ("description", t.description.as_deref().map(Part::Text)),
-            ("inputSchema", Some(Part::Map(&t.input_schema))),
-            ("name", Some(Part::Text(&t.name))),
-            ("outputSchema", t.output_schema.as_deref().map(Part::Map)),
-            ("title", t.title.as_deref().map(Part::Text)),
-        ];
-        write_fields(w, &fields)
-    })
+    hash(
+        tools,
+        |t| &t.name,
+        |w, t| {
+            let fields = [
+                ("annotations", t.annotations.as_ref().map(value)),
+                ("description", t.description.as_deref().map(Part::Text)),
+                ("inputSchema", Some(Part::Map(&t.input_schema))),
+                ("name", Some(Part::Text(&t.name))),
+                ("outputSchema", t.output_schema.as_deref().map(Part::Map)),
+                ("title", t.title.as_deref().map(Part::Text)),
+            ];
+            write_fields(w, &fields)
+        },
+    )
 }
 
 /// The fingerprint of a prompt catalogue, in any order.
 pub fn prompts(prompts: &[Prompt]) -> Fingerprint {
-    let mut sorted: Vec<&Prompt> = prompts.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    hash(&sorted, |w, p| {
-        let fields = [
-            ("arguments", p.arguments.as_ref().map(value)),
-            ("description", p.description.as_deref().map(Part::Text)),
-            ("name", Some(Part::Text(&p.name))),
-            ("title", p.title.as_deref().map(Part::Text)),
-        ];
-        write_fields(w, &fields)
-    })
+    hash(
+        prompts,
+        |p| &p.name,
+        |w, p| {
+            let fields = [
+                ("arguments", p.arguments.as_ref().map(value)),
+                ("description", p.description.as_deref().map(Part::Text)),
+                ("name", Some(Part::Text(&p.name))),
+                ("title", p.title.as_deref().map(Part::Text)),
+            ];
+            write_fields(w, &fields)
+        },
+    )
 }
 
 /// One field of an entry, borrowed where it already is JSON.
@@ -117,13 +121,19 @@ fn value<T: serde::Serialize>(v: &T) -> Part<'static> {
     Part::Value(serde_json::to_value(v).unwrap_or(Value::Null))
 }
 
-/// Hashes `entries` as a canonical JSON array, each written by `entry`.
-fn hash<T>(entries: &[T], entry: impl Fn(&mut Hasher, &T) -> io::Result<()>) -> Fingerprint {
+/// Hashes `entries` as a canonical JSON array sorted by `name`, each written by `entry`.
+fn hash<T>(
+    entries: &[T],
+    name: for<'e> fn(&'e T) -> &'e str,
+    entry: impl Fn(&mut Hasher, &T) -> io::Result<()>,
+) -> Fingerprint {
+    let mut sorted: Vec<&T> = entries.iter().collect();
+    sorted.sort_by(|a, b| name(a).cmp(name(b)));
     let mut w = Hasher(Sha256::new());
     // Writing into a hasher cannot fail.
     let _ = (|| {
         w.write_all(b"[")?;
-        for (i, e) in entries.iter().enumerate() {
+        for (i, e) in sorted.into_iter().enumerate() {
             if i > 0 {
                 w.write_all(b",")?;
             }

@@ -154,6 +154,13 @@ pub mod label {
     pub const PROTOCOL_VERSION: &str = "protocol_version";
     /// `tcp` for HTTP, `pipe` for standard input and output.
     pub const NETWORK_TRANSPORT: &str = "network_transport";
+    /// What a catalogue lists: `tools` or `prompts`.
+    pub const KIND: &str = "kind";
+    /// A catalogue's fingerprint: 16 hex digits of the SHA-256 of its canonical JSON.
+    pub const FINGERPRINT: &str = "fingerprint";
+    /// The server a client talks to, from `serverInfo.name`: kept only if it is on the client's
+    /// allow-list, else `_OTHER` (`_unknown` before the server named itself).
+    pub const SERVER_NAME: &str = "server_name";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -218,6 +225,12 @@ pub mod attr {
     pub const MCP_PROTOCOL_VERSION: &str = "mcp.protocol.version";
     /// `network.transport` (conventions).
     pub const NETWORK_TRANSPORT: &str = "network.transport";
+    /// What a catalogue lists.
+    pub const CATALOGUE_KIND: &str = "mcp_metrics.catalogue.kind";
+    /// A catalogue's fingerprint.
+    pub const CATALOGUE_FINGERPRINT: &str = "mcp_metrics.catalogue.fingerprint";
+    /// The allow-listed server name, on the client side.
+    pub const SERVER_NAME: &str = "mcp_metrics.server.name";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -251,6 +264,9 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::END_REASON, attr::SESSION_END_REASON),
     (label::PROTOCOL_VERSION, attr::MCP_PROTOCOL_VERSION),
     (label::NETWORK_TRANSPORT, attr::NETWORK_TRANSPORT),
+    (label::KIND, attr::CATALOGUE_KIND),
+    (label::FINGERPRINT, attr::CATALOGUE_FINGERPRINT),
+    (label::SERVER_NAME, attr::SERVER_NAME),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -583,6 +599,42 @@ pub const SERVER_SESSIONS_HELD: Metric = scalar(
     "Sessions the streamable HTTP session manager holds now, whether or not a handler still serves them.",
     &[],
 );
+/// `mcp_server_catalogue_info`: what the server offers, as a fingerprint.
+pub const SERVER_CATALOGUE_INFO: Metric = scalar(
+    Kind::Gauge,
+    "mcp_server_catalogue_info",
+    "mcp_metrics.server.catalogue.info",
+    "1",
+    "1 on the fingerprint of the tool or prompt catalogue the server lists now, 0 on those it listed before, by kind.",
+    &[KIND, FINGERPRINT],
+);
+/// `mcp_server_catalogue_changes_total`.
+pub const SERVER_CATALOGUE_CHANGES: Metric = scalar(
+    Kind::Counter,
+    "mcp_server_catalogue_changes_total",
+    "mcp_metrics.server.catalogue.changes",
+    "{change}",
+    "Complete tools/list or prompts/list answers whose fingerprint differed from the one before, by kind.",
+    &[KIND],
+);
+/// `mcp_client_catalogue_info`: what each server a client talks to offers, as a fingerprint.
+pub const CLIENT_CATALOGUE_INFO: Metric = scalar(
+    Kind::Gauge,
+    "mcp_client_catalogue_info",
+    "mcp_metrics.client.catalogue.info",
+    "1",
+    "1 on the fingerprint of the catalogue a server last listed to the client, 0 on those it listed before, by server and kind.",
+    &[SERVER_NAME, KIND, FINGERPRINT],
+);
+/// `mcp_client_catalogue_changes_total`: catalogues that changed under a live connection.
+pub const CLIENT_CATALOGUE_CHANGES: Metric = scalar(
+    Kind::Counter,
+    "mcp_client_catalogue_changes_total",
+    "mcp_metrics.client.catalogue.changes",
+    "{change}",
+    "Catalogues a server listed with another fingerprint than before on the same client connection, by server and kind.",
+    &[SERVER_NAME, KIND],
+);
 
 /// Every metric.
 pub const METRICS: &[Metric] = &[
@@ -613,6 +665,10 @@ pub const METRICS: &[Metric] = &[
     HTTP_SERVER_REQUEST_DURATION,
     SERVER_REFUSED_REQUESTS,
     SERVER_SESSIONS_HELD,
+    SERVER_CATALOGUE_INFO,
+    SERVER_CATALOGUE_CHANGES,
+    CLIENT_CATALOGUE_INFO,
+    CLIENT_CATALOGUE_CHANGES,
 ];
 
 /// The metric called `name` (its Prometheus name), if it is one of ours.

@@ -78,6 +78,16 @@ pub const SERVER_REFUSED_REQUESTS_TOTAL: &str = catalog::SERVER_REFUSED_REQUESTS
 /// Sessions the streamable HTTP session manager holds now, beside
 /// [`SERVER_SESSIONS_ACTIVE`] (the sessions a handler still serves).
 pub const SERVER_SESSIONS_HELD: &str = catalog::SERVER_SESSIONS_HELD.name;
+/// 1 on the fingerprint of the catalogue the server lists now, 0 on earlier ones, by `kind`
+/// (`tools`, `prompts`) and `fingerprint`.
+pub const SERVER_CATALOGUE_INFO: &str = catalog::SERVER_CATALOGUE_INFO.name;
+/// Complete list answers whose fingerprint differed from the one before, by `kind`.
+pub const SERVER_CATALOGUE_CHANGES_TOTAL: &str = catalog::SERVER_CATALOGUE_CHANGES.name;
+/// 1 on the fingerprint of the catalogue a server last listed to an rmcp client, by
+/// `server_name`, `kind` and `fingerprint`.
+pub const CLIENT_CATALOGUE_INFO: &str = catalog::CLIENT_CATALOGUE_INFO.name;
+/// Catalogues that changed under a live rmcp client connection, by `server_name` and `kind`.
+pub const CLIENT_CATALOGUE_CHANGES_TOTAL: &str = catalog::CLIENT_CATALOGUE_CHANGES.name;
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -149,6 +159,10 @@ mod tests {
             HTTP_SERVER_REQUEST_DURATION_SECONDS,
             SERVER_REFUSED_REQUESTS_TOTAL,
             SERVER_SESSIONS_HELD,
+            SERVER_CATALOGUE_INFO,
+            SERVER_CATALOGUE_CHANGES_TOTAL,
+            CLIENT_CATALOGUE_INFO,
+            CLIENT_CATALOGUE_CHANGES_TOTAL,
         ]
         .into_iter()
         .collect();

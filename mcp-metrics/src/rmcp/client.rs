@@ -12,6 +12,12 @@
 //! |---|---|---|
 //! | `mcp_client_operation_duration_seconds` | `method`, `tool` or `prompt`, `outcome`, `error_type` | from sending a request (or notification) until its answer arrives (or it is written) |
 //! | `mcp_client_session_duration_seconds` | | sessions opened with `initialize`, until the transport closes |
+//! | `mcp_client_catalogue_info` | `server_name`, `kind`, `fingerprint` | the fingerprint of the last complete `tools/list` or `prompts/list` answer (see [`fingerprint`](super::fingerprint)) |
+//! | `mcp_client_catalogue_changes_total` | `server_name`, `kind` | complete lists whose fingerprint differs from the one before on the same connection: the catalogue changed under this client |
+//!
+//! `server_name` is the `serverInfo.name` of the `initialize` answer if it is on the allow-list
+//! of [`InstrumentedTransport::with_server_names`], else `_OTHER`; `_unknown` before (or
+//! without) an `initialize`.
 //!
 //! `outcome` is one of `success`, `error` (a JSON-RPC error, a timeout, or a broken transport),
 //! `tool_error` (a tool result with `isError`), `input_required` (a round answered with an
@@ -54,10 +60,12 @@
 #[cfg(feature = "otel")]
 pub use crate::propagation::with_current_context;
 
+use super::fingerprint::{self, Catalogue, Seen};
 use super::labels::{self, Names};
 use super::operation::{Answer, Operation, Side, Target};
 use super::span::{Parent, RequestSpan, SpanStart};
 use crate::Outcome;
+use crate::names::{OTHER, UNKNOWN};
 use rmcp::RoleClient;
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ClientRequest, GetMeta, JsonRpcMessage,
@@ -101,6 +109,14 @@ impl<T> InstrumentedTransport<T> {
     pub fn with_prompt_names<I: IntoIterator<Item = S>, S: AsRef<str>>(self, names: I) -> Self {
         let names: Vec<S> = names.into_iter().collect();
         self.state.prompts.learn(names.iter().map(AsRef::as_ref));
+        self
+    }
+
+    /// Server names to use as the `server_name` label of the catalogue metrics, as the server
+    /// gives it in `serverInfo.name`; any other name is `_OTHER`.
+    pub fn with_server_names<I: IntoIterator<Item = S>, S: AsRef<str>>(self, names: I) -> Self {
+        let names: Vec<S> = names.into_iter().collect();
+        self.state.servers.learn(names.iter().map(AsRef::as_ref));
         self
     }
 
@@ -268,6 +284,14 @@ struct State {
     protocol_version: Option<&'static str>,
     /// When the `initialize` session began.
     session_start: Option<Instant>,
+    /// The allow-list of server names.
+    servers: Names,
+    /// The server's `server_name` label, once it named itself in `initialize`.
+    server: Option<&'static str>,
+    /// List requests that asked for the first page, by id: only complete lists are fingerprinted.
+    first_pages: std::collections::HashSet<IdKey>,
+    /// The fingerprints of the server's tools and prompts on this connection.
+    catalogues: [Seen; 2],
     /// The client spans of rounds answered with an `InputRequiredResult`, by the `requestState`
     /// the retry will carry: the retry's span links to the round before it.
     #[cfg(feature = "otel")]
@@ -364,6 +388,9 @@ impl State {
                     span.inject(&mut request.request.get_meta_mut().0.0);
                 }
                 let key = IdKey::from(&request.id);
+                if first_page(&request.request) {
+                    self.first_pages.insert(key.clone());
+                }
                 self.pending.insert(
                     key.clone(),
                     Operation::start(Side::Client, method, target, span)
@@ -402,7 +429,9 @@ impl State {
     fn on_receive(&mut self, message: &ServerJsonRpcMessage) {
         match message {
             JsonRpcMessage::Response(response) => {
-                let Some(op) = self.pending.remove(&IdKey::from(&response.id)) else {
+                let key = IdKey::from(&response.id);
+                let first_page = self.first_pages.remove(&key);
+                let Some(op) = self.pending.remove(&key) else {
                     return;
                 };
                 let outcome = match (&response.result, op.method()) {
@@ -421,11 +450,17 @@ impl State {
                     (ServerResult::CreateTaskResult(_), "tools/call") => Outcome::TaskCreated,
                     (ServerResult::ListToolsResult(list), "tools/list") => {
                         self.tools.learn(list.tools.iter().map(|t| &*t.name));
+                        if first_page && list.next_cursor.is_none() {
+                            self.listed(Catalogue::Tools, fingerprint::tools(&list.tools));
+                        }
                         Outcome::Success
                     }
                     (ServerResult::ListPromptsResult(list), "prompts/list") => {
                         self.prompts
                             .learn(list.prompts.iter().map(|p| p.name.as_str()));
+                        if first_page && list.next_cursor.is_none() {
+                            self.listed(Catalogue::Prompts, fingerprint::prompts(&list.prompts));
+                        }
                         Outcome::Success
                     }
                     (ServerResult::InitializeResult(init), "initialize") => {
@@ -434,6 +469,8 @@ impl State {
                         }
                         self.protocol_version =
                             Some(labels::protocol_version(init.protocol_version.as_str()));
+                        self.server =
+                            Some(self.servers.get(&init.server_info.name).unwrap_or(OTHER));
                         Outcome::Success
                     }
                     _ => Outcome::Success,
@@ -451,6 +488,13 @@ impl State {
                 op.finish(Answer::error(error.error.code.0, &error.error.message));
             }
             JsonRpcMessage::Request(_) | JsonRpcMessage::Notification(_) => {}
+        }
+    }
+
+    /// The server listed a complete catalogue with fingerprint `fp`.
+    fn listed(&mut self, kind: Catalogue, fp: fingerprint::Fingerprint) {
+        if let Some(change) = self.catalogues[kind as usize].see(fp) {
+            fingerprint::client_listed(self.server.unwrap_or(UNKNOWN), kind, &change);
         }
     }
 
@@ -482,6 +526,16 @@ fn notification_method(notification: &ClientNotification) -> &'static str {
         ClientNotification::CustomNotification(n) => labels::method(&n.method),
         _ => crate::names::OTHER,
     }
+}
+
+/// Whether `request` asks for the first page of the tool or prompt list.
+fn first_page(request: &ClientRequest) -> bool {
+    let params = match request {
+        ClientRequest::ListToolsRequest(r) => r.params.as_ref(),
+        ClientRequest::ListPromptsRequest(r) => r.params.as_ref(),
+        _ => return false,
+    };
+    params.is_none_or(|p| p.cursor.is_none())
 }
 
 /// The `requestState` a retry of a multi round-trip request carries.

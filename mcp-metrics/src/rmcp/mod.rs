@@ -15,6 +15,7 @@
 //! | `mcp_tool_result_bytes{tool}`, `mcp_tool_result_content_blocks{tool}`, `mcp_tools_list_bytes` | [`Instrumented`] | context cost: what results and the catalogue put in the model's context |
 //! | `mcp_server_request_bytes{method}` | [`Instrumented`] | request bodies received over HTTP |
 //! | `mcp_registered_tools` | [`Instrumented`] | tools in the last complete `tools/list` answer |
+//! | `mcp_server_catalogue_info{kind, fingerprint}`, `mcp_server_catalogue_changes_total{kind}` | [`Instrumented`], [`set_tool_catalogue`], [`set_prompt_catalogue`] | the [`fingerprint`] of the tools and prompts the server lists, and how often it changed |
 //! | `mcp_server_tasks_active{tool}`, `mcp_server_task_duration_seconds{tool, status}` | [`track_task`] | tasks, from creation to their terminal status |
 //! | `http_server_request_duration_seconds{http_request_method, http_response_status_code, http_route}`, `mcp_server_refused_requests_total{refusal_reason, http_route}` | `TransportLayer` (feature `streamable-http`) | every HTTP request to the endpoint, and those rmcp's transport answers before any handler |
 //! | `mcp_server_sessions_held` | `InstrumentedSessions` (feature `streamable-http`) | sessions the session manager holds, beside the live ones |
@@ -105,6 +106,7 @@
 mod audit;
 mod capture;
 mod context;
+pub mod fingerprint;
 mod json_len;
 mod labels;
 mod operation;
@@ -157,6 +159,27 @@ pub fn set_registered_tools(count: usize) {
     size::set_registered_tools(count);
     #[cfg(not(feature = "metrics"))]
     let _ = count;
+}
+
+/// Exports the fingerprint of the tool catalogue in `mcp_server_catalogue_info{kind="tools"}`
+/// before any client lists it, as the answers to `tools/list` will later.
+///
+/// rmcp asks a handler for its list only with a client's request context, so call this at
+/// start-up with what the handler will list, for example
+/// `set_tool_catalogue(&Server::tool_router().list_all())`: a replica then exports its
+/// fingerprint from its first scrape, and replicas serving different catalogues are seen before
+/// any client connects.
+pub fn set_tool_catalogue(tools: &[rmcp::model::Tool]) {
+    fingerprint::server_listed(fingerprint::Catalogue::Tools, fingerprint::tools(tools));
+}
+
+/// Exports the fingerprint of the prompt catalogue, as [`set_tool_catalogue`] does for tools
+/// (for example with `Server::prompt_router().list_all()`).
+pub fn set_prompt_catalogue(prompts: &[rmcp::model::Prompt]) {
+    fingerprint::server_listed(
+        fingerprint::Catalogue::Prompts,
+        fingerprint::prompts(prompts),
+    );
 }
 
 #[cfg(test)]

@@ -474,14 +474,18 @@ impl Answered for ListToolsResult {
         if call.first_page && self.next_cursor.is_none() {
             #[cfg(feature = "metrics")]
             super::size::record_tools_list(self);
+            super::set_tool_catalogue(&self.tools);
         }
         Answer::of(Outcome::Success)
     }
 }
 
 impl Answered for ListPromptsResult {
-    fn answer(&self, _: &mut Call) -> Answer<'static> {
+    fn answer(&self, call: &mut Call) -> Answer<'static> {
         super::labels::server_prompts().learn(self.prompts.iter().map(|p| p.name.as_str()));
+        if call.first_page && self.next_cursor.is_none() {
+            super::set_prompt_catalogue(&self.prompts);
+        }
         Answer::of(Outcome::Success)
     }
 }
@@ -637,7 +641,14 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<ListPromptsResult, McpError>> + MaybeSendFuture + '_ {
-        let call = self.begin(Request::plain("prompts/list"), &context);
+        let call = self.begin(
+            Request {
+                method: "prompts/list",
+                first_page: request.as_ref().is_none_or(|r| r.cursor.is_none()),
+                ..Request::default()
+            },
+            &context,
+        );
         call.run(self.inner.list_prompts(request, context))
     }
 

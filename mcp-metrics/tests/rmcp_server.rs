@@ -123,26 +123,53 @@ fn ops(snapshot: &Snapshot, labels: &[(&str, &str)]) -> usize {
 /// Name, sorted labels and value of one series.
 type Series = (String, Vec<(String, String)>, DebugValue);
 
-struct Snapshot(Vec<Series>);
+/// The recorded series (the operation histogram without its network labels), and each
+/// operation series' method, `protocol_version` and `network_transport`.
+struct Snapshot(Vec<Series>, Vec<(String, String, String)>);
+
+/// The network labels of the operation histogram, checked on their own.
+const NETWORK: [&str; 2] = ["protocol_version", "network_transport"];
 
 impl Snapshot {
     fn take(snapshotter: &Snapshotter) -> Self {
-        Snapshot(
-            snapshotter
-                .snapshot()
-                .into_vec()
-                .into_iter()
-                .map(|(key, _, _, value)| {
-                    let (_, key) = key.into_parts();
-                    let mut labels: Vec<(String, String)> = key
-                        .labels()
-                        .map(|l| (l.key().to_owned(), l.value().to_owned()))
-                        .collect();
-                    labels.sort();
-                    (key.name().to_owned(), labels, value)
-                })
-                .collect(),
-        )
+        let mut network = Vec::new();
+        let series = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, _, _, value)| {
+                let (_, key) = key.into_parts();
+                let mut labels: Vec<(String, String)> = key
+                    .labels()
+                    .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                    .collect();
+                labels.sort();
+                if key.name() == "mcp_server_operation_duration_seconds" {
+                    let get = |k: &str| {
+                        labels
+                            .iter()
+                            .find(|(l, _)| l == k)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    };
+                    let entry = (get("method"), get(NETWORK[0]), get(NETWORK[1]));
+                    if !network.contains(&entry) {
+                        network.push(entry);
+                    }
+                    labels.retain(|(l, _)| !NETWORK.contains(&l.as_str()));
+                }
+                (key.name().to_owned(), labels, value)
+            })
+            .collect();
+        Snapshot(series, network)
+    }
+
+    /// Asserts that every operation carries `version` and `transport`.
+    fn assert_network(&self, version: &str, transport: &str) {
+        for (method, v, t) in &self.1 {
+            assert_eq!((v.as_str(), t.as_str()), (version, transport), "{method}");
+        }
+        assert!(!self.1.is_empty());
     }
 
     fn find(&self, name: &str, labels: &[(&str, &str)]) -> Option<&DebugValue> {
@@ -252,6 +279,7 @@ fn legacy_session_outcomes_and_faults() {
         serving.await.unwrap();
     });
 
+    m.assert_network("2025-06-18", "pipe");
     assert_eq!(ops(&m, &tool_call("ok", "success", None)), 1);
     assert_eq!(
         ops(
@@ -344,7 +372,10 @@ fn legacy_session_outcomes_and_faults() {
     assert_eq!(
         m.histogram(
             "mcp_server_session_duration_seconds",
-            &[("client_name", "tester")]
+            &[
+                ("client_name", "tester"),
+                ("end_reason", "transport_closed")
+            ]
         )
         .len(),
         1
@@ -408,6 +439,7 @@ fn stateless_outcomes_rounds_and_refusals() {
         serving.await.unwrap();
     });
 
+    m.assert_network("2026-07-28", "pipe");
     assert_eq!(ops(&m, &tool_call("asks", "input_required", None)), 1);
     assert_eq!(ops(&m, &tool_call("asks", "success", None)), 1);
     let retry = [

@@ -773,6 +773,8 @@ mod tests {
                 "http.request.method",
                 "http.response.status_code",
                 "http.route",
+                "mcp.protocol.version",
+                "network.transport",
             ];
             assert!(
                 conventional.contains(key) || key.starts_with("mcp_metrics."),

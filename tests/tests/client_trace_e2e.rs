@@ -10,7 +10,7 @@
 use mcp_metrics::rmcp::client::InstrumentedTransport;
 use mcp_metrics::rmcp::client::with_current_context;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
-use mcp_metrics_tests::harness::{ExampleServer, eventually, workspace_root};
+use mcp_metrics_tests::harness::{ExampleServer, eventually, python, workspace_root};
 use mcp_metrics_tests::otlp::{Receiver, attr_str, hex};
 use opentelemetry::KeyValue;
 use opentelemetry::baggage::BaggageExt as _;
@@ -23,7 +23,6 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
-use std::path::PathBuf;
 use std::time::Duration;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
@@ -206,18 +205,6 @@ async fn rust_client_and_example_server_share_one_trace() {
         list.parent_span_id.is_empty(),
         "no context was handed to it"
     );
-}
-
-fn python() -> PathBuf {
-    let path = std::env::var_os("MCP_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"));
-    assert!(
-        path.exists(),
-        "no Python with the packages of tests/python/requirements.txt at {}: run `bash .ci/run`, or set MCP_TEST_PYTHON",
-        path.display()
-    );
-    path
 }
 
 const UPSTREAM_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";

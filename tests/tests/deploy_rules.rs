@@ -282,8 +282,15 @@ fn check_recorded_labels(name: &str, l: &BTreeMap<String, String>) -> Result<(),
                 "error_type",
                 "fault",
                 "client_name",
+                "protocol_version",
+                "network_transport",
             ])?;
             get("method").ok_or("no method")?;
+            if let Some(transport) = get("network_transport")
+                && !["tcp", "pipe"].contains(&transport)
+            {
+                return Err(format!("network_transport is tcp or pipe, not {transport}"));
+            }
             get("client_name").ok_or("no client_name")?;
             if get("method") == Some("tools/call") && get("tool").is_none() {
                 return Err("a tools/call without tool".into());

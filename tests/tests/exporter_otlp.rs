@@ -363,6 +363,7 @@ fn the_example_server_exports_semantic_convention_metrics() {
         "mcp.server.session.duration",
         "mcp.client.operation.duration",
         "mcp.client.session.duration",
+        "http.server.request.duration",
     ];
     for name in &names {
         assert!(
@@ -388,11 +389,15 @@ fn the_example_server_exports_semantic_convention_metrics() {
         assert_eq!(point.bucket_counts.iter().sum::<u64>(), point.count);
     }
     let client_name = ("mcp_metrics.client.name", "_OTHER");
+    let version = ("mcp.protocol.version", "2025-06-18");
+    let tcp = ("network.transport", "tcp");
     let call = |tool: &str, rest: &[(&str, &str)]| {
         let mut pairs = vec![
             ("mcp.method.name", "tools/call"),
             ("gen_ai.operation.name", "execute_tool"),
             client_name,
+            version,
+            tcp,
         ];
         pairs.push(("gen_ai.tool.name", tool));
         pairs.extend_from_slice(rest);
@@ -408,7 +413,13 @@ fn the_example_server_exports_semantic_convention_metrics() {
     ];
     let expected = BTreeMap::from([
         (
-            map(&[("mcp.method.name", "initialize"), success, client_name]),
+            map(&[
+                ("mcp.method.name", "initialize"),
+                success,
+                client_name,
+                version,
+                tcp,
+            ]),
             1,
         ),
         (
@@ -416,11 +427,19 @@ fn the_example_server_exports_semantic_convention_metrics() {
                 ("mcp.method.name", "notifications/initialized"),
                 success,
                 client_name,
+                version,
+                tcp,
             ]),
             1,
         ),
         (
-            map(&[("mcp.method.name", "tools/list"), success, client_name]),
+            map(&[
+                ("mcp.method.name", "tools/list"),
+                success,
+                client_name,
+                version,
+                tcp,
+            ]),
             1,
         ),
         (call("add", &[success]), 2),
@@ -442,7 +461,11 @@ fn the_example_server_exports_semantic_convention_metrics() {
 
     let session = find(&export, "mcp.server.session.duration");
     assert_eq!(session.unit, "s");
-    assert_eq!(counts(session), BTreeMap::from([(map(&[client_name]), 1)]));
+    let ended = ("mcp_metrics.session.end_reason", "client_delete");
+    assert_eq!(
+        counts(session),
+        BTreeMap::from([(map(&[client_name, ended]), 1)])
+    );
     assert_eq!(
         histogram_points(session)[0].explicit_bounds,
         DEFAULT_DURATION_BUCKETS
@@ -627,18 +650,31 @@ fn client_metrics_leave_under_the_client_convention_names() {
             ("mcp.method.name", "tools/call"),
             ("gen_ai.operation.name", "execute_tool"),
             ("gen_ai.tool.name", tool),
+            VERSION,
+            TCP,
         ];
         pairs.extend_from_slice(rest);
         map(&pairs)
     };
+    // The negotiated version and the transport; `initialize` is sent before a version is agreed.
+    const VERSION: (&str, &str) = ("mcp.protocol.version", "2025-11-25");
+    const TCP: (&str, &str) = ("network.transport", "tcp");
     let success = ("mcp_metrics.outcome", "success");
     let expected = BTreeMap::from([
-        (map(&[("mcp.method.name", "initialize"), success]), 1),
+        (map(&[("mcp.method.name", "initialize"), success, TCP]), 1),
         (
-            map(&[("mcp.method.name", "notifications/initialized"), success]),
+            map(&[
+                ("mcp.method.name", "notifications/initialized"),
+                success,
+                VERSION,
+                TCP,
+            ]),
             1,
         ),
-        (map(&[("mcp.method.name", "tools/list"), success]), 1),
+        (
+            map(&[("mcp.method.name", "tools/list"), success, VERSION, TCP]),
+            1,
+        ),
         (call("add", &[success]), 2),
         (
             call(

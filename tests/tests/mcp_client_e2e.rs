@@ -171,6 +171,8 @@ fn python_client_calls_are_counted_exactly() {
             ("tool", tool),
             ("outcome", outcome),
             ("client_name", "mcp"),
+            ("protocol_version", "2025-11-25"),
+            ("network_transport", "tcp"),
         ];
         if let Some((error_type, fault)) = error {
             labels.push(("error_type", error_type));
@@ -206,6 +208,8 @@ fn python_client_calls_are_counted_exactly() {
                 ("method", m),
                 ("outcome", "success"),
                 ("client_name", "mcp"),
+                ("protocol_version", "2025-11-25"),
+                ("network_transport", "tcp"),
             ],
         )
     };
@@ -215,7 +219,7 @@ fn python_client_calls_are_counted_exactly() {
     assert_eq!(
         v(
             "mcp_server_session_duration_seconds_count",
-            &[("client_name", "mcp")]
+            &[("client_name", "mcp"), ("end_reason", "client_delete")]
         ),
         Some(1.0)
     );
@@ -256,6 +260,8 @@ fn python_client_at_2026_07_28_is_attributed_per_request() {
             ("method", method),
             ("outcome", outcome),
             ("client_name", "python-modern"),
+            ("protocol_version", "2026-07-28"),
+            ("network_transport", "tcp"),
         ];
         if let Some(tool) = tool {
             labels.push(("tool", tool));

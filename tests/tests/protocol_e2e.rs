@@ -4,7 +4,7 @@
 //! opened with `initialize`. Every count of the request layer is exact per outcome, and every
 //! gauge returns to 0.
 
-use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample};
+use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample, split_labels};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CancelTaskParams, ClientCapabilities, ClientConfig,
     ContentBlock, ElicitRequestParams, ElicitResult, ElicitationAction, GetTaskParams,
@@ -14,6 +14,7 @@ use rmcp::service::{RequestContext, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData, ServiceExt};
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// A client that declares the tasks extension and accepts every confirmation.
@@ -67,6 +68,9 @@ fn text(content: &[ContentBlock]) -> String {
         .collect()
 }
 
+/// The labels of the operations' network, checked apart from the others.
+const NETWORK: [&str; 2] = ["protocol_version", "network_transport"];
+
 /// One sample of the scraped exposition, 0 when absent.
 struct Scrape(String);
 
@@ -75,11 +79,53 @@ impl Scrape {
         sample(&self.0, name, labels).unwrap_or(0.0)
     }
 
-    /// `mcp_server_operation_duration_seconds_count` of one series.
+    /// `mcp_server_operation_duration_seconds_count` of one series, apart from its
+    /// `protocol_version` and `network_transport` (checked by [`Scrape::networks`]).
     fn ops(&self, client: &str, method: &str, extra: &[(&str, &str)]) -> f64 {
         let mut labels = vec![("method", method), ("client_name", client)];
         labels.extend_from_slice(extra);
-        self.get("mcp_server_operation_duration_seconds_count", &labels)
+        let network = |l: &(String, String)| NETWORK.contains(&l.0.as_str());
+        self.0
+            .lines()
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let body = series
+                    .strip_prefix("mcp_server_operation_duration_seconds_count{")?
+                    .strip_suffix('}')?;
+                let mut found: Vec<(String, String)> = split_labels(body);
+                found.retain(|l| !network(l));
+                found.sort();
+                let mut want: Vec<(String, String)> = labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                want.sort();
+                (found == want).then(|| value.parse::<f64>().ok()).flatten()
+            })
+            .sum()
+    }
+
+    /// The `(protocol_version, network_transport)` pairs of `client`'s operations.
+    fn networks(&self, client: &str) -> BTreeSet<(String, String)> {
+        self.0
+            .lines()
+            .filter_map(|line| {
+                let body = line
+                    .split_once(' ')?
+                    .0
+                    .strip_prefix("mcp_server_operation_duration_seconds_count{")?
+                    .strip_suffix('}')?;
+                let labels = split_labels(body);
+                let get = |k: &str| {
+                    labels
+                        .iter()
+                        .find(|(l, _)| l == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                (get("client_name") == client).then(|| (get(NETWORK[0]), get(NETWORK[1])))
+            })
+            .collect()
     }
 
     /// The sum of every series of `name` whose labels include `with`.
@@ -272,6 +318,8 @@ async fn both_protocol_styles_are_counted_exactly() {
     }
     // The 2026-07-28 client: its name normalised onto the allow-list, every outcome exact.
     let c = "e2e-modern";
+    let modern = ("2026-07-28".to_owned(), "tcp".to_owned());
+    assert_eq!(m.networks(c), BTreeSet::from([modern]));
     let tool = |t: &'static str, outcome: &'static str| vec![("tool", t), ("outcome", outcome)];
     assert_eq!(m.ops(c, "server/discover", &[("outcome", "success")]), 1.0);
     assert_eq!(m.ops(c, "tools/list", &[("outcome", "success")]), 1.0);
@@ -363,7 +411,7 @@ async fn both_protocol_styles_are_counted_exactly() {
     assert_eq!(
         m.get(
             "mcp_server_session_duration_seconds_count",
-            &[("client_name", c)]
+            &[("client_name", c), ("end_reason", "client_delete")]
         ),
         1.0
     );

@@ -385,8 +385,11 @@ impl TelemetryBuilder {
             // built as an OpenTelemetry span: it would be dropped by the parent-based sampler
             // after all its attributes were recorded.
             let tracer = provider.tracer("mcp-metrics");
+            // `busy_ns`, `idle_ns` and `target` are no convention's attributes: left out.
             tracing_opentelemetry::layer()
                 .with_tracer(tracer.clone())
+                .with_tracked_inactivity(false)
+                .with_target(false)
                 .with_filter(env().and(tracing_subscriber::filter::filter_fn(|_| {
                     !in_unsampled_trace()
                 })))

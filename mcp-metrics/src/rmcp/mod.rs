@@ -190,11 +190,23 @@ mod tests {
     #[test]
     fn every_server_handler_method_is_forwarded() {
         let source = rmcp_source("src/handler/server.rs");
+        let declared = declared_methods(&source, "macro_rules! server_handler_methods");
+        let mut forwarded = super::server::FORWARDED.to_vec();
+        forwarded.sort_unstable();
+        assert_eq!(
+            forwarded, declared,
+            "Instrumented forwards exactly rmcp's ServerHandler methods"
+        );
+    }
+
+    /// The sorted names of the `fn`s declared in `source` from `from` to the first line that is
+    /// a lone `}`.
+    pub(super) fn declared_methods<'a>(source: &'a str, from: &str) -> Vec<&'a str> {
         let start = source
-            .find("macro_rules! server_handler_methods")
-            .expect("rmcp declares the ServerHandler methods in server_handler_methods!");
+            .find(from)
+            .unwrap_or_else(|| panic!("rmcp declares {from}"));
         let body = &source[start..];
-        let end = body.find("\n}\n").expect("the end of the macro");
+        let end = body.find("\n}\n").expect("the end of the declaration");
         let mut declared: Vec<&str> = body[..end]
             .lines()
             .filter_map(|l| l.trim().strip_prefix("fn "))
@@ -202,12 +214,7 @@ mod tests {
             .collect();
         declared.sort_unstable();
         declared.dedup();
-        let mut forwarded = super::server::FORWARDED.to_vec();
-        forwarded.sort_unstable();
-        assert_eq!(
-            forwarded, declared,
-            "Instrumented forwards exactly rmcp's ServerHandler methods"
-        );
+        declared
     }
 
     /// A file of the rmcp package this crate is built with.

@@ -470,19 +470,9 @@ mod tests {
     #[cfg(feature = "streamable-http")]
     #[test]
     fn every_session_manager_method_is_forwarded() {
-        let source =
-            super::super::tests::rmcp_source("src/transport/streamable_http_server/session.rs");
-        let start = source
-            .find("pub trait SessionManager")
-            .expect("rmcp declares SessionManager");
-        let body = &source[start..];
-        let end = body.find("\n}\n").expect("the end of the trait");
-        let mut declared: Vec<&str> = body[..end]
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("fn "))
-            .filter_map(|l| l.split(['(', '<']).next())
-            .collect();
-        declared.sort_unstable();
+        use super::super::tests::{declared_methods, rmcp_source};
+        let source = rmcp_source("src/transport/streamable_http_server/session.rs");
+        let declared = declared_methods(&source, "pub trait SessionManager");
         let own = include_str!("session.rs");
         let start = own
             .find("impl<M: SessionManager> SessionManager for InstrumentedSessions<M>")

@@ -16,9 +16,14 @@ use opentelemetry::global::BoxedTracer;
 #[cfg(feature = "rmcp")]
 use opentelemetry::trace::SpanBuilder;
 use opentelemetry::trace::Tracer;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::{Filtered, LevelFilter};
 
-/// A `tracing` layer that does nothing but carry the OpenTelemetry tracer of the request spans,
-/// so that they follow the subscriber they run under (a test's thread-local one included).
+/// What carries the OpenTelemetry tracer of the request spans in a `tracing` subscriber, so that
+/// they follow the subscriber they run under (a test's thread-local one included).
+///
+/// [`RequestTracer::new`] gives a layer that is filtered off: it wants no span and no event, so
+/// adding it never makes the registry build a span that every other layer's filter turned away.
 ///
 /// ```no_run
 /// use opentelemetry::trace::TracerProvider as _;
@@ -37,15 +42,20 @@ pub struct RequestTracer {
 }
 
 impl RequestTracer {
-    /// Carries `tracer`.
-    pub fn new<T>(tracer: T) -> Self
+    /// A layer that carries `tracer`, filtered off. An unfiltered layer would be a global filter
+    /// that enables everything: beside layers with their own filters, the registry would then
+    /// build, enter and close every span those filters turn away (a library's `INFO` spans under
+    /// `RUST_LOG=info,library=warn`, at every request).
+    pub fn new<T, S>(tracer: T) -> Filtered<RequestTracer, LevelFilter, S>
     where
         T: Tracer + Send + Sync + 'static,
         T::Span: Send + Sync + 'static,
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     {
         RequestTracer {
             tracer: BoxedTracer::new(Box::new(tracer)),
         }
+        .with_filter(LevelFilter::OFF)
     }
 }
 

@@ -161,10 +161,13 @@ impl Server {
             |s| s.to_string_lossy().into_owned(),
         );
         let log = log_dir.join(format!("{stem}.log"));
+        // `MCP_BENCH_VALGRIND_TOOL=callgrind` counts the same instructions with call graphs,
+        // for `callgrind_annotate --inclusive=yes` of one row.
+        let tool = std::env::var("MCP_BENCH_VALGRIND_TOOL").unwrap_or_else(|_| "cachegrind".into());
         let mut cmd = Command::new("valgrind");
-        cmd.arg("--tool=cachegrind")
+        cmd.arg(format!("--tool={tool}"))
             .arg("--cache-sim=no")
-            .arg(format!("--cachegrind-out-file={}", out.display()))
+            .arg(format!("--{tool}-out-file={}", out.display()))
             .arg(binary);
         configure(&mut cmd, config, sink, true, rust_log, extra_env);
         Server::spawn(cmd, config, log)

@@ -48,6 +48,7 @@ mod json;
 mod logs;
 mod propagation;
 mod spans;
+mod text;
 mod transport;
 
 use std::io::IsTerminal as _;
@@ -357,6 +358,7 @@ impl TelemetryBuilder {
             // event is ever written inside. Text logs show the tool span and the application's
             // own spans.
             LogFormat::Text => tracing_subscriber::fmt::layer()
+                .fmt_fields(text::TextFields)
                 .with_writer(writer)
                 .with_ansi(ansi)
                 .with_filter(env().and(tracing_subscriber::filter::filter_fn(|meta| {
@@ -632,13 +634,42 @@ mod tests {
         assert!(!request_disabled);
     }
 
+    /// Spans and events that `RUST_LOG` turns away are not created, whichever signals are on:
+    /// the layer that carries the request spans' tracer wants nothing of its own.
+    #[test]
+    fn what_the_filter_turns_away_is_never_built() {
+        let builders = [
+            TelemetryBuilder::new(),
+            TelemetryBuilder::new().log_format(LogFormat::Json),
+            TelemetryBuilder::new().exporter(TracesExporter::Stdout),
+        ];
+        for builder in builders {
+            let (subscriber, telemetry) = builder.build_with_writer(std::io::sink).unwrap();
+            tracing::subscriber::with_default(subscriber, || {
+                let quiet = tracing::info_span!(target: "rmcp::service", "serve_inner");
+                assert!(
+                    quiet.is_disabled(),
+                    "an INFO span of rmcp under rmcp=warn was built"
+                );
+                assert!(!tracing::enabled!(target: "rmcp::service", tracing::Level::DEBUG));
+                let wanted = tracing::info_span!(target: "my_server", "work");
+                assert!(
+                    !wanted.is_disabled(),
+                    "an INFO span of the application was not built"
+                );
+            });
+            telemetry.shutdown();
+        }
+    }
+
     #[test]
     fn text_logs_name_the_tool_but_not_the_request_span_fields() {
         let (text, _, _) = one_call(TelemetryBuilder::new());
         assert!(text.contains("looked up"), "{text}");
         assert!(text.contains("key=\"k1\""), "{text}");
         assert!(text.contains("execute_tool lookup"), "{text}");
-        assert!(text.contains("gen_ai.tool.name=\"lookup\""), "{text}");
+        // The span's name says the tool; its conventions' attributes are not repeated.
+        assert!(!text.contains("gen_ai.tool.name"), "{text}");
         assert!(!text.contains("jsonrpc.request.id"), "{text}");
         assert!(!text.contains("mcp.server.request"), "{text}");
     }

@@ -353,15 +353,17 @@ mod record {
     }
 }
 
+#[cfg(all(feature = "metrics", feature = "rmcp-client"))]
+pub(crate) use record::client_listed;
 #[cfg(feature = "metrics")]
-pub(crate) use record::{client_listed, server_listed};
+pub(crate) use record::server_listed;
 
 /// Without metrics, nothing is recorded.
 #[cfg(not(feature = "metrics"))]
 pub(crate) fn server_listed(_: Catalogue, _: Fingerprint) {}
 
 /// Without metrics, nothing is recorded.
-#[cfg(not(feature = "metrics"))]
+#[cfg(all(not(feature = "metrics"), feature = "rmcp-client"))]
 pub(crate) fn client_listed(_: &'static str, _: Catalogue, _: &Change) {}
 
 #[cfg(test)]

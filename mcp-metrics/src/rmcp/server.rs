@@ -24,6 +24,8 @@ use rmcp::service::{
 use rmcp::{ErrorData as McpError, ServerHandler};
 use std::borrow::Cow;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::SystemTime;
 
 /// A [`ServerHandler`] that records every request the server answers, then answers exactly as the
@@ -269,32 +271,27 @@ impl Call {
     /// Runs the handler's future in the request span, classifies its answer and finishes. A
     /// panic of the handler becomes a JSON-RPC internal error, so that the client gets an
     /// answer instead of waiting for one that never comes.
-    async fn run<T: Answered>(
-        mut self,
+    ///
+    /// A future written out rather than an `async fn`: rmcp moves the future of every request a
+    /// few times before it runs, and an `async fn` would hold the handler's future twice (as its
+    /// argument and in its span), doubling what each move copies.
+    fn run<T: Answered>(
+        self,
         future: impl Future<Output = Result<T, McpError>>,
-    ) -> Result<T, McpError> {
+    ) -> impl Future<Output = Result<T, McpError>> {
         let future = match &self.op {
             Some(op) => op.span.instrument(future),
             None => unreachable!("a call is run once, before it finishes"),
         };
-        let mut future = std::pin::pin!(future);
-        let result = std::future::poll_fn(|cx| {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                future.as_mut().poll(cx)
-            })) {
-                Ok(poll) => poll,
-                Err(_) => {
-                    #[cfg(feature = "trace")]
-                    tracing::error!("the handler panicked; answering with an internal error");
-                    std::task::Poll::Ready(Err(McpError::internal_error(
-                        "the server failed to handle the request",
-                        None,
-                    )))
-                }
-            }
-        })
-        .await;
-        match &result {
+        Running {
+            future,
+            call: Some(self),
+        }
+    }
+
+    /// Finishes with the answer the client receives for `result`.
+    fn answered<T: Answered>(mut self, result: &Result<T, McpError>) {
+        match result {
             Ok(value) => {
                 let answer = value.answer(&mut self);
                 self.finish(answer);
@@ -304,7 +301,6 @@ impl Call {
                 self.finish(answer);
             }
         }
-        result
     }
 
     /// The answer to an error, as the client receives it: rmcp answers a missing resource with
@@ -392,6 +388,43 @@ impl Call {
         }
         #[cfg(feature = "metrics")]
         super::size::record_request(method, self.info.body_bytes);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The handler's future of one request, in the request span, and the call it finishes. The
+    /// future is dropped before the call: a request dropped unfinished ends as `cancelled`
+    /// after its handler's future is gone.
+    struct Running<F> {
+        #[pin]
+        future: F,
+        call: Option<Call>,
+    }
+}
+
+impl<T: Answered, F: Future<Output = Result<T, McpError>>> Future for Running<F> {
+    type Output = Result<T, McpError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let future = this.future.as_mut();
+        let result =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(result)) => result,
+                Err(_) => {
+                    #[cfg(feature = "trace")]
+                    tracing::error!("the handler panicked; answering with an internal error");
+                    Err(McpError::internal_error(
+                        "the server failed to handle the request",
+                        None,
+                    ))
+                }
+            };
+        if let Some(call) = this.call.take() {
+            call.answered(&result);
+        }
+        Poll::Ready(result)
     }
 }
 

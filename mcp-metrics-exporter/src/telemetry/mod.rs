@@ -44,6 +44,7 @@
 //! no colour escapes unless standard error is a terminal: MCP hosts write a stdio server's
 //! standard error into log files.
 
+mod encode;
 mod json;
 mod logs;
 mod propagation;

@@ -38,7 +38,7 @@ pub(crate) fn provider(settings: &TraceSettings) -> Result<SdkTracerProvider, Er
             &spans.batch,
         )),
         TracesExporter::Otlp => builder.with_span_processor(batch_processor(
-            transport::exporter::<opentelemetry_otlp::SpanExporter, _>(spans)?,
+            transport::span_exporter(spans)?,
             &spans.batch,
         )),
     };

@@ -2,6 +2,9 @@
 //! HTTP/protobuf through [`OtlpHttpClient`], or gRPC over our channel, with the signal's TLS,
 //! headers, timeout and compression.
 //!
+//! Spans over HTTP/protobuf leave through [`HttpSpanExporter`], which encodes them itself
+//! ([`encode`](super::encode)); log records, and spans over gRPC, through opentelemetry-otlp.
+//!
 //! opentelemetry-otlp 0.33 builds the exporters, and its builders read the environment for every
 //! setting they are not given. Here they are given the endpoint, the protocol, the timeout and a
 //! gzip compression, so they read none of those variables; they still read
@@ -17,6 +20,7 @@
 use http::HeaderMap;
 use opentelemetry_http::{Bytes, HttpError, Request, Response};
 use opentelemetry_otlp::{ExporterBuildError, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
 use crate::config::export::ExportSettings;
 use crate::config::otlp::{OtlpProtocol, Signal};
@@ -95,6 +99,115 @@ where
         }
     };
     built.map_err(|e| ConfigError::new(signal.endpoint, &endpoint, e.to_string()).into())
+}
+
+/// The span exporter of `settings`: ours over HTTP/protobuf, opentelemetry-otlp's over gRPC.
+pub(crate) fn span_exporter<K>(settings: &ExportSettings<K>) -> Result<SpanExporter, Error>
+where
+    K: crate::config::export::ExporterKind,
+{
+    match settings.protocol {
+        OtlpProtocol::HttpProtobuf => {
+            let endpoint = settings.otlp_endpoint();
+            let outbound = settings.outbound.clone().timeout(settings.export_timeout());
+            let uri = endpoint.parse::<http::Uri>().map_err(|e| {
+                ConfigError::new(settings.signal.endpoint, &endpoint, e.to_string())
+            })?;
+            Ok(SpanExporter::Http(HttpSpanExporter {
+                client: OtlpHttpClient::new(settings.signal, &outbound)?,
+                endpoint: uri,
+                resource: Vec::new(),
+                schema_url: String::new(),
+                buffer: std::sync::Mutex::new(Vec::new()),
+            }))
+        }
+        OtlpProtocol::Grpc => Ok(SpanExporter::Otlp(exporter::<
+            opentelemetry_otlp::SpanExporter,
+            K,
+        >(settings)?)),
+    }
+}
+
+/// The span exporter of the OTLP signal.
+#[derive(Debug)]
+pub(crate) enum SpanExporter {
+    /// HTTP/protobuf, encoded here.
+    Http(HttpSpanExporter),
+    /// gRPC, through opentelemetry-otlp.
+    Otlp(opentelemetry_otlp::SpanExporter),
+}
+
+impl opentelemetry_sdk::trace::SpanExporter for SpanExporter {
+    async fn export(
+        &self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        match self {
+            SpanExporter::Http(http) => http.export(&batch).await,
+            SpanExporter::Otlp(otlp) => otlp.export(batch).await,
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: std::time::Duration) -> OTelSdkResult {
+        match self {
+            SpanExporter::Http(_) => Ok(()),
+            SpanExporter::Otlp(otlp) => otlp.shutdown_with_timeout(timeout),
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        match self {
+            SpanExporter::Http(_) => Ok(()),
+            SpanExporter::Otlp(otlp) => otlp.force_flush(),
+        }
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        match self {
+            SpanExporter::Http(http) => {
+                http.resource = super::encode::resource(resource);
+                http.schema_url = resource.schema_url().unwrap_or_default().to_owned();
+            }
+            SpanExporter::Otlp(otlp) => otlp.set_resource(resource),
+        }
+    }
+}
+
+/// Spans over OTLP/HTTP with protobuf, encoded by [`encode::spans`](super::encode::spans) into a
+/// buffer reused from batch to batch and sent through [`OtlpHttpClient`].
+#[derive(Debug)]
+pub(crate) struct HttpSpanExporter {
+    client: OtlpHttpClient,
+    endpoint: http::Uri,
+    /// The encoded body of the `Resource` message, set once by the tracer provider.
+    resource: Vec<u8>,
+    schema_url: String,
+    buffer: std::sync::Mutex<Vec<u8>>,
+}
+
+impl HttpSpanExporter {
+    async fn export(&self, batch: &[opentelemetry_sdk::trace::SpanData]) -> OTelSdkResult {
+        let body = {
+            let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+            super::encode::spans(&mut buffer, &self.resource, &self.schema_url, batch);
+            Bytes::copy_from_slice(&buffer)
+        };
+        let request = Request::post(self.endpoint.clone())
+            .header(http::header::CONTENT_TYPE, "application/x-protobuf")
+            .body(body)
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        let response = opentelemetry_http::HttpClient::send_bytes(&self.client, request)
+            .await
+            .map_err(|e| OTelSdkError::InternalFailure(format!("OTLP span export: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(OTelSdkError::InternalFailure(format!(
+                "OTLP span export: HTTP {}",
+                response.status()
+            )))
+        }
+    }
 }
 
 /// `builder` over HTTP/protobuf, sending through [`OtlpHttpClient`].

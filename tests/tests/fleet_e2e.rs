@@ -53,8 +53,12 @@
 //! gauges) is listed in [`DATA_ONLY`] and must return data on both engines: today the 30-day budget rules of the tools and of the service
 //! (`sum_over_time` over recorded 5-minute rates) and the panel that shows them, whose values the
 //! promtool unit tests in `deploy/prometheus/tests/` check instead.
-//! Duration: about 3 minutes, most of it the alert's `for: 2m`
-//! (`cargo test -p mcp-metrics-tests --test fleet_e2e`, once the examples are built).
+//! Both engines load a copy of the rule files in which the target-down alert holds for
+//! [`HOLD_SECONDS`] instead of its `for` in `deploy/` (minutes): the test then waits seconds for
+//! it, and the bundle's own `for` is what the promtool unit tests of `deploy/prometheus/tests/`
+//! hold it to. Nothing else in the copies differs.
+//! Duration: about a minute (`cargo test -p mcp-metrics-tests --test fleet_e2e`, once the
+//! examples are built).
 
 use mcp_metrics_tests::deploy::{
     NotRewritable, dashboard_queries, deploy_dir, duration_seconds, inline_recorded, restrict,
@@ -733,16 +737,48 @@ fn session_round(replicas: &[ExampleServer], cases: &[Case], plan: [[u32; 8]; 3]
     listed_tools
 }
 
-/// The real Prometheus, from the bundle's configuration and rule files.
-fn start_prometheus(targets: &[SocketAddr]) -> Prometheus {
-    let (config, password_file) = fleet_config(Path::new("prometheus/prometheus.yml"), targets);
-    let mut files: Vec<(String, String)> = rule_file_names()
+/// How long the target-down alert holds in the engines' copy of the rule files.
+const HOLD_SECONDS: u64 = 15;
+
+/// The bundle's rule files (name, body), with the target-down alert's `for` set to
+/// [`HOLD_SECONDS`].
+fn rule_files() -> Vec<(String, String)> {
+    let (name, hold) = target_down_rule();
+    assert!(
+        hold > HOLD_SECONDS as f64,
+        "{name} holds {hold}s in deploy/: no shorter copy needed"
+    );
+    let mut rewritten = 0;
+    let files: Vec<(String, String)> = rule_file_names()
         .into_iter()
         .map(|f| {
             let body = std::fs::read_to_string(deploy_dir().join("prometheus").join(&f)).unwrap();
-            (f, body)
+            let mut out = String::new();
+            let mut in_alert = false;
+            for line in body.split_inclusive('\n') {
+                let trimmed = line.trim_start();
+                if let Some(alert) = trimmed.strip_prefix("- alert:") {
+                    in_alert = alert.trim() == name;
+                } else if in_alert && trimmed.starts_with("for:") {
+                    let indent = &line[..line.len() - trimmed.len()];
+                    out.push_str(&format!("{indent}for: {HOLD_SECONDS}s\n"));
+                    rewritten += 1;
+                    in_alert = false;
+                    continue;
+                }
+                out.push_str(line);
+            }
+            (f, out)
         })
         .collect();
+    assert_eq!(rewritten, 1, "the `for` of {name} in the rule files");
+    files
+}
+
+/// The real Prometheus, from the bundle's configuration and rule files.
+fn start_prometheus(targets: &[SocketAddr]) -> Prometheus {
+    let (config, password_file) = fleet_config(Path::new("prometheus/prometheus.yml"), targets);
+    let mut files = rule_files();
     files.push((password_file, PASSWORD.to_owned()));
     let file_refs: Vec<(&str, &str)> = files
         .iter()
@@ -752,15 +788,33 @@ fn start_prometheus(targets: &[SocketAddr]) -> Prometheus {
 }
 
 /// The scale-out bundle, from its compose file and vmagent's scrape configuration; rules every
-/// second, as the real Prometheus.
-fn start_scale_out(targets: &[SocketAddr]) -> ScaleOut {
+/// second, as the real Prometheus, from the same copy of the rule files (in the order of the
+/// compose file's `-rule` flags).
+fn start_scale_out(targets: &[SocketAddr], rules_dir: &Path) -> ScaleOut {
     let (config, password_file) = fleet_config(Path::new("victoriametrics/vmagent.yml"), targets);
+    let compose =
+        std::fs::read_to_string(deploy_dir().join("victoriametrics/compose.yaml")).unwrap();
+    let mut paths = Vec::new();
+    for (name, body) in rule_files() {
+        assert!(
+            compose.contains(&format!("-rule=/etc/vmalert/{name}")),
+            "vmalert loads {name}"
+        );
+        let path = rules_dir.join(&name);
+        std::fs::write(&path, body).unwrap();
+        let at = compose.find(&format!("-rule=/etc/vmalert/{name}")).unwrap();
+        paths.push((at, path.display().to_string()));
+    }
+    paths.sort();
+    let rules: Vec<String> = paths.into_iter().map(|(_, p)| p).collect();
+    let rules = rules.join(",");
     ScaleOut::start(
         &config,
         &[(&password_file, PASSWORD)],
         &[
             ("vmalert", "evaluationInterval", "1s"),
             ("vmalert", "remoteWrite.flushInterval", "1s"),
+            ("vmalert", "rule", &rules),
         ],
     )
 }
@@ -991,7 +1045,8 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let job = scrape_job_name();
 
     let real = start_prometheus(&addrs);
-    let scale_out = start_scale_out(&addrs);
+    let rules_dir = tempfile::tempdir().unwrap();
+    let scale_out = start_scale_out(&addrs, rules_dir.path());
     let victoria = scale_out.victoria_metrics();
     let engines = [("prometheus", real.api()), ("victoriametrics", victoria)];
     wait_up(&engines, &job, &instances, 1.0);
@@ -1054,7 +1109,8 @@ fn a_fleet_of_three_reports_exactly_and_survives_a_dead_replica() {
     let killed_at = Instant::now();
     replicas[dead].proc.kill();
     served.bodies.lock().unwrap()[dead] = None;
-    let (name, hold) = target_down_rule();
+    let (name, _) = target_down_rule();
+    let hold = HOLD_SECONDS as f64;
     wait_up(&engines, &job, &instances[dead..=dead], 0.0);
     let labels = prometheus_alert(real.api(), (&name, hold), killed_at, &instances[dead]);
     vmalert_alert(&scale_out, (&name, hold), killed_at, &labels);

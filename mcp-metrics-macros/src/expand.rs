@@ -16,6 +16,14 @@ pub(crate) fn mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_with(args, item, built_with)
 }
 
+/// `::core::option::Option::Some(value)` or `None`, as tokens.
+fn option(value: Option<bool>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 /// What the facade was built with.
 #[derive(Clone, Copy)]
 pub(crate) struct Features {
@@ -165,9 +173,20 @@ impl Plan<'_> {
         }
         let name = &self.name;
         let objective = self.objective();
+        let site = match tool_attr::rmcp_tool_hints(&self.f.attrs) {
+            Some((read_only, destructive)) => {
+                let (read_only, destructive) = (option(read_only), option(destructive));
+                quote! {
+                    ::mcp_metrics::__private::CallSite::with_risk(
+                        #name,
+                        ::mcp_metrics::__private::Risk::from_hints(#read_only, #destructive),
+                    )
+                }
+            }
+            None => quote!(::mcp_metrics::__private::CallSite::new(#name)),
+        };
         quote! {
-            static __MCP_SITE: ::mcp_metrics::__private::CallSite =
-                ::mcp_metrics::__private::CallSite::new(#name);
+            static __MCP_SITE: ::mcp_metrics::__private::CallSite = #site;
             #[::mcp_metrics::__private::linkme::distributed_slice(::mcp_metrics::__private::TOOL_NAMES)]
             #[linkme(crate = ::mcp_metrics::__private::linkme)]
             static __MCP_TOOL_NAME: &str = #name;

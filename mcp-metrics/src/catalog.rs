@@ -150,6 +150,9 @@ pub mod label {
     /// How a session ended: `client_delete`, `idle_timeout`, `transport_closed` or
     /// `server_shutdown`.
     pub const END_REASON: &str = "end_reason";
+    /// The risk class of a tool from its annotations: `read_only`, `additive`, `destructive`,
+    /// or `_unknown` while its definition has not been seen (see [`crate::Risk`]).
+    pub const RISK: &str = "risk";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -210,6 +213,8 @@ pub mod attr {
     pub const REFUSAL_REASON: &str = "mcp_metrics.refusal.reason";
     /// How a session ended.
     pub const SESSION_END_REASON: &str = "mcp_metrics.session.end_reason";
+    /// The risk class of a tool (the conventions define none).
+    pub const TOOL_RISK: &str = "mcp_metrics.tool.risk";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -241,6 +246,7 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::HTTP_ROUTE, attr::HTTP_ROUTE),
     (label::REFUSAL_REASON, attr::REFUSAL_REASON),
     (label::END_REASON, attr::SESSION_END_REASON),
+    (label::RISK, attr::TOOL_RISK),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -315,8 +321,8 @@ pub const TOOL_DURATION: Metric = histogram(
     "mcp_tool_duration_seconds",
     "mcp_metrics.tool.duration",
     "s",
-    "Duration of tool function calls by tool, outcome, error type and fault; its count counts the calls.",
-    &[TOOL, OUTCOME, ERROR_TYPE, FAULT],
+    "Duration of tool function calls by tool, risk, outcome, error type and fault; its count counts the calls.",
+    &[TOOL, RISK, OUTCOME, ERROR_TYPE, FAULT],
     DURATION_BUCKETS,
 );
 /// `mcp_tool_calls_in_flight`.
@@ -333,10 +339,11 @@ pub const SERVER_OPERATION_DURATION: Metric = convention(histogram(
     "mcp_server_operation_duration_seconds",
     "mcp.server.operation.duration",
     "s",
-    "Duration of MCP requests and notifications handled by the server, by method, tool or prompt, outcome, error type, fault and client.",
+    "Duration of MCP requests and notifications handled by the server, by method, tool (with its risk) or prompt, outcome, error type, fault and client.",
     &[
         METHOD,
         TOOL,
+        RISK,
         PROMPT,
         OUTCOME,
         ERROR_TYPE,

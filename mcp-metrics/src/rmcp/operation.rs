@@ -93,6 +93,8 @@ pub(crate) struct Operation {
     target: Target,
     /// The `client_name` label (server side only).
     client: Option<&'static str>,
+    /// The `risk` label of a tool call (server side only).
+    risk: Option<crate::Risk>,
     /// Whether it retries a multi-round-trip call (server side only).
     retry: bool,
     start: Instant,
@@ -112,6 +114,7 @@ impl Operation {
             method,
             target,
             client: None,
+            risk: None,
             retry: false,
             start: Instant::now(),
             span,
@@ -122,6 +125,11 @@ impl Operation {
     pub(crate) fn with_client(mut self, client: &'static str) -> Self {
         self.client = Some(client);
         self
+    }
+
+    /// Sets the `risk` label of a server-side tool call.
+    pub(crate) fn set_risk(&mut self, risk: crate::Risk) {
+        self.risk = Some(risk);
     }
 
     /// Marks a retry of a multi-round-trip call: counted in `mcp_server_input_retries_total`.
@@ -179,6 +187,7 @@ mod instruments {
         error_type: Option<Str>,
         fault: Option<Str>,
         client: Option<Str>,
+        risk: Option<Str>,
     }
 
     impl LabelKey for Key {
@@ -191,6 +200,7 @@ mod instruments {
                 (label::ERROR_TYPE, self.error_type),
                 (label::FAULT, self.fault),
                 (label::CLIENT_NAME, self.client),
+                (label::RISK, self.risk),
             ])
         }
     }
@@ -222,6 +232,7 @@ mod instruments {
             error_type: None,
             fault: None,
             client: None,
+            risk: None,
         };
         if op.retry {
             RETRIES.with(key, |c| c.add(1));
@@ -231,6 +242,7 @@ mod instruments {
             Side::Server => {
                 key.fault = outcome.fault().map(|f| Str(f.as_str()));
                 key.client = op.client.map(Str);
+                key.risk = op.risk.map(|r| Str(r.as_str()));
                 &SERVER
             }
             Side::Client => &CLIENT,

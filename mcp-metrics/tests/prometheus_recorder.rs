@@ -80,12 +80,16 @@ fn handles_are_cached_from_the_prometheus_recorder() {
         "{text}"
     );
     assert_eq!(
-        count("tool=\"fetch\",risk=\"_unknown\",outcome=\"error\",error_type=\"not_found\",fault=\"server\""),
+        count(
+            "tool=\"fetch\",risk=\"_unknown\",outcome=\"error\",error_type=\"not_found\",fault=\"server\""
+        ),
         Some(3.0),
         "{text}"
     );
     assert_eq!(
-        count("tool=\"fetch\",risk=\"_unknown\",outcome=\"error\",error_type=\"upstream\",fault=\"server\""),
+        count(
+            "tool=\"fetch\",risk=\"_unknown\",outcome=\"error\",error_type=\"upstream\",fault=\"server\""
+        ),
         Some(1.0),
         "{text}"
     );

@@ -197,7 +197,11 @@ fn tool_call<'a>(
     error: Option<(&'a str, &'a str)>,
 ) -> Vec<(&'a str, &'a str)> {
     // The handler's definitions have no annotations: destructive, by the specification's defaults.
-    let risk = if tool == "_unknown" { "_unknown" } else { "destructive" };
+    let risk = if tool == "_unknown" {
+        "_unknown"
+    } else {
+        "destructive"
+    };
     let mut labels = vec![
         ("method", "tools/call"),
         ("tool", tool),

@@ -161,6 +161,9 @@ pub mod label {
     /// The server a client talks to, from `serverInfo.name`: kept only if it is on the client's
     /// allow-list, else `_OTHER` (`_unknown` before the server named itself).
     pub const SERVER_NAME: &str = "server_name";
+    /// The risk class of a tool from its annotations: `read_only`, `additive`, `destructive`,
+    /// or `_unknown` while its definition has not been seen (see [`crate::Risk`]).
+    pub const RISK: &str = "risk";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -231,6 +234,8 @@ pub mod attr {
     pub const CATALOGUE_FINGERPRINT: &str = "mcp_metrics.catalogue.fingerprint";
     /// The allow-listed server name, on the client side.
     pub const SERVER_NAME: &str = "mcp_metrics.server.name";
+    /// The risk class of a tool (the conventions define none).
+    pub const TOOL_RISK: &str = "mcp_metrics.tool.risk";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -267,6 +272,7 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::KIND, attr::CATALOGUE_KIND),
     (label::FINGERPRINT, attr::CATALOGUE_FINGERPRINT),
     (label::SERVER_NAME, attr::SERVER_NAME),
+    (label::RISK, attr::TOOL_RISK),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -341,8 +347,8 @@ pub const TOOL_DURATION: Metric = histogram(
     "mcp_tool_duration_seconds",
     "mcp_metrics.tool.duration",
     "s",
-    "Duration of tool function calls by tool, outcome, error type and fault; its count counts the calls.",
-    &[TOOL, OUTCOME, ERROR_TYPE, FAULT],
+    "Duration of tool function calls by tool, risk, outcome, error type and fault; its count counts the calls.",
+    &[TOOL, RISK, OUTCOME, ERROR_TYPE, FAULT],
     DURATION_BUCKETS,
 );
 /// `mcp_tool_calls_in_flight`.
@@ -359,10 +365,11 @@ pub const SERVER_OPERATION_DURATION: Metric = convention(histogram(
     "mcp_server_operation_duration_seconds",
     "mcp.server.operation.duration",
     "s",
-    "Duration of MCP requests and notifications handled by the server, by method, tool or prompt, outcome, error type, fault, client, protocol version and transport.",
+    "Duration of MCP requests and notifications handled by the server, by method, tool (with its risk) or prompt, outcome, error type, fault, client, protocol version and transport.",
     &[
         METHOD,
         TOOL,
+        RISK,
         PROMPT,
         OUTCOME,
         ERROR_TYPE,

@@ -8,7 +8,7 @@
 //! | metric | owner | what it says |
 //! |---|---|---|
 //! | `mcp_tool_duration_seconds`, `mcp_tool_calls_in_flight` | `#[mcp_tool]` | what the tool *function* did |
-//! | `mcp_server_operation_duration_seconds{method, tool/prompt, outcome, error_type, fault, client_name}` | [`Instrumented`] | what the *client* asked and got, for every request and notification |
+//! | `mcp_server_operation_duration_seconds{method, tool/prompt, risk, outcome, error_type, fault, client_name, protocol_version, network_transport}` | [`Instrumented`] | what the *client* asked and got, for every request and notification |
 //! | `mcp_server_input_retries_total{method, tool/prompt, outcome}` | [`Instrumented`] | rounds of multi-round-trip requests after the first |
 //! | `mcp_server_sessions_active{client_name}`, `mcp_server_session_duration_seconds{client_name, end_reason}` | [`Instrumented`] | legacy sessions, from a successful `initialize` to the end of the session |
 //! | `mcp_server_subscriptions_active` | [`Instrumented`] | open `subscriptions/listen` streams |

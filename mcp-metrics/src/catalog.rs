@@ -293,6 +293,12 @@ pub const BYTE_BUCKETS: &[f64] = &[
 /// Default buckets for small counts: powers of 2 from 1 to 128.
 pub const COUNT_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 
+/// Default buckets for token counts: powers of 4 from 16 to 1,048,576, the largest context
+/// windows.
+pub const TOKEN_BUCKETS: &[f64] = &[
+    16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+];
+
 use label::*;
 
 const fn histogram(
@@ -478,6 +484,15 @@ pub const TOOL_RESULT_CONTENT_BLOCKS: Metric = histogram(
     &[TOOL],
     COUNT_BUCKETS,
 );
+/// `mcp_tool_result_tokens`: recorded with the `tokens` feature only.
+pub const TOOL_RESULT_TOKENS: Metric = histogram(
+    "mcp_tool_result_tokens",
+    "mcp_metrics.tool.result.tokens",
+    "{token}",
+    "Tokens of the text content of completed tool results under the o200k_base encoding, by tool.",
+    &[TOOL],
+    TOKEN_BUCKETS,
+);
 /// `mcp_tools_list_bytes`.
 pub const TOOLS_LIST_BYTES: Metric = scalar(
     Kind::Gauge,
@@ -658,6 +673,7 @@ pub const METRICS: &[Metric] = &[
     SERVER_SUBSCRIPTIONS_ACTIVE,
     TOOL_RESULT_BYTES,
     TOOL_RESULT_CONTENT_BLOCKS,
+    TOOL_RESULT_TOKENS,
     TOOLS_LIST_BYTES,
     SERVER_REQUEST_BYTES,
     REGISTERED_TOOLS,

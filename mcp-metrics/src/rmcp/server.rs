@@ -474,6 +474,8 @@ impl Answered for CallToolResponse {
                 #[cfg(feature = "metrics")]
                 if let Some(tool) = call.tool() {
                     super::size::record_tool_result(tool, result);
+                    #[cfg(feature = "tokens")]
+                    super::tokens::record_tool_result(tool, result);
                 }
                 if let (Some(capture), Some(op)) = (&call.capture, &call.op)
                     && !failed

@@ -102,6 +102,11 @@ impl Buckets {
     pub fn default_counts() -> Self {
         Self::from_valid(mcp_metrics::names::DEFAULT_COUNT_BUCKETS)
     }
+
+    /// The default buckets for token counts: [`mcp_metrics::names::DEFAULT_TOKEN_BUCKETS`].
+    pub fn default_tokens() -> Self {
+        Self::from_valid(mcp_metrics::names::DEFAULT_TOKEN_BUCKETS)
+    }
 }
 
 #[cfg(test)]

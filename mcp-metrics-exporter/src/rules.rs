@@ -58,7 +58,8 @@ impl RegistryConfig {
     /// Default settings: 10000 series per metric; byte buckets
     /// ([`mcp_metrics::names::DEFAULT_BYTE_BUCKETS`]) for histograms whose name ends in `_bytes`,
     /// count buckets ([`mcp_metrics::names::DEFAULT_COUNT_BUCKETS`]) for names ending in
-    /// `_blocks`, duration buckets ([`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`]) for the
+    /// `_blocks`, token buckets ([`mcp_metrics::names::DEFAULT_TOKEN_BUCKETS`]) for names ending
+    /// in `_tokens`, duration buckets ([`mcp_metrics::names::DEFAULT_DURATION_BUCKETS`]) for the
     /// others.
     pub fn new() -> Self {
         Self::default()
@@ -87,8 +88,8 @@ impl RegistryConfig {
         Ok(self)
     }
 
-    /// Sets the buckets of histograms that no matcher selects and whose name ends neither in
-    /// `_bytes` nor in `_blocks`.
+    /// Sets the buckets of histograms that no matcher selects and whose name ends in none of
+    /// `_bytes`, `_blocks` and `_tokens`.
     ///
     /// # Errors
     ///
@@ -116,6 +117,7 @@ impl RegistryConfig {
             Some(buckets) => buckets.clone(),
             None if name.ends_with("_bytes") => Buckets::default_bytes(),
             None if name.ends_with("_blocks") => Buckets::default_counts(),
+            None if name.ends_with("_tokens") => Buckets::default_tokens(),
             None => self.default_buckets.clone(),
         }
     }
@@ -186,5 +188,15 @@ mod tests {
             bounds("mcp_tool_duration_seconds"),
             mcp_metrics::names::DEFAULT_DURATION_BUCKETS
         );
+        assert_eq!(
+            bounds(mcp_metrics::names::TOOL_RESULT_TOKENS),
+            mcp_metrics::names::DEFAULT_TOKEN_BUCKETS
+        );
+        // Every histogram of the catalog gets the buckets the catalog declares for it.
+        for metric in mcp_metrics::catalog::METRICS {
+            if let Some(declared) = metric.buckets {
+                assert_eq!(bounds(metric.name), declared, "{}", metric.name);
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::attr::{Args, Field, FieldKey};
 use crate::model::ToolFn;
-use crate::{tool_attr, valid};
+use crate::tool_attr::{self, Hints};
+use crate::valid;
 use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::{LitStr, ReturnType};
@@ -14,6 +15,14 @@ pub(crate) fn mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
         trace: cfg!(feature = "trace"),
     };
     expand_with(args, item, built_with)
+}
+
+/// `::core::option::Option::Some(value)` or `None`, as tokens.
+fn option(value: Option<bool>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
 }
 
 /// What the facade was built with.
@@ -40,7 +49,19 @@ fn try_expand(
 ) -> syn::Result<TokenStream> {
     let f = ToolFn::parse(item)?;
     let args: Args = syn::parse2(args)?;
-    valid::check(&args, &f)?;
+    // Checked whatever the features, so that a build with metrics compiled out accepts and
+    // refuses the same code.
+    let hints = match (
+        valid::check(&args, &f),
+        tool_attr::rmcp_tool_hints(&f.attrs),
+    ) {
+        (Ok(()), Ok(hints)) => hints,
+        (Err(mut errors), Err(more)) => {
+            errors.combine(more);
+            return Err(errors);
+        }
+        (Err(errors), Ok(_)) | (Ok(()), Err(errors)) => return Err(errors),
+    };
     let metrics = features.metrics && args.wants_metrics();
     let trace = features.trace && args.wants_trace();
     if !metrics && !trace {
@@ -55,6 +76,7 @@ fn try_expand(
         args: &args,
         f: &f,
         name,
+        hints,
         metrics,
         trace,
     };
@@ -88,6 +110,8 @@ struct Plan<'a> {
     args: &'a Args,
     f: &'a ToolFn,
     name: LitStr,
+    /// The behaviour hints of the rmcp `#[tool]` beside the function: its risk class.
+    hints: Hints,
     metrics: bool,
     trace: bool,
 }
@@ -165,9 +189,23 @@ impl Plan<'_> {
         }
         let name = &self.name;
         let objective = self.objective();
+        let site = match self.hints {
+            Hints::Declared {
+                read_only,
+                destructive,
+            } => {
+                let (read_only, destructive) = (option(read_only), option(destructive));
+                quote! {
+                    ::mcp_metrics::__private::CallSite::with_risk(
+                        #name,
+                        ::mcp_metrics::__private::Risk::from_hints(#read_only, #destructive),
+                    )
+                }
+            }
+            Hints::Unseen => quote!(::mcp_metrics::__private::CallSite::new(#name)),
+        };
         quote! {
-            static __MCP_SITE: ::mcp_metrics::__private::CallSite =
-                ::mcp_metrics::__private::CallSite::new(#name);
+            static __MCP_SITE: ::mcp_metrics::__private::CallSite = #site;
             #[::mcp_metrics::__private::linkme::distributed_slice(::mcp_metrics::__private::TOOL_NAMES)]
             #[linkme(crate = ::mcp_metrics::__private::linkme)]
             static __MCP_TOOL_NAME: &str = #name;
@@ -322,7 +360,7 @@ mod tests {
     fn compiled_out_emits_the_function_unchanged() {
         let item = quote! {
             /// Docs.
-            #[tool(name = "x")]
+            #[tool(name = "x", annotations(read_only_hint = true))]
             pub async fn tool<T: Clone>(&self, a: T) -> Result<T, E> where T: Send { let b = a?; Ok(b) }
         };
         for args in [
@@ -421,6 +459,51 @@ mod tests {
             "{opted_in}"
         );
         assert!(!opted_in.contains("api_key ="), "{opted_in}");
+    }
+
+    #[test]
+    fn the_site_carries_the_hints_of_the_rmcp_attribute() {
+        let site = |attr: TokenStream| {
+            let out = expand(quote!(metrics), quote!(#attr fn tool() {}));
+            let start = out.find("static __MCP_SITE").expect("a site");
+            out[start..out[start..].find(';').unwrap() + start]
+                .trim_end()
+                .to_owned()
+        };
+        assert_eq!(
+            site(quote!()),
+            "static __MCP_SITE : :: mcp_metrics :: __private :: CallSite = \
+             :: mcp_metrics :: __private :: CallSite :: new (\"tool\")"
+        );
+        let risk = |attr| {
+            let site = site(attr);
+            let start = site.find("from_hints").expect("hints");
+            site[start..].to_owned()
+        };
+        assert_eq!(
+            risk(quote!(#[tool])),
+            "from_hints (:: core :: option :: Option :: None , :: core :: option :: Option :: None) ,)"
+        );
+        assert_eq!(
+            risk(quote!(#[rmcp::tool(annotations(read_only_hint, destructive_hint = "false"))])),
+            "from_hints (:: core :: option :: Option :: Some (true) , \
+             :: core :: option :: Option :: Some (false)) ,)"
+        );
+    }
+
+    #[test]
+    fn misused_hints_are_errors_whatever_the_features() {
+        let item = quote! {
+            #[tool(annotations(read_only_hint = 1))]
+            fn tool() {}
+        };
+        for features in [OFF, BOTH] {
+            let out = expand_with(quote!(), item.clone(), features).to_string();
+            assert!(
+                out.contains("compile_error") && out.ends_with(&item.to_string()),
+                "{out}"
+            );
+        }
     }
 
     #[test]

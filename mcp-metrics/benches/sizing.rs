@@ -1,9 +1,11 @@
 //! The cost of measuring context size: `json_len` (serialising into a byte counter) against the
 //! serialisation the transport does anyway (`serde_json::to_vec`), for tool results and a tool
-//! catalogue of typical sizes.
+//! catalogue of typical sizes; with the `tokens` feature, also the `o200k_base` token count of the
+//! same results (`result_tokens`), and once the time of the first count, which builds the encoder.
 //!
 //! ```sh
 //! cargo bench -p mcp-metrics --bench sizing
+//! cargo bench -p mcp-metrics --bench sizing --features tokens
 //! ```
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
@@ -48,7 +50,24 @@ fn catalogue(tools: usize) -> ListToolsResult {
     ListToolsResult::with_all_items(tools)
 }
 
+/// The first count builds the shared encoder: timed once, printed with each size's token count.
+#[cfg(feature = "tokens")]
+fn first_count() {
+    let started = std::time::Instant::now();
+    let tokens = mcp_metrics::rmcp::result_tokens(&result_of(100));
+    println!(
+        "first result_tokens (builds the o200k_base encoder): {:.1} ms, {tokens:?} tokens",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    for bytes in [100usize, 4 << 10, 64 << 10] {
+        let tokens = mcp_metrics::rmcp::result_tokens(&result_of(bytes));
+        println!("{bytes} bytes of text: {tokens:?} tokens");
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    #[cfg(feature = "tokens")]
+    first_count();
     let mut group = c.benchmark_group("tool_result");
     for bytes in [100usize, 4 << 10, 64 << 10] {
         let result = result_of(bytes);
@@ -59,6 +78,10 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("to_vec", bytes), &result, |b, r| {
             b.iter(|| serde_json::to_vec(black_box(r)).map(|v| v.len()))
+        });
+        #[cfg(feature = "tokens")]
+        group.bench_with_input(BenchmarkId::new("result_tokens", bytes), &result, |b, r| {
+            b.iter(|| mcp_metrics::rmcp::result_tokens(black_box(r)))
         });
     }
     group.finish();

@@ -161,6 +161,9 @@ pub mod label {
     /// The server a client talks to, from `serverInfo.name`: kept only if it is on the client's
     /// allow-list, else `_OTHER` (`_unknown` before the server named itself).
     pub const SERVER_NAME: &str = "server_name";
+    /// The risk class of a tool from its annotations: `read_only`, `additive`, `destructive`,
+    /// or `_unknown` while its definition has not been seen (see [`crate::Risk`]).
+    pub const RISK: &str = "risk";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -231,6 +234,8 @@ pub mod attr {
     pub const CATALOGUE_FINGERPRINT: &str = "mcp_metrics.catalogue.fingerprint";
     /// The allow-listed server name, on the client side.
     pub const SERVER_NAME: &str = "mcp_metrics.server.name";
+    /// The risk class of a tool (the conventions define none).
+    pub const TOOL_RISK: &str = "mcp_metrics.tool.risk";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -267,6 +272,7 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::KIND, attr::CATALOGUE_KIND),
     (label::FINGERPRINT, attr::CATALOGUE_FINGERPRINT),
     (label::SERVER_NAME, attr::SERVER_NAME),
+    (label::RISK, attr::TOOL_RISK),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -286,6 +292,12 @@ pub const BYTE_BUCKETS: &[f64] = &[
 
 /// Default buckets for small counts: powers of 2 from 1 to 128.
 pub const COUNT_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
+/// Default buckets for token counts: powers of 4 from 16 to 1,048,576, the largest context
+/// windows.
+pub const TOKEN_BUCKETS: &[f64] = &[
+    16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+];
 
 use label::*;
 
@@ -341,8 +353,8 @@ pub const TOOL_DURATION: Metric = histogram(
     "mcp_tool_duration_seconds",
     "mcp_metrics.tool.duration",
     "s",
-    "Duration of tool function calls by tool, outcome, error type and fault; its count counts the calls.",
-    &[TOOL, OUTCOME, ERROR_TYPE, FAULT],
+    "Duration of tool function calls by tool, risk, outcome, error type and fault; its count counts the calls.",
+    &[TOOL, RISK, OUTCOME, ERROR_TYPE, FAULT],
     DURATION_BUCKETS,
 );
 /// `mcp_tool_calls_in_flight`.
@@ -359,10 +371,11 @@ pub const SERVER_OPERATION_DURATION: Metric = convention(histogram(
     "mcp_server_operation_duration_seconds",
     "mcp.server.operation.duration",
     "s",
-    "Duration of MCP requests and notifications handled by the server, by method, tool or prompt, outcome, error type, fault, client, protocol version and transport.",
+    "Duration of MCP requests and notifications handled by the server, by method, tool (with its risk) or prompt, outcome, error type, fault, client, protocol version and transport.",
     &[
         METHOD,
         TOOL,
+        RISK,
         PROMPT,
         OUTCOME,
         ERROR_TYPE,
@@ -470,6 +483,15 @@ pub const TOOL_RESULT_CONTENT_BLOCKS: Metric = histogram(
     "Content blocks in the result of completed tool calls, by tool.",
     &[TOOL],
     COUNT_BUCKETS,
+);
+/// `mcp_tool_result_tokens`: recorded with the `tokens` feature only.
+pub const TOOL_RESULT_TOKENS: Metric = histogram(
+    "mcp_tool_result_tokens",
+    "mcp_metrics.tool.result.tokens",
+    "{token}",
+    "Tokens of the text content of completed tool results under the o200k_base encoding, by tool.",
+    &[TOOL],
+    TOKEN_BUCKETS,
 );
 /// `mcp_tools_list_bytes`.
 pub const TOOLS_LIST_BYTES: Metric = scalar(
@@ -651,6 +673,7 @@ pub const METRICS: &[Metric] = &[
     SERVER_SUBSCRIPTIONS_ACTIVE,
     TOOL_RESULT_BYTES,
     TOOL_RESULT_CONTENT_BLOCKS,
+    TOOL_RESULT_TOKENS,
     TOOLS_LIST_BYTES,
     SERVER_REQUEST_BYTES,
     REGISTERED_TOOLS,

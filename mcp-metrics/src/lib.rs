@@ -64,6 +64,7 @@ mod outcome;
 mod propagation;
 #[cfg(feature = "metrics")]
 mod record;
+mod risk;
 
 #[doc(hidden)]
 #[path = "tool/mod.rs"]
@@ -73,6 +74,7 @@ pub use error_kind::{ErrorKind, jsonrpc_code_fault, jsonrpc_code_kind};
 pub use helpers::PriceTable;
 pub use objective::{Objective, ObjectiveError, objectives};
 pub use outcome::{Fault, Outcome};
+pub use risk::Risk;
 
 /// Derives [`ErrorKind`](trait@ErrorKind): variant names in snake_case, or `#[error_kind("...")]`;
 /// `#[error_kind(caller)]` (or `#[error_kind("...", caller)]`) makes a variant or a struct the

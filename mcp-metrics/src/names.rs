@@ -56,6 +56,9 @@ pub const SERVER_SUBSCRIPTIONS_ACTIVE: &str = catalog::SERVER_SUBSCRIPTIONS_ACTI
 pub const TOOL_RESULT_BYTES: &str = catalog::TOOL_RESULT_BYTES.name;
 /// Content blocks in the result of a completed `tools/call`, by `tool`.
 pub const TOOL_RESULT_CONTENT_BLOCKS: &str = catalog::TOOL_RESULT_CONTENT_BLOCKS.name;
+/// Tokens of the text content of a completed `tools/call` result under the `o200k_base`
+/// encoding, by `tool`; recorded with the `tokens` feature only.
+pub const TOOL_RESULT_TOKENS: &str = catalog::TOOL_RESULT_TOKENS.name;
 /// Size in bytes of the JSON `result` of the last complete `tools/list` answer: the tool catalogue
 /// a model reads.
 pub const TOOLS_LIST_BYTES: &str = catalog::TOOLS_LIST_BYTES.name;
@@ -123,6 +126,10 @@ pub const DEFAULT_BYTE_BUCKETS: &[f64] = catalog::BYTE_BUCKETS;
 /// [`TOOL_RESULT_CONTENT_BLOCKS`]): powers of 2 from 1 to 128.
 pub const DEFAULT_COUNT_BUCKETS: &[f64] = catalog::COUNT_BUCKETS;
 
+/// Default histogram buckets for token counts (metric names ending in `_tokens`, such as
+/// [`TOOL_RESULT_TOKENS`]): powers of 4 from 16 to 1,048,576.
+pub const DEFAULT_TOKEN_BUCKETS: &[f64] = catalog::TOKEN_BUCKETS;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +160,7 @@ mod tests {
             SERVER_SUBSCRIPTIONS_ACTIVE,
             TOOL_RESULT_BYTES,
             TOOL_RESULT_CONTENT_BLOCKS,
+            TOOL_RESULT_TOKENS,
             TOOLS_LIST_BYTES,
             SERVER_REQUEST_BYTES,
             TOOL_OBJECTIVE_RATIO,

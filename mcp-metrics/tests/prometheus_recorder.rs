@@ -75,27 +75,31 @@ fn handles_are_cached_from_the_prometheus_recorder() {
         )
     };
     assert_eq!(
-        count("tool=\"fetch\",outcome=\"success\""),
+        count("tool=\"fetch\",risk=\"_unknown\",outcome=\"success\""),
         Some(11.0),
         "{text}"
     );
     assert_eq!(
-        count("tool=\"fetch\",outcome=\"error\",error_type=\"not_found\",fault=\"server\""),
+        count(
+            "tool=\"fetch\",risk=\"_unknown\",outcome=\"error\",error_type=\"not_found\",fault=\"server\""
+        ),
         Some(3.0),
         "{text}"
     );
     assert_eq!(
-        count("tool=\"fetch\",outcome=\"error\",error_type=\"upstream\",fault=\"server\""),
+        count(
+            "tool=\"fetch\",risk=\"_unknown\",outcome=\"error\",error_type=\"upstream\",fault=\"server\""
+        ),
         Some(1.0),
         "{text}"
     );
     assert_eq!(
-        count("tool=\"wait\",outcome=\"success\""),
+        count("tool=\"wait\",risk=\"_unknown\",outcome=\"success\""),
         Some(1.0),
         "{text}"
     );
     assert_eq!(
-        count("tool=\"wait\",outcome=\"cancelled\""),
+        count("tool=\"wait\",risk=\"_unknown\",outcome=\"cancelled\""),
         Some(1.0),
         "{text}"
     );

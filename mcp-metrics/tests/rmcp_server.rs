@@ -223,9 +223,16 @@ fn tool_call<'a>(
     outcome: &'a str,
     error: Option<(&'a str, &'a str)>,
 ) -> Vec<(&'a str, &'a str)> {
+    // The handler's definitions have no annotations: destructive, by the specification's defaults.
+    let risk = if tool == "_unknown" {
+        "_unknown"
+    } else {
+        "destructive"
+    };
     let mut labels = vec![
         ("method", "tools/call"),
         ("tool", tool),
+        ("risk", risk),
         ("outcome", outcome),
         ("client_name", "tester"),
     ];
@@ -479,6 +486,7 @@ fn stateless_outcomes_rounds_and_refusals() {
     let anonymous = [
         ("method", "tools/call"),
         ("tool", "ok"),
+        ("risk", "destructive"),
         ("outcome", "success"),
         ("client_name", "_unknown"),
     ];

@@ -492,6 +492,26 @@ fn parse_response(body: &str, id: u64) -> Option<Value> {
     candidates.into_iter().find(|v| v["id"] == json!(id))
 }
 
+/// `labels` of a series of `name` recorded by the example server, with the `risk` label its tool
+/// calls carry: none of its tools is annotated, so each is `destructive` (the MCP defaults), and a
+/// name the server does not have is `_unknown`. Only the tool layer's duration and the request
+/// layer's `tools/call` series carry it.
+pub fn with_example_risk<'a>(name: &str, labels: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let get = |key: &str| labels.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let tool_call = name.starts_with("mcp_tool_duration_seconds")
+        || (name.starts_with("mcp_server_operation_duration_seconds")
+            && get("method") == Some("tools/call"));
+    let mut labels = labels.to_vec();
+    if tool_call {
+        let risk = match get("tool") {
+            Some("_unknown") => "_unknown",
+            _ => "destructive",
+        };
+        labels.push(("risk", risk));
+    }
+    labels
+}
+
 /// Reads the value of one sample from a Prometheus text exposition, `None` when absent.
 pub fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     exposition

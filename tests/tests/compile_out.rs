@@ -82,6 +82,15 @@ fn default_features_link_metrics_and_tracing() {
     );
 }
 
+#[test]
+fn the_tokenizer_comes_with_the_tokens_feature_only() {
+    let tokenizer = |names: &[String]| names.iter().any(|n| n == "tiktoken_rs");
+    let default = dependency_names("mcp-metrics", &[]);
+    assert!(!tokenizer(&default), "{default:?}");
+    let with_tokens = dependency_names("mcp-metrics", &["--features", "tokens"]);
+    assert!(tokenizer(&with_tokens), "{with_tokens:?}");
+}
+
 /// Crates that only the `instrumented` feature of the example server brings in. Both builds log
 /// rmcp's events through `tracing-subscriber`, as any server does: the build without
 /// instrumentation through a plain text logger of its own, which is no code of this workspace

@@ -5,7 +5,7 @@
 //! objective rules are generic (no tool named in any rule; every per-tool objective series joins
 //! on the exported objectives).
 
-use mcp_metrics::{Outcome, jsonrpc_code_fault};
+use mcp_metrics::{Outcome, Risk, jsonrpc_code_fault};
 use mcp_metrics_tests::deploy::{
     dashboard, dashboard_queries, deploy_dir, rules, selected_names, yaml_document,
 };
@@ -264,9 +264,22 @@ fn check_recorded_labels(name: &str, l: &BTreeMap<String, String>) -> Result<(),
                 return Err(format!("JSON-RPC error {code} is fault={want}"));
             }
         }
+        // Every tool call carries the risk class of its tool; nothing else does.
+        let tool_call = tool_layer || get("method") == Some("tools/call");
+        match get("risk") {
+            Some(risk) if !Risk::ALL.iter().any(|r| r.as_str() == risk) => {
+                return Err(format!("unknown risk {risk}"));
+            }
+            Some(_) if !tool_call => return Err("risk is recorded on tool calls only".into()),
+            None if tool_call => return Err("a tool call without risk".into()),
+            _ => {}
+        }
+        if request_layer && get("tool") == Some("_unknown") && get("risk") != Some("_unknown") {
+            return Err("an unknown tool has an unknown risk".into());
+        }
         if tool_layer {
             let le = name.ends_with("_bucket");
-            let mut allowed = vec!["tool", "outcome", "error_type", "fault"];
+            let mut allowed = vec!["tool", "risk", "outcome", "error_type", "fault"];
             if le {
                 allowed.push("le");
                 get("le").ok_or("a bucket without le")?;
@@ -277,6 +290,7 @@ fn check_recorded_labels(name: &str, l: &BTreeMap<String, String>) -> Result<(),
             has_only(&[
                 "method",
                 "tool",
+                "risk",
                 "prompt",
                 "outcome",
                 "error_type",
@@ -401,16 +415,28 @@ fn unit_test_inputs_carry_the_label_sets_the_code_records() {
     // The check itself tells the code's label sets from others.
     for (bad, why) in [
         (
-            r#"mcp_server_operation_duration_seconds_count{job="j",method="tools/call",tool="t",outcome="error",error_type="-32602",fault="server",client_name="_OTHER"}"#,
+            r#"mcp_server_operation_duration_seconds_count{job="j",method="tools/call",tool="t",risk="destructive",outcome="error",error_type="-32602",fault="server",client_name="_OTHER"}"#,
             "-32602 is the caller's",
         ),
         (
-            r#"mcp_tool_duration_seconds_count{job="j",tool="t",outcome="success",fault="server"}"#,
+            r#"mcp_tool_duration_seconds_count{job="j",tool="t",risk="read_only",outcome="success",fault="server"}"#,
             "no fault on success",
         ),
         (
-            r#"mcp_server_operation_duration_seconds_count{job="j",method="tools/call",tool="t",outcome="panic",error_type="panic",fault="server",client_name="_OTHER"}"#,
+            r#"mcp_server_operation_duration_seconds_count{job="j",method="tools/call",tool="t",risk="destructive",outcome="panic",error_type="panic",fault="server",client_name="_OTHER"}"#,
             "no panic outcome at the request layer",
+        ),
+        (
+            r#"mcp_tool_duration_seconds_count{job="j",tool="t",outcome="success"}"#,
+            "every tool call carries its risk",
+        ),
+        (
+            r#"mcp_server_operation_duration_seconds_count{job="j",method="tools/call",tool="t",risk="dangerous",outcome="success",client_name="_OTHER"}"#,
+            "risk is one of the classes",
+        ),
+        (
+            r#"mcp_server_operation_duration_seconds_count{job="j",method="tools/list",risk="read_only",outcome="success",client_name="_OTHER"}"#,
+            "risk is on tool calls only",
         ),
         (
             r#"mcp_tool_objective_ratio{job="j",tool="t",objective="latency",le="1"}"#,

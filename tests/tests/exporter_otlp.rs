@@ -400,6 +400,13 @@ fn the_example_server_exports_semantic_convention_metrics() {
             tcp,
         ];
         pairs.push(("gen_ai.tool.name", tool));
+        // The example's tools have no annotations: destructive, by the MCP defaults.
+        let risk = if tool == "_unknown" {
+            "_unknown"
+        } else {
+            "destructive"
+        };
+        pairs.push(("mcp_metrics.tool.risk", risk));
         pairs.extend_from_slice(rest);
         map(&pairs)
     };
@@ -479,13 +486,15 @@ fn the_example_server_exports_semantic_convention_metrics() {
     let tool = find(&export, "mcp_metrics.tool.duration");
     assert_eq!(tool.unit, "s");
     let tool_counts = counts(tool);
+    let destructive = ("mcp_metrics.tool.risk", "destructive");
     assert_eq!(
-        tool_counts[&map(&[("gen_ai.tool.name", "add"), success])],
+        tool_counts[&map(&[("gen_ai.tool.name", "add"), destructive, success])],
         2
     );
     assert_eq!(
         tool_counts[&map(&[
             ("gen_ai.tool.name", "add"),
+            destructive,
             ("mcp_metrics.outcome", "error"),
             ("error.type", "-32602"),
             ("mcp_metrics.fault", "client"),

@@ -192,6 +192,8 @@ fn series_key(case: &Case) -> Labels {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     key.push(("tool".into(), case.tool.into()));
+    // The example's tools have no annotations: destructive, by the MCP defaults.
+    key.push(("risk".into(), "destructive".into()));
     key.sort();
     key
 }

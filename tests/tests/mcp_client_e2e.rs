@@ -2,7 +2,9 @@
 //! exact counts per tool and outcome from both layers, with the caller's client name and whose
 //! fault each failure was; sessions and in-flight back to 0.
 
-use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample, workspace_root};
+use mcp_metrics_tests::harness::{
+    ExampleServer, eventually, get, sample, with_example_risk, workspace_root,
+};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Command;
@@ -101,7 +103,8 @@ fn python_client_calls_are_counted_exactly() {
         (sample(&text, "mcp_server_sessions_active", &labels) == Some(0.0)).then_some(text)
     })
     .expect("mcp_server_sessions_active back to 0");
-    let v = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
+    let v =
+        |name: &str, labels: &[(&str, &str)]| sample(&text, name, &with_example_risk(name, labels));
 
     // The function layer, `#[mcp_tool]`.
     let calls_total = "mcp_tool_duration_seconds_count";
@@ -266,11 +269,8 @@ fn python_client_at_2026_07_28_is_attributed_per_request() {
         if let Some(tool) = tool {
             labels.push(("tool", tool));
         }
-        sample(
-            &text,
-            "mcp_server_operation_duration_seconds_count",
-            &labels,
-        )
+        let name = "mcp_server_operation_duration_seconds_count";
+        sample(&text, name, &with_example_risk(name, &labels))
     };
     assert_eq!(ops("server/discover", None, "success"), Some(1.0));
     assert_eq!(ops("tools/call", Some("add"), "success"), Some(1.0));

@@ -4,7 +4,9 @@
 //! opened with `initialize`. Every count of the request layer is exact per outcome, and every
 //! gauge returns to 0.
 
-use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample, split_labels};
+use mcp_metrics_tests::harness::{
+    ExampleServer, eventually, get, sample, split_labels, with_example_risk,
+};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CancelTaskParams, ClientCapabilities, ClientConfig,
     ContentBlock, ElicitRequestParams, ElicitResult, ElicitationAction, GetTaskParams,
@@ -84,6 +86,7 @@ impl Scrape {
     fn ops(&self, client: &str, method: &str, extra: &[(&str, &str)]) -> f64 {
         let mut labels = vec![("method", method), ("client_name", client)];
         labels.extend_from_slice(extra);
+        let labels = with_example_risk("mcp_server_operation_duration_seconds", &labels);
         let network = |l: &(String, String)| NETWORK.contains(&l.0.as_str());
         self.0
             .lines()

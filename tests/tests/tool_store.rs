@@ -76,7 +76,11 @@ fn calls_record_into_the_installed_registry() {
     );
 
     let text = registry.render_prometheus();
-    let count = |labels: &[(&str, &str)]| sample(&text, "mcp_tool_duration_seconds_count", labels);
+    // No rmcp `#[tool]` beside these functions: the macro saw no definition, the risk is unknown.
+    let count = |labels: &[(&str, &str)]| {
+        let labels = [labels, &[("risk", "_unknown")]].concat();
+        sample(&text, "mcp_tool_duration_seconds_count", &labels)
+    };
     assert_eq!(
         count(&[("tool", "find"), ("outcome", "success")]),
         Some(8.0),

@@ -227,7 +227,7 @@ async fn spans_continue_the_client_trace_and_nest() {
         .find(|l| l.starts_with("mcp_tool_duration_seconds_bucket{") && l.contains(&exemplar))
         .unwrap_or_else(|| panic!("no exemplar {exemplar} in:\n{text}"));
     assert!(
-        line.contains("outcome=\"success\",tool=\"divide\""),
+        line.contains("outcome=\"success\",risk=\"destructive\",tool=\"divide\""),
         "{line}"
     );
     assert!(

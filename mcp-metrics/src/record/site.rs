@@ -19,6 +19,7 @@ const ERROR_SLOTS: usize = 8;
 /// The static the macro emits at each annotated function.
 pub struct CallSite {
     tool: &'static str,
+    risk: crate::Risk,
     cached: OnceLock<Cached>,
 }
 
@@ -136,10 +137,18 @@ impl SiteBackend for RecorderBackend {
 }
 
 impl CallSite {
-    /// A call site for the tool `tool`.
+    /// A call site for the tool `tool`, whose definition the macro did not see: its risk is
+    /// `_unknown`.
     pub const fn new(tool: &'static str) -> Self {
+        Self::with_risk(tool, crate::Risk::Unknown)
+    }
+
+    /// A call site for the tool `tool` of risk class `risk`, read by the macro from the
+    /// annotations of the rmcp `#[tool]` attribute beside it.
+    pub const fn with_risk(tool: &'static str, risk: crate::Risk) -> Self {
         CallSite {
             tool,
+            risk,
             cached: OnceLock::new(),
         }
     }
@@ -161,6 +170,7 @@ impl CallSite {
     fn duration_key(&self, outcome: Outcome) -> Key {
         let mut labels = vec![
             Label::from_static_parts(label::TOOL, self.tool),
+            Label::from_static_parts(label::RISK, self.risk.as_str()),
             Label::from_static_parts(label::OUTCOME, outcome.as_str()),
         ];
         if let Some(error_type) = outcome.error_type() {

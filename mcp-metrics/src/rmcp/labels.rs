@@ -7,7 +7,12 @@
 //! complete `tools/list` or `prompts/list` answer, or answered without a JSON-RPC error. Any other
 //! name is `_unknown`. The names are kept once for the whole process, however many handlers the
 //! server builds (one per request on 2026-07-28), up to [`MAX_NAMES`] per kind.
+//!
+//! A tool's risk class ([`Risk`]) is kept beside its name, derived once from the first
+//! definition seen: a `tools/list` answer, or the handler's `get_tool` asked once for a name
+//! known without one. A request finds the label and the risk in the one look-up of its name.
 
+use crate::Risk;
 use crate::names::{OTHER, UNKNOWN};
 use rmcp::model::ProtocolVersion;
 use rustc_hash::FxBuildHasher;
@@ -96,7 +101,33 @@ pub(crate) fn is_label_safe(name: &str) -> bool {
 /// Names that may become label values, each kept as a `&'static str`.
 #[derive(Default)]
 pub(crate) struct Names {
-    known: RwLock<HashMap<Box<str>, &'static str, FxBuildHasher>>,
+    known: RwLock<HashMap<Box<str>, Known, FxBuildHasher>>,
+}
+
+/// What is kept of a known name: its label and, for a tool, what its definition says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Known {
+    pub(crate) label: &'static str,
+    pub(crate) definition: Definition,
+}
+
+/// What the definition of a known tool says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Definition {
+    /// Not seen yet: the handler has not been asked.
+    Unseen,
+    /// Seen (or asked for, without an answer: [`Risk::Unknown`]).
+    Seen(Risk),
+}
+
+impl Definition {
+    /// The risk class it gives: `_unknown` until seen.
+    pub(crate) fn risk(self) -> Risk {
+        match self {
+            Definition::Unseen => Risk::Unknown,
+            Definition::Seen(risk) => risk,
+        }
+    }
 }
 
 impl Names {
@@ -110,6 +141,12 @@ impl Names {
     /// The label of `name`, if it is known.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<&'static str> {
+        self.known(name).map(|k| k.label)
+    }
+
+    /// What is kept of `name`, if it is known.
+    #[inline]
+    pub(crate) fn known(&self, name: &str) -> Option<Known> {
         self.known
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -125,22 +162,71 @@ impl Names {
 
     /// Adds `names` (those the naming rules allow, up to [`MAX_NAMES`] in all).
     pub(crate) fn learn<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        self.learn_defined(names.into_iter().map(|n| (n, None)));
+    }
+
+    /// Adds names as [`Names::learn`] does, each with the risk class of its definition when
+    /// one is given: kept for a name whose definition is not seen yet, so that it is derived
+    /// once.
+    pub(crate) fn learn_defined<'a>(
+        &self,
+        names: impl IntoIterator<Item = (&'a str, Option<Risk>)>,
+    ) {
         let mut names = names.into_iter().peekable();
         if names.peek().is_none() {
             return;
         }
         let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
-        for name in names {
-            if known.len() >= MAX_NAMES {
-                return;
+        for (name, risk) in names {
+            if let Some(entry) = known.get_mut(name) {
+                if let (Some(risk), Definition::Unseen | Definition::Seen(Risk::Unknown)) =
+                    (risk, entry.definition)
+                {
+                    entry.definition = Definition::Seen(risk);
+                }
+                continue;
             }
-            if is_label_safe(name) && !known.contains_key(name) {
+            if known.len() >= MAX_NAMES {
+                continue;
+            }
+            if is_label_safe(name) {
                 let kept = crate::intern::intern(name);
                 if kept != OTHER {
-                    known.insert(name.into(), kept);
+                    let definition = risk.map_or(Definition::Unseen, Definition::Seen);
+                    known.insert(
+                        name.into(),
+                        Known {
+                            label: kept,
+                            definition,
+                        },
+                    );
                 }
             }
         }
+    }
+
+    /// Records what the handler said of the definition of the known name `name` (`None`: it
+    /// has none to give) and returns its risk class. Asked once per name.
+    pub(crate) fn define(&self, name: &str, risk: Option<Risk>) -> Risk {
+        let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
+        match known.get_mut(name) {
+            Some(entry) => {
+                if entry.definition == Definition::Unseen {
+                    entry.definition = Definition::Seen(risk.unwrap_or(Risk::Unknown));
+                }
+                entry.definition.risk()
+            }
+            None => Risk::Unknown,
+        }
+    }
+
+    /// Whether another name can still be learned.
+    pub(crate) fn has_room(&self) -> bool {
+        self.known
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+            < MAX_NAMES
     }
 
     /// Learns `name` and returns its label: for a name the server has just answered without an
@@ -194,6 +280,34 @@ mod tests {
         names.learn(many.iter().map(String::as_str));
         assert_eq!(names.len(), MAX_NAMES);
         assert_eq!(names.learn_one("late"), UNKNOWN);
+    }
+
+    #[test]
+    fn a_tool_risk_is_derived_once_from_the_first_definition() {
+        let names = Names::new();
+        let risk = |n: &str| names.known(n).map(|k| k.definition);
+        names.learn(["instrumented"]);
+        assert_eq!(risk("instrumented"), Some(Definition::Unseen));
+        names.learn_defined([
+            ("listed", Some(Risk::ReadOnly)),
+            ("instrumented", Some(Risk::Additive)),
+        ]);
+        assert_eq!(risk("listed"), Some(Definition::Seen(Risk::ReadOnly)));
+        assert_eq!(risk("instrumented"), Some(Definition::Seen(Risk::Additive)));
+        // Kept: a later definition does not relabel the tool's series.
+        names.learn_defined([("listed", Some(Risk::Destructive))]);
+        assert_eq!(risk("listed"), Some(Definition::Seen(Risk::ReadOnly)));
+        // A handler with no definition to give is asked once; a later list still defines it.
+        names.learn(["opaque"]);
+        assert_eq!(names.define("opaque", None), Risk::Unknown);
+        assert_eq!(names.define("opaque", Some(Risk::ReadOnly)), Risk::Unknown);
+        names.learn_defined([("opaque", Some(Risk::Destructive))]);
+        assert_eq!(risk("opaque"), Some(Definition::Seen(Risk::Destructive)));
+        assert_eq!(
+            names.define("never-learned", Some(Risk::ReadOnly)),
+            Risk::Unknown
+        );
+        assert_eq!(risk("never-learned"), None);
     }
 
     #[test]

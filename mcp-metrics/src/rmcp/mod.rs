@@ -8,11 +8,12 @@
 //! | metric | owner | what it says |
 //! |---|---|---|
 //! | `mcp_tool_duration_seconds`, `mcp_tool_calls_in_flight` | `#[mcp_tool]` | what the tool *function* did |
-//! | `mcp_server_operation_duration_seconds{method, tool/prompt, outcome, error_type, fault, client_name}` | [`Instrumented`] | what the *client* asked and got, for every request and notification |
+//! | `mcp_server_operation_duration_seconds{method, tool/prompt, risk, outcome, error_type, fault, client_name, protocol_version, network_transport}` | [`Instrumented`] | what the *client* asked and got, for every request and notification |
 //! | `mcp_server_input_retries_total{method, tool/prompt, outcome}` | [`Instrumented`] | rounds of multi-round-trip requests after the first |
 //! | `mcp_server_sessions_active{client_name}`, `mcp_server_session_duration_seconds{client_name, end_reason}` | [`Instrumented`] | legacy sessions, from a successful `initialize` to the end of the session |
 //! | `mcp_server_subscriptions_active` | [`Instrumented`] | open `subscriptions/listen` streams |
 //! | `mcp_tool_result_bytes{tool}`, `mcp_tool_result_content_blocks{tool}`, `mcp_tools_list_bytes` | [`Instrumented`] | context cost: what results and the catalogue put in the model's context |
+//! | `mcp_tool_result_tokens{tool}` | [`Instrumented`] (feature `tokens`) | context cost in tokens of the text of each result (`result_tokens`) |
 //! | `mcp_server_request_bytes{method}` | [`Instrumented`] | request bodies received over HTTP |
 //! | `mcp_registered_tools` | [`Instrumented`] | tools in the last complete `tools/list` answer |
 //! | `mcp_server_catalogue_info{kind, fingerprint}`, `mcp_server_catalogue_changes_total{kind}` | [`Instrumented`], [`set_tool_catalogue`], [`set_prompt_catalogue`] | the [`fingerprint`] of the tools and prompts the server lists, and how often it changed |
@@ -116,6 +117,8 @@ mod session;
 mod size;
 mod span;
 mod tasks;
+#[cfg(feature = "tokens")]
+mod tokens;
 
 #[cfg(feature = "rmcp-client")]
 pub mod client;
@@ -132,6 +135,8 @@ pub use session::SessionEnd;
 #[cfg(feature = "streamable-http")]
 pub use session::{InstrumentedSessions, SessionTransport};
 pub use tasks::track_task;
+#[cfg(feature = "tokens")]
+pub use tokens::result_tokens;
 #[cfg(feature = "streamable-http")]
 pub use transport::{Refusal, TransportLayer};
 

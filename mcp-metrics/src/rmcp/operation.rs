@@ -97,6 +97,8 @@ pub(crate) struct Operation {
     protocol_version: Option<&'static str>,
     /// The `network_transport` label: `tcp` or `pipe`.
     transport: Option<&'static str>,
+    /// The `risk` label of a tool call (server side only).
+    risk: Option<crate::Risk>,
     /// Whether it retries a multi-round-trip call (server side only).
     retry: bool,
     start: Instant,
@@ -118,6 +120,7 @@ impl Operation {
             client: None,
             protocol_version: None,
             transport: None,
+            risk: None,
             retry: false,
             start: Instant::now(),
             span,
@@ -139,6 +142,11 @@ impl Operation {
         self.protocol_version = protocol_version;
         self.transport = transport;
         self
+    }
+
+    /// Sets the `risk` label of a server-side tool call.
+    pub(crate) fn set_risk(&mut self, risk: crate::Risk) {
+        self.risk = Some(risk);
     }
 
     /// Marks a retry of a multi-round-trip call: counted in `mcp_server_input_retries_total`.
@@ -198,6 +206,7 @@ mod instruments {
         client: Option<Str>,
         protocol_version: Option<Str>,
         transport: Option<Str>,
+        risk: Option<Str>,
     }
 
     impl LabelKey for Key {
@@ -205,6 +214,7 @@ mod instruments {
             family::labels([
                 (label::METHOD, Some(self.method)),
                 (label::TOOL, self.tool),
+                (label::RISK, self.risk),
                 (label::PROMPT, self.prompt),
                 (label::OUTCOME, Some(self.outcome)),
                 (label::ERROR_TYPE, self.error_type),
@@ -245,6 +255,7 @@ mod instruments {
             client: None,
             protocol_version: None,
             transport: None,
+            risk: None,
         };
         if op.retry {
             RETRIES.with(key, |c| c.add(1));
@@ -256,6 +267,7 @@ mod instruments {
             Side::Server => {
                 key.fault = outcome.fault().map(|f| Str(f.as_str()));
                 key.client = op.client.map(Str);
+                key.risk = op.risk.map(|r| Str(r.as_str()));
                 &SERVER
             }
             Side::Client => &CLIENT,

@@ -12,11 +12,12 @@
 
 use super::capture::Capture;
 use super::context::{self, Parts, RequestInfo};
+use super::labels::{Definition, server_tools};
 use super::operation::{Answer, Operation, Side, Target};
 use super::options::Options;
 use super::session::Session;
 use super::span::{Parent, RequestSpan, SpanStart};
-use crate::Outcome;
+use crate::{Outcome, Risk};
 use rmcp::model::*;
 use rmcp::service::{
     MaybeSendFuture, NotificationContext, RequestContext, RoleServer, SubscriptionContext,
@@ -76,7 +77,7 @@ impl<H: ServerHandler> Instrumented<H> {
         let (client_name, client_version) = parts.client(session);
         let settings = self.options.get();
         let capture = settings.capture.as_ref();
-        let (target, learn) = request.target();
+        let (target, definition, learn) = request.target();
         // The name the client sent names the span only when the server is known to have it.
         let name = request.name.filter(|_| target.known().is_some());
         let span = RequestSpan::start(
@@ -108,6 +109,9 @@ impl<H: ServerHandler> Instrumented<H> {
         let mut op = Operation::start(Side::Server, request.method, target, span)
             .with_client(self.options.client_label(client_name))
             .with_network(info.protocol_version, Some(info.transport()));
+        if request.kind == Kind::Tool {
+            op.set_risk(self.risk(request.name, definition));
+        }
         op.set_retry(request.retry);
         // Rendered only where it is written: a span that records, or an audit event.
         let arguments = capture
@@ -139,6 +143,19 @@ impl<H: ServerHandler> Instrumented<H> {
             client_tasks: false,
             capture: capture.filter(|c| c.wants_result()).cloned(),
             audit,
+        }
+    }
+
+    /// The risk class of a call to a tool: from the definition kept with its name; for a known
+    /// name whose definition is unseen, from the handler's `get_tool`, asked once per name.
+    fn risk(&self, name: Option<&str>, definition: Option<Definition>) -> Risk {
+        match (definition, name) {
+            (Some(Definition::Unseen), Some(name)) => {
+                let tool = self.inner.get_tool(name);
+                server_tools().define(name, tool.as_ref().map(Risk::of_tool))
+            }
+            (Some(definition), _) => definition.risk(),
+            (None, _) => Risk::Unknown,
         }
     }
 
@@ -226,17 +243,18 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// The label of the target, and the name to learn if the answer shows the server has it.
-    fn target(&self) -> (Target, Option<(Kind, &'a str)>) {
+    /// The label of the target, what its definition says, and the name to learn if the answer
+    /// shows the server has it.
+    fn target(&self) -> (Target, Option<Definition>, Option<(Kind, &'a str)>) {
         let (names, wrap): (_, fn(&'static str) -> Target) = match self.kind {
-            Kind::None => return (Target::None, None),
-            Kind::Tool => (super::labels::server_tools(), Target::Tool),
+            Kind::None => return (Target::None, None, None),
+            Kind::Tool => (server_tools(), Target::Tool),
             Kind::Prompt => (super::labels::server_prompts(), Target::Prompt),
         };
         let name = self.name.unwrap_or_default();
-        match names.get(name) {
-            Some(label) => (wrap(label), None),
-            None => (wrap(crate::names::UNKNOWN), Some((self.kind, name))),
+        match names.known(name) {
+            Some(known) => (wrap(known.label), Some(known.definition), None),
+            None => (wrap(crate::names::UNKNOWN), None, Some((self.kind, name))),
         }
     }
 }
@@ -354,12 +372,14 @@ impl Call {
             && answer.error.is_none()
             && answer.outcome != Outcome::Cancelled
         {
-            let (names, wrap): (_, fn(&'static str) -> Target) = match kind {
-                Kind::Tool => (super::labels::server_tools(), Target::Tool),
-                Kind::Prompt => (super::labels::server_prompts(), Target::Prompt),
+            match kind {
+                Kind::Tool => learn_tool(&mut op, &name),
+                Kind::Prompt => {
+                    let label = super::labels::server_prompts().learn_one(&name);
+                    op.set_target(Target::Prompt(label), &name);
+                }
                 Kind::None => unreachable!("only tools and prompts are learned"),
-            };
-            op.set_target(wrap(names.learn_one(&name)), &name);
+            }
         }
         #[cfg(feature = "metrics")]
         let method = op.method();
@@ -428,6 +448,18 @@ impl<T: Answered, F: Future<Output = Result<T, McpError>>> Future for Running<F>
     }
 }
 
+/// Learns the tool `name` that an answer shows the server has, and labels `op` with it and its
+/// risk class.
+fn learn_tool(op: &mut Operation, name: &str) {
+    let tools = server_tools();
+    op.set_target(Target::Tool(tools.learn_one(name)), name);
+    op.set_risk(
+        tools
+            .known(name)
+            .map_or(Risk::Unknown, |k| k.definition.risk()),
+    );
+}
+
 impl Drop for Call {
     fn drop(&mut self) {
         self.finish(Answer::of(Outcome::Cancelled));
@@ -467,15 +499,16 @@ impl Answered for CallToolResponse {
                 // A result (not a JSON-RPC error) shows the call reached a tool: its label is
                 // final before the sizes are recorded under it.
                 if let Some((Kind::Tool, name)) = &call.learn {
-                    let label = super::labels::server_tools().learn_one(name);
                     if let Some(op) = call.op.as_mut() {
-                        op.set_target(Target::Tool(label), name);
+                        learn_tool(op, name);
                     }
                     call.learn = None;
                 }
                 #[cfg(feature = "metrics")]
                 if let Some(tool) = call.tool() {
                     super::size::record_tool_result(tool, result);
+                    #[cfg(feature = "tokens")]
+                    super::tokens::record_tool_result(tool, result);
                 }
                 if let (Some(capture), Some(op)) = (&call.capture, &call.op)
                     && !failed
@@ -503,7 +536,11 @@ impl Answered for CallToolResponse {
 
 impl Answered for ListToolsResult {
     fn answer(&self, call: &mut Call) -> Answer<'static> {
-        super::labels::server_tools().learn(self.tools.iter().map(|t| &*t.name));
+        server_tools().learn_defined(
+            self.tools
+                .iter()
+                .map(|t| (&*t.name, Some(Risk::of_tool(t)))),
+        );
         if call.first_page && self.next_cursor.is_none() {
             #[cfg(feature = "metrics")]
             super::size::record_tools_list(self);
@@ -650,7 +687,23 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
             },
             &context,
         );
-        call.run(self.inner.call_tool(request, context))
+        // A name not known yet: once the handler has answered, its definition is asked for, so
+        // that the first call of the tool already carries its risk class.
+        let unseen = call
+            .learn
+            .as_ref()
+            .filter(|_| server_tools().has_room())
+            .map(|(_, name)| name.clone());
+        let answered = self.inner.call_tool(request, context);
+        call.run(async move {
+            let result = answered.await;
+            if let (Ok(CallToolResponse::Complete(_)), Some(name)) = (&result, unseen)
+                && let Some(tool) = self.inner.get_tool(&name)
+            {
+                server_tools().learn_defined([(&*tool.name, Some(Risk::of_tool(&tool)))]);
+            }
+            result
+        })
     }
 
     fn list_tools(

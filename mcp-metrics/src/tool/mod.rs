@@ -12,6 +12,8 @@ mod objective;
 
 pub use crate::__classify as classify;
 #[cfg(feature = "metrics")]
+pub use crate::Risk;
+#[cfg(feature = "metrics")]
 pub use crate::record::CallSite;
 #[cfg(any(feature = "metrics", feature = "trace"))]
 pub use future::InstrumentedFuture;

@@ -93,9 +93,7 @@ impl Metric {
                 && let Ok(parsed) = value.parse::<i64>()
             {
                 code = Some(value);
-                if self.name == SERVER_OPERATION_DURATION.name
-                    && !crate::error_kind::is_server_side_error(parsed)
-                {
+                if self.name == SERVER_OPERATION_DURATION.name && !is_server_side_error(parsed) {
                     continue;
                 }
             }
@@ -886,4 +884,14 @@ mod tests {
             [("custom", "x")]
         );
     }
+}
+
+/// Whether the OpenTelemetry MCP conventions count a JSON-RPC error code as an error on the
+/// server side: every code but those saying the caller sent a request the server could not serve
+/// (`-32700` parse error, `-32600` invalid request, `-32601` method not found, `-32602` invalid
+/// parameters, which includes an unknown tool, and `-32002` resource not found). Such answers
+/// keep `rpc.response.status_code` but get neither `error.type` nor an ERROR span status. The
+/// client side counts every code as an error.
+pub(crate) fn is_server_side_error(code: i64) -> bool {
+    !matches!(code, -32700 | -32600 | -32601 | -32602 | -32002)
 }

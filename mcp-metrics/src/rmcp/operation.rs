@@ -79,7 +79,7 @@ impl<'a> Answer<'a> {
         match (self.outcome.error_type(), self.error, side) {
             (None, _, _) => false,
             (Some(_), Some(e), Side::Server) => {
-                crate::error_kind::is_server_side_error(i64::from(e.code))
+                crate::catalog::is_server_side_error(i64::from(e.code))
             }
             (Some(_), _, _) => true,
         }

@@ -150,6 +150,8 @@ pub mod label {
     /// How a session ended: `client_delete`, `idle_timeout`, `transport_closed` or
     /// `server_shutdown`.
     pub const END_REASON: &str = "end_reason";
+    /// What the user did with an elicitation: `accept`, `decline` or `cancel`, else `_OTHER`.
+    pub const ACTION: &str = "action";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -210,6 +212,8 @@ pub mod attr {
     pub const REFUSAL_REASON: &str = "mcp_metrics.refusal.reason";
     /// How a session ended.
     pub const SESSION_END_REASON: &str = "mcp_metrics.session.end_reason";
+    /// What the user did with an elicitation.
+    pub const ELICITATION_ACTION: &str = "mcp_metrics.elicitation.action";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -241,6 +245,7 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::HTTP_ROUTE, attr::HTTP_ROUTE),
     (label::REFUSAL_REASON, attr::REFUSAL_REASON),
     (label::END_REASON, attr::SESSION_END_REASON),
+    (label::ACTION, attr::ELICITATION_ACTION),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -563,6 +568,24 @@ pub const SERVER_SESSIONS_HELD: Metric = scalar(
     "Sessions the streamable HTTP session manager holds now, whether or not a handler still serves them.",
     &[],
 );
+/// `mcp_server_elicitation_responses_total`: the answers to the server's elicitations.
+pub const SERVER_ELICITATION_RESPONSES: Metric = scalar(
+    Kind::Counter,
+    "mcp_server_elicitation_responses_total",
+    "mcp_metrics.server.elicitation_responses",
+    "{response}",
+    "Elicitation answers the server received, by method (elicitation/create, or the retried request that carried them), tool or prompt, and action.",
+    &[METHOD, TOOL, PROMPT, ACTION],
+);
+/// `mcp_client_elicitation_responses_total`: the client's answers to elicitations.
+pub const CLIENT_ELICITATION_RESPONSES: Metric = scalar(
+    Kind::Counter,
+    "mcp_client_elicitation_responses_total",
+    "mcp_metrics.client.elicitation_responses",
+    "{response}",
+    "Elicitation answers the client sent, by method (elicitation/create, or the retried request that carried them), tool or prompt, and action.",
+    &[METHOD, TOOL, PROMPT, ACTION],
+);
 
 /// Every metric.
 pub const METRICS: &[Metric] = &[
@@ -593,6 +616,8 @@ pub const METRICS: &[Metric] = &[
     HTTP_SERVER_REQUEST_DURATION,
     SERVER_REFUSED_REQUESTS,
     SERVER_SESSIONS_HELD,
+    SERVER_ELICITATION_RESPONSES,
+    CLIENT_ELICITATION_RESPONSES,
 ];
 
 /// The metric called `name` (its Prometheus name), if it is one of ours.

@@ -78,6 +78,14 @@ pub const SERVER_REFUSED_REQUESTS_TOTAL: &str = catalog::SERVER_REFUSED_REQUESTS
 /// Sessions the streamable HTTP session manager holds now, beside
 /// [`SERVER_SESSIONS_ACTIVE`] (the sessions a handler still serves).
 pub const SERVER_SESSIONS_HELD: &str = catalog::SERVER_SESSIONS_HELD.name;
+/// Elicitation answers the server received, by `method` (`elicitation/create` through
+/// [`ObservedPeer`](crate::rmcp::ObservedPeer), or the retried `tools/call`, `prompts/get` or
+/// `resources/read` whose `inputResponses` carried them), `tool` or `prompt`, and `action`
+/// (`accept`, `decline`, `cancel`).
+pub const SERVER_ELICITATION_RESPONSES_TOTAL: &str = catalog::SERVER_ELICITATION_RESPONSES.name;
+/// Elicitation answers an instrumented rmcp client sent, labelled as
+/// [`SERVER_ELICITATION_RESPONSES_TOTAL`].
+pub const CLIENT_ELICITATION_RESPONSES_TOTAL: &str = catalog::CLIENT_ELICITATION_RESPONSES.name;
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -149,6 +157,8 @@ mod tests {
             HTTP_SERVER_REQUEST_DURATION_SECONDS,
             SERVER_REFUSED_REQUESTS_TOTAL,
             SERVER_SESSIONS_HELD,
+            SERVER_ELICITATION_RESPONSES_TOTAL,
+            CLIENT_ELICITATION_RESPONSES_TOTAL,
         ]
         .into_iter()
         .collect();

@@ -28,6 +28,9 @@ pub(crate) enum Parent<'a> {
     /// A request the client sends: the context its caller put in `_meta` (the request's own, then
     /// its params').
     Sent(&'a [&'a rmcp::model::JsonObject]),
+    /// A request the server sends while it handles one: the context current in the handler (the
+    /// span of the request being handled).
+    Current,
 }
 
 /// What a request span starts with.
@@ -168,6 +171,7 @@ mod otel {
                 }
             }
             Parent::Sent(metas) => crate::propagation::extract_meta(metas).unwrap_or_default(),
+            Parent::Current => Context::current(),
         };
         // The transport's connection span, current when the request arrived, is a link: it is
         // not the caller of the request.
@@ -256,6 +260,13 @@ mod otel {
                     "gen_ai.tool.call.arguments",
                     arguments.to_owned(),
                 ));
+            }
+        }
+
+        /// Records a text attribute whose key is made at run time (a captured prompt variable).
+        pub(crate) fn record_text(&self, key: String, value: String) {
+            if self.recording {
+                self.cx.span().set_attribute(KeyValue::new(key, value));
             }
         }
 
@@ -471,6 +482,9 @@ mod tracing_span {
             self.0.record("gen_ai.tool.call.result", result);
         }
 
+        /// A `tracing` span declares its fields up front: a key made at run time is not recorded.
+        pub(crate) fn record_text(&self, _: String, _: String) {}
+
         pub(crate) fn is_recording(&self) -> bool {
             !self.0.is_disabled()
         }
@@ -534,6 +548,7 @@ mod none {
         pub(crate) fn record_retry(&self) {}
         pub(crate) fn record_arguments(&self, _: &str) {}
         pub(crate) fn record_result(&self, _: &str) {}
+        pub(crate) fn record_text(&self, _: String, _: String) {}
         pub(crate) fn is_recording(&self) -> bool {
             false
         }

@@ -68,6 +68,7 @@ fn python_client_calls_are_counted_exactly() {
         report["tools"],
         json!([
             "add",
+            "approve",
             "confirm",
             "crash",
             "lookup",

@@ -238,5 +238,9 @@ fn the_otlp_table_lists_every_metric() {
     for name in rows.keys() {
         wrong.push(format!("{name}: a row but no metric"));
     }
-    assert!(wrong.is_empty(), "the README's OTLP table:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "the README's OTLP table:\n{}",
+        wrong.join("\n")
+    );
 }

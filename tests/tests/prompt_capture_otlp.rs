@@ -14,8 +14,8 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
-    GetPromptResponse, GetPromptResult, ListPromptsResult, ListToolsResult,
-    PaginatedRequestParams, Prompt, PromptMessage, Role, ServerCapabilities, ServerConfig, Tool,
+    GetPromptResponse, GetPromptResult, ListPromptsResult, ListToolsResult, PaginatedRequestParams,
+    Prompt, PromptMessage, Role, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt};
@@ -215,8 +215,15 @@ async fn prompt_variables_and_client_calls_are_captured_only_when_asked() {
         assert_eq!(variables["count"], "3", "{kind:?}: anything else as JSON");
         assert_eq!(variables["api_key"], "[redacted]", "{kind:?}");
         let notes = &variables["notes"];
-        assert!(notes.len() <= CAP, "{kind:?}: capped: {} bytes", notes.len());
-        assert!(notes.starts_with("Alice-xxx") && notes.ends_with('…'), "{notes}");
+        assert!(
+            notes.len() <= CAP,
+            "{kind:?}: capped: {} bytes",
+            notes.len()
+        );
+        assert!(
+            notes.starts_with("Alice-xxx") && notes.ends_with('…'),
+            "{notes}"
+        );
     }
 
     // The client's tool calls: arguments and result only under its own capture.
@@ -230,7 +237,10 @@ async fn prompt_variables_and_client_calls_are_captured_only_when_asked() {
     let (call, arguments) = &captured[0];
     assert!(arguments.len() <= CAP, "capped: {arguments}");
     assert!(arguments.ends_with('…'), "{arguments}");
-    assert!(arguments.contains("\"api_key\":\"[redacted]\""), "{arguments}");
+    assert!(
+        arguments.contains("\"api_key\":\"[redacted]\""),
+        "{arguments}"
+    );
     let result = attr_str(call, "gen_ai.tool.call.result").expect("the result is captured");
     assert!(result.len() <= CAP, "capped: {result}");
     assert!(result.starts_with("{\"content\":"), "{result}");

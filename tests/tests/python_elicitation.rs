@@ -63,7 +63,11 @@ fn python_client_answers_elicitations_in_both_styles() {
     assert_eq!(report["asked"], json!([true, true, true]), "{report}");
     assert_eq!(
         report["confirmed"],
-        json!(["ship: confirmed", "ship: not confirmed", "ship: not confirmed"]),
+        json!([
+            "ship: confirmed",
+            "ship: not confirmed",
+            "ship: not confirmed"
+        ]),
         "{report}"
     );
 

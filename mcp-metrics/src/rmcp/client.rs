@@ -68,6 +68,8 @@
 //! ```
 
 #[cfg(feature = "otel")]
+pub use super::tool_span::in_tool_span;
+#[cfg(feature = "otel")]
 pub use crate::propagation::with_current_context;
 
 use super::fingerprint::{self, Catalogue, Seen};
@@ -341,25 +343,30 @@ impl State {
             }
             _ => (None, Vec::new()),
         };
-        RequestSpan::start(
-            Side::Client,
-            &SpanStart {
-                method,
-                target,
-                name: name.filter(|_| target.known().is_some()),
-                protocol_version,
-                transport: self.network.transport,
-                server: self
-                    .network
-                    .address
-                    .as_deref()
-                    .map(|a| (a, self.network.port)),
-                request_id: id,
-                resource_uri,
-                parent: Parent::Sent(&metas),
-                ..SpanStart::default()
-            },
-        )
+        let start = SpanStart {
+            method,
+            target,
+            name: name.filter(|_| target.known().is_some()),
+            protocol_version,
+            transport: self.network.transport,
+            server: self
+                .network
+                .address
+                .as_deref()
+                .map(|a| (a, self.network.port)),
+            request_id: id,
+            resource_uri,
+            parent: Parent::Sent(&metas),
+            ..SpanStart::default()
+        };
+        // A tool call made in the caller's own tool-execution span, handed over for it.
+        #[cfg(feature = "otel")]
+        if method == "tools/call"
+            && let Some(span) = super::tool_span::take(&metas)
+        {
+            return RequestSpan::adopt(span, &start);
+        }
+        RequestSpan::start(Side::Client, &start)
     }
 
     fn on_send(&mut self, item: &mut ClientJsonRpcMessage) -> Sent {

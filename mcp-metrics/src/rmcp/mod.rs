@@ -119,6 +119,8 @@ mod session;
 mod size;
 mod span;
 mod tasks;
+#[cfg(all(feature = "otel", feature = "rmcp-client"))]
+mod tool_span;
 
 #[cfg(feature = "rmcp-client")]
 pub mod client;

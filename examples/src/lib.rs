@@ -1,6 +1,7 @@
 //! The tools of the example servers: one of each outcome `#[mcp_tool]` tells apart, a tool that
-//! asks the client for input (a multi-round-trip request, protocol 2026-07-28) and a tool that
-//! runs as a task (the tasks extension). `lookup` and `add` declare service-level objectives,
+//! asks the client for input (a multi-round-trip request, protocol 2026-07-28), one that asks
+//! over a legacy session (`elicitation/create` through the observed peer) and a tool that runs as
+//! a task (the tasks extension). `lookup` and `add` declare service-level objectives,
 //! which the exporter exports as `mcp_tool_objective_ratio` for the deploy bundle's rules.
 
 use mcp_metrics::{ErrorKind, PriceTable, mcp_tool};
@@ -62,6 +63,13 @@ pub struct SummarizeRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ConfirmRequest {
     /// The action the user is asked to confirm.
+    pub action: String,
+}
+
+/// Arguments of `approve`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ApproveRequest {
+    /// The action the user is asked to approve.
     pub action: String,
 }
 
@@ -273,6 +281,35 @@ impl Tools {
         }
     }
 
+    /// Asks the user to approve an action with `elicitation/create`, then reports the answer: the
+    /// legacy way to ask for input, in a session opened with `initialize` (up to protocol
+    /// 2025-11-25).
+    #[mcp_tool]
+    #[tool]
+    async fn approve(
+        &self,
+        Parameters(ApproveRequest { action }): Parameters<ApproveRequest>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<String, ErrorData> {
+        let schema = ElicitationSchema::builder()
+            .required_bool("approve")
+            .build()
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        let params = ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message: format!("Approve: {action}?"),
+            requested_schema: schema,
+        };
+        let answer = elicit(&context.peer, params).await.map_err(|e| {
+            ErrorData::internal_error(format!("the client did not answer: {e}"), None)
+        })?;
+        Ok(match answer.action {
+            ElicitationAction::Accept => format!("{action}: approved"),
+            ElicitationAction::Decline => format!("{action}: declined"),
+            _ => format!("{action}: cancelled"),
+        })
+    }
+
     /// Writes a report. When the request declares the tasks extension, the report runs as a task
     /// the client polls (`tasks/get`) or cancels (`tasks/cancel`); otherwise it runs at once.
     #[mcp_tool]
@@ -320,6 +357,27 @@ impl Tools {
                 "a report that waits for cancellation needs the tasks extension",
             )])
             .into()),
+        }
+    }
+}
+
+/// Sends `elicitation/create` to the client: observed (a CLIENT span, its duration and the
+/// answer's action) when the server is instrumented.
+async fn elicit(
+    peer: &rmcp::Peer<RoleServer>,
+    params: ElicitRequestParams,
+) -> Result<ElicitResult, rmcp::service::ServiceError> {
+    #[cfg(feature = "instrumented")]
+    {
+        use mcp_metrics::rmcp::PeerExt as _;
+        peer.observed().create_elicitation(params).await
+    }
+    #[cfg(not(feature = "instrumented"))]
+    {
+        let request = rmcp::model::ServerRequest::ElicitRequest(ElicitRequest::new(params));
+        match peer.send_request(request).await? {
+            rmcp::model::ClientResult::ElicitResult(result) => Ok(result),
+            _ => Err(rmcp::service::ServiceError::UnexpectedResponse),
         }
     }
 }

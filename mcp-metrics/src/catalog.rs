@@ -162,6 +162,8 @@ pub mod label {
     /// The risk class of a tool from its annotations: `read_only`, `additive`, `destructive`,
     /// or `_unknown` while its definition has not been seen (see [`crate::Risk`]).
     pub const RISK: &str = "risk";
+    /// What the user did with an elicitation: `accept`, `decline` or `cancel`, else `_OTHER`.
+    pub const ACTION: &str = "action";
 }
 
 /// Attribute keys used on OTLP metrics and spans.
@@ -234,6 +236,8 @@ pub mod attr {
     pub const SERVER_NAME: &str = "mcp_metrics.server.name";
     /// The risk class of a tool (the conventions define none).
     pub const TOOL_RISK: &str = "mcp_metrics.tool.risk";
+    /// What the user did with an elicitation.
+    pub const ELICITATION_ACTION: &str = "mcp_metrics.elicitation.action";
 }
 
 /// The attribute key of each label, on every metric that has it.
@@ -271,6 +275,7 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     (label::FINGERPRINT, attr::CATALOGUE_FINGERPRINT),
     (label::SERVER_NAME, attr::SERVER_NAME),
     (label::RISK, attr::TOOL_RISK),
+    (label::ACTION, attr::ELICITATION_ACTION),
 ];
 
 /// Default buckets for durations in seconds: the OpenTelemetry MCP advice plus 1 ms and 5 ms.
@@ -655,6 +660,24 @@ pub const CLIENT_CATALOGUE_CHANGES: Metric = scalar(
     "Catalogues a server listed with another fingerprint than before on the same client connection, by server and kind.",
     &[SERVER_NAME, KIND],
 );
+/// `mcp_server_elicitation_responses_total`: the answers to the server's elicitations.
+pub const SERVER_ELICITATION_RESPONSES: Metric = scalar(
+    Kind::Counter,
+    "mcp_server_elicitation_responses_total",
+    "mcp_metrics.server.elicitation_responses",
+    "{response}",
+    "Elicitation answers the server received, by method (elicitation/create, or the retried request that carried them), tool or prompt, and action.",
+    &[METHOD, TOOL, PROMPT, ACTION],
+);
+/// `mcp_client_elicitation_responses_total`: the client's answers to elicitations.
+pub const CLIENT_ELICITATION_RESPONSES: Metric = scalar(
+    Kind::Counter,
+    "mcp_client_elicitation_responses_total",
+    "mcp_metrics.client.elicitation_responses",
+    "{response}",
+    "Elicitation answers the client sent, by method (elicitation/create, or the retried request that carried them), tool or prompt, and action.",
+    &[METHOD, TOOL, PROMPT, ACTION],
+);
 
 /// Every metric.
 pub const METRICS: &[Metric] = &[
@@ -690,6 +713,8 @@ pub const METRICS: &[Metric] = &[
     SERVER_CATALOGUE_CHANGES,
     CLIENT_CATALOGUE_INFO,
     CLIENT_CATALOGUE_CHANGES,
+    SERVER_ELICITATION_RESPONSES,
+    CLIENT_ELICITATION_RESPONSES,
 ];
 
 /// The metric called `name` (its Prometheus name), if it is one of ours.

@@ -91,6 +91,14 @@ pub const SERVER_CATALOGUE_CHANGES_TOTAL: &str = catalog::SERVER_CATALOGUE_CHANG
 pub const CLIENT_CATALOGUE_INFO: &str = catalog::CLIENT_CATALOGUE_INFO.name;
 /// Catalogues that changed under a live rmcp client connection, by `server_name` and `kind`.
 pub const CLIENT_CATALOGUE_CHANGES_TOTAL: &str = catalog::CLIENT_CATALOGUE_CHANGES.name;
+/// Elicitation answers the server received, by `method` (`elicitation/create` through
+/// [`ObservedPeer`](crate::rmcp::ObservedPeer), or the retried `tools/call`, `prompts/get` or
+/// `resources/read` whose `inputResponses` carried them), `tool` or `prompt`, and `action`
+/// (`accept`, `decline`, `cancel`).
+pub const SERVER_ELICITATION_RESPONSES_TOTAL: &str = catalog::SERVER_ELICITATION_RESPONSES.name;
+/// Elicitation answers an instrumented rmcp client sent, labelled as
+/// [`SERVER_ELICITATION_RESPONSES_TOTAL`].
+pub const CLIENT_ELICITATION_RESPONSES_TOTAL: &str = catalog::CLIENT_ELICITATION_RESPONSES.name;
 
 /// The label value of anything outside a bounded set: an error type without an
 /// [`ErrorKind`](crate::ErrorKind), a JSON-RPC code the specifications do not define, a model
@@ -171,6 +179,8 @@ mod tests {
             SERVER_CATALOGUE_CHANGES_TOTAL,
             CLIENT_CATALOGUE_INFO,
             CLIENT_CATALOGUE_CHANGES_TOTAL,
+            SERVER_ELICITATION_RESPONSES_TOTAL,
+            CLIENT_ELICITATION_RESPONSES_TOTAL,
         ]
         .into_iter()
         .collect();

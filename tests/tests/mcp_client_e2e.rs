@@ -70,6 +70,7 @@ fn python_client_calls_are_counted_exactly() {
         report["tools"],
         json!([
             "add",
+            "approve",
             "confirm",
             "crash",
             "lookup",
@@ -230,7 +231,7 @@ fn python_client_calls_are_counted_exactly() {
         v("mcp_server_sessions_active", &[("client_name", "mcp")]),
         Some(0.0)
     );
-    assert_eq!(v("mcp_registered_tools", &[]), Some(8.0));
+    assert_eq!(v("mcp_registered_tools", &[]), Some(9.0));
 
     // The server shuts down cleanly on SIGTERM.
     let mut server = server;

@@ -194,3 +194,53 @@ fn every_metric_has_help_text() {
         missing.join("\n")
     );
 }
+
+/// The README's table of OTLP names lists every metric of the catalog once, with its OTLP name,
+/// its unit and the OTLP key of each of its labels.
+#[test]
+fn the_otlp_table_lists_every_metric() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("| Prometheus name | OTLP name | unit |")
+        .expect("the README's table of OTLP names");
+    let mut rows = std::collections::BTreeMap::new();
+    for line in readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let name = cells[0].trim_matches('`');
+        assert!(
+            rows.insert(name, cells.clone()).is_none(),
+            "{name} has two rows"
+        );
+    }
+    let mut wrong = Vec::new();
+    for metric in mcp_metrics::catalog::METRICS {
+        let Some(cells) = rows.remove(metric.name) else {
+            wrong.push(format!("{}: no row", metric.name));
+            continue;
+        };
+        if !cells[1].starts_with(&format!("`{}`", metric.otlp)) {
+            wrong.push(format!("{}: OTLP name {}", metric.name, metric.otlp));
+        }
+        if cells[2] != format!("`{}`", metric.unit) {
+            wrong.push(format!("{}: unit {}", metric.name, metric.unit));
+        }
+        for label in metric.labels {
+            let key = metric.attribute(label);
+            if !cells[3].contains(&format!("`{key}`")) {
+                wrong.push(format!("{}: attribute {key}", metric.name));
+            }
+        }
+    }
+    for name in rows.keys() {
+        wrong.push(format!("{name}: a row but no metric"));
+    }
+    assert!(
+        wrong.is_empty(),
+        "the README's OTLP table:\n{}",
+        wrong.join("\n")
+    );
+}

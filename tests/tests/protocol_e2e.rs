@@ -178,7 +178,7 @@ async fn both_protocol_styles_are_counted_exactly() {
         .await
         .expect("discover");
     let tools = modern.list_all_tools().await.expect("tools/list");
-    assert_eq!(tools.len(), 8);
+    assert_eq!(tools.len(), 9);
     for (a, b, sum) in [(2, 3, "5"), (-1, 1, "0")] {
         let r = modern
             .call_tool(call("add", json!({"a": a, "b": b})))

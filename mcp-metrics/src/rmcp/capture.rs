@@ -1,6 +1,7 @@
 //! Opt-in capture of tool-call arguments and results as JSON on the request span
-//! (`gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`) and in audit events: off unless
-//! configured, passed through the user's redaction function, capped in size.
+//! (`gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`), of prompt arguments
+//! (`gen_ai.prompt.variable.<name>`), and in audit events: off unless configured, passed through
+//! the user's redaction function, capped in size.
 
 use serde_json::Value;
 use std::fmt;
@@ -8,6 +9,9 @@ use std::sync::Arc;
 
 /// The default cap of a captured value, in bytes.
 pub const DEFAULT_CAPTURE_BYTES: usize = 4096;
+
+/// The most prompt variables recorded on one span.
+pub(crate) const MAX_PROMPT_VARIABLES: usize = 64;
 
 /// A redaction function.
 type Redact = Arc<dyn Fn(&mut Value) + Send + Sync>;
@@ -109,7 +113,40 @@ impl Capture {
         if let Some(redact) = &self.redact {
             redact(&mut value);
         }
-        let mut text = value.to_string();
+        self.capped(value.to_string())
+    }
+
+    /// Records the arguments of a `prompts/get` on its span, one `gen_ai.prompt.variable.<name>`
+    /// each (at most [`MAX_PROMPT_VARIABLES`]): the arguments object goes through the redaction
+    /// function first, then each name and value is capped; a string value is recorded as is,
+    /// any other as JSON.
+    pub(crate) fn record_prompt_variables(
+        &self,
+        span: &super::span::RequestSpan,
+        arguments: &serde_json::Map<String, Value>,
+    ) {
+        if !self.arguments || !span.is_recording() {
+            return;
+        }
+        let mut value = Value::Object(arguments.clone());
+        if let Some(redact) = &self.redact {
+            redact(&mut value);
+        }
+        let Value::Object(arguments) = value else {
+            return;
+        };
+        for (name, value) in arguments.into_iter().take(MAX_PROMPT_VARIABLES) {
+            let text = match value {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            let key = format!("gen_ai.prompt.variable.{}", self.cap(&name));
+            span.record_text(key, self.capped(text));
+        }
+    }
+
+    /// `text` cut to the cap, ending with the ellipsis when it was cut.
+    fn capped(&self, mut text: String) -> String {
         if text.len() > self.max_bytes {
             let keep = self.cap(&text).len();
             text.truncate(keep);

@@ -39,6 +39,16 @@
 //! propagator, and the span of a retry that carries a `requestState` links to the span of the
 //! round that asked for input, so the rounds of one call show as such.
 //!
+//! The transport also sees the requests the server sends (`elicitation/create`,
+//! `sampling/createMessage`, `roots/list`, `ping`) and the client's answers: each is a SERVER
+//! span, its parent the server's CLIENT span from `_meta`, timed from arrival to answer in
+//! `mcp_server_operation_duration_seconds` (without `client_name`); the server's notifications
+//! get a span and a sample as they arrive. Every elicitation answer the client sends is counted
+//! in `mcp_client_elicitation_responses_total{method, tool|prompt, action}`: answers to
+//! `elicitation/create` and the elicitations in the `inputResponses` of a retry. With
+//! [`InstrumentedTransport::with_capture`] the spans record, redacted and capped, the arguments
+//! and result of `tools/call` and the prompt variables of `prompts/get`.
+//!
 //! [`InstrumentedTransport::new`] takes anything rmcp accepts as a client transport (a
 //! transport, a child process, a byte stream, a `(read, write)` pair) and is itself accepted
 //! wherever rmcp takes one:
@@ -58,6 +68,8 @@
 //! ```
 
 #[cfg(feature = "otel")]
+pub use super::tool_span::in_tool_span;
+#[cfg(feature = "otel")]
 pub use crate::propagation::with_current_context;
 
 use super::fingerprint::{self, Catalogue, Seen};
@@ -68,7 +80,7 @@ use crate::Outcome;
 use crate::names::{OTHER, UNKNOWN};
 use rmcp::RoleClient;
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientNotification, ClientRequest, GetMeta, JsonRpcMessage,
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, ClientResult, GetMeta, JsonRpcMessage,
     ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::service::RequestHandle;
@@ -138,6 +150,14 @@ impl<T> InstrumentedTransport<T> {
             transport: Some("pipe"),
             ..Network::default()
         };
+        self
+    }
+
+    /// Captures what the client sends and gets on its spans, under `capture`'s redaction and cap:
+    /// `gen_ai.tool.call.arguments` and `gen_ai.tool.call.result` on `tools/call`,
+    /// `gen_ai.prompt.variable.<name>` on `prompts/get`. Off unless called.
+    pub fn with_capture(mut self, capture: super::Capture) -> Self {
+        self.state.capture = Some(capture);
         self
     }
 
@@ -277,6 +297,9 @@ struct Network {
 #[derive(Default)]
 struct State {
     pending: HashMap<IdKey, Operation>,
+    /// Requests the server sent, until the client answers them.
+    incoming: HashMap<IdKey, Operation>,
+    capture: Option<super::Capture>,
     tools: Names,
     prompts: Names,
     network: Network,
@@ -320,25 +343,30 @@ impl State {
             }
             _ => (None, Vec::new()),
         };
-        RequestSpan::start(
-            Side::Client,
-            &SpanStart {
-                method,
-                target,
-                name: name.filter(|_| target.known().is_some()),
-                protocol_version,
-                transport: self.network.transport,
-                server: self
-                    .network
-                    .address
-                    .as_deref()
-                    .map(|a| (a, self.network.port)),
-                request_id: id,
-                resource_uri,
-                parent: Parent::Sent(&metas),
-                ..SpanStart::default()
-            },
-        )
+        let start = SpanStart {
+            method,
+            target,
+            name: name.filter(|_| target.known().is_some()),
+            protocol_version,
+            transport: self.network.transport,
+            server: self
+                .network
+                .address
+                .as_deref()
+                .map(|a| (a, self.network.port)),
+            request_id: id,
+            resource_uri,
+            parent: Parent::Sent(&metas),
+            ..SpanStart::default()
+        };
+        // A tool call made in the caller's own tool-execution span, handed over for it.
+        #[cfg(feature = "otel")]
+        if method == "tools/call"
+            && let Some(span) = super::tool_span::take(&metas)
+        {
+            return RequestSpan::adopt(span, &start);
+        }
+        RequestSpan::start(Side::Client, &start)
     }
 
     fn on_send(&mut self, item: &mut ClientJsonRpcMessage) -> Sent {
@@ -373,7 +401,10 @@ impl State {
                 let method = notification_method(&notification.notification);
                 (method, Target::None, None, None, self.protocol_version)
             }
-            JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_) => return Sent::Other,
+            JsonRpcMessage::Response(_) | JsonRpcMessage::Error(_) => {
+                self.on_answer(item);
+                return Sent::Other;
+            }
         };
         let span = self.span(method, target, name, Some(item), id.as_ref(), version);
         match item {
@@ -387,6 +418,7 @@ impl State {
                     }
                     span.inject(&mut request.request.get_meta_mut().0.0);
                 }
+                self.on_request(&request.request, method, target, &span);
                 let key = IdKey::from(&request.id);
                 if first_page(&request.request) {
                     self.first_pages.insert(key.clone());
@@ -438,6 +470,16 @@ impl State {
                     (ServerResult::CallToolResult(r), _) if r.is_error == Some(true) => {
                         Outcome::ToolError
                     }
+                    (ServerResult::CallToolResult(r), _) => {
+                        if let Some(capture) = &self.capture
+                            && capture.wants_result()
+                            && op.span.is_recording()
+                        {
+                            let value = serde_json::to_value(r).unwrap_or_default();
+                            op.span.record_result(&capture.render(value));
+                        }
+                        Outcome::Success
+                    }
                     (ServerResult::InputRequiredResult(_result), _) => {
                         #[cfg(feature = "otel")]
                         if let Some(state) = &_result.request_state
@@ -487,7 +529,111 @@ impl State {
                 };
                 op.finish(Answer::error(error.error.code.0, &error.error.message));
             }
-            JsonRpcMessage::Request(_) | JsonRpcMessage::Notification(_) => {}
+            JsonRpcMessage::Request(request) => {
+                let method = super::peer::request_method(&request.request);
+                let meta = &request.request.get_meta().0.0;
+                let span = self.received_span(method, meta, Some(&request.id));
+                let op = Operation::start(Side::Server, method, Target::None, span)
+                    .with_network(self.protocol_version, self.network.transport);
+                if let Some(earlier) = self.incoming.insert(IdKey::from(&request.id), op) {
+                    earlier.finish(Answer::of(Outcome::Cancelled));
+                }
+            }
+            JsonRpcMessage::Notification(notification) => {
+                let notification = &notification.notification;
+                let method = super::peer::notification_method(notification);
+                let span = self.received_span(method, &notification.get_meta().0.0, None);
+                Operation::start(Side::Server, method, Target::None, span)
+                    .with_network(self.protocol_version, self.network.transport)
+                    .finish(Answer::of(Outcome::Success));
+            }
+        }
+    }
+
+    /// The SERVER span of a request or notification the server sent, its parent the context in
+    /// its `_meta`.
+    fn received_span(
+        &self,
+        method: &'static str,
+        meta: &rmcp::model::JsonObject,
+        id: Option<&rmcp::model::RequestId>,
+    ) -> RequestSpan {
+        RequestSpan::start(
+            Side::Server,
+            &SpanStart {
+                method,
+                protocol_version: self.protocol_version,
+                transport: self.network.transport,
+                request_id: id,
+                parent: Parent::Received {
+                    meta,
+                    headers: None,
+                },
+                ..SpanStart::default()
+            },
+        )
+    }
+
+    /// The client answers a request the server sent: its operation ends, and an answer to an
+    /// elicitation is counted by its action.
+    fn on_answer(&mut self, item: &ClientJsonRpcMessage) {
+        let (id, answer) = match item {
+            JsonRpcMessage::Response(response) => {
+                if let ClientResult::ElicitResult(result) = &response.result {
+                    super::peer::count(
+                        Side::Client,
+                        super::peer::ELICITATION_CREATE,
+                        Target::None,
+                        super::peer::action_label(&result.action),
+                    );
+                }
+                (&response.id, Answer::of(Outcome::Success))
+            }
+            JsonRpcMessage::Error(error) => match &error.id {
+                Some(id) => (id, Answer::error(error.error.code.0, &error.error.message)),
+                None => return,
+            },
+            _ => return,
+        };
+        if let Some(op) = self.incoming.remove(&IdKey::from(id)) {
+            op.finish(answer);
+        }
+    }
+
+    /// What a request tells before it is sent: the elicitation answers a retry carries, and the
+    /// captured arguments.
+    fn on_request(
+        &self,
+        request: &ClientRequest,
+        method: &'static str,
+        target: Target,
+        span: &RequestSpan,
+    ) {
+        let (responses, arguments) = match request {
+            ClientRequest::CallToolRequest(r) => (
+                r.params.input_responses.as_ref(),
+                r.params.arguments.as_ref(),
+            ),
+            ClientRequest::GetPromptRequest(r) => (r.params.input_responses.as_ref(), None),
+            ClientRequest::ReadResourceRequest(r) => (r.params.input_responses.as_ref(), None),
+            _ => (None, None),
+        };
+        if let Some(responses) = responses {
+            super::peer::count_input_responses(Side::Client, method, target, responses);
+        }
+        let Some(capture) = self.capture.as_ref() else {
+            return;
+        };
+        if let Some(arguments) = arguments
+            && capture.wants_arguments()
+            && span.is_recording()
+        {
+            span.record_arguments(&capture.render(serde_json::Value::Object(arguments.clone())));
+        }
+        if let ClientRequest::GetPromptRequest(r) = request
+            && let Some(arguments) = &r.params.arguments
+        {
+            capture.record_prompt_variables(span, arguments);
         }
     }
 
@@ -500,7 +646,7 @@ impl State {
 
     /// The connection is over: requests still waiting end with `outcome`, and so does the session.
     fn end(&mut self, outcome: Outcome) {
-        for (_, op) in self.pending.drain() {
+        for (_, op) in self.pending.drain().chain(self.incoming.drain()) {
             op.finish(Answer::of(outcome));
         }
         if let Some(start) = self.session_start.take() {

@@ -20,6 +20,8 @@
 //! | `mcp_server_tasks_active{tool}`, `mcp_server_task_duration_seconds{tool, status}` | [`track_task`] | tasks, from creation to their terminal status |
 //! | `http_server_request_duration_seconds{http_request_method, http_response_status_code, http_route}`, `mcp_server_refused_requests_total{refusal_reason, http_route}` | `TransportLayer` (feature `streamable-http`) | every HTTP request to the endpoint, and those rmcp's transport answers before any handler |
 //! | `mcp_server_sessions_held` | `InstrumentedSessions` (feature `streamable-http`) | sessions the session manager holds, beside the live ones |
+//! | `mcp_client_operation_duration_seconds{method, outcome, error_type}` | [`ObservedPeer`] | requests and notifications the server sends to the client (`elicitation/create`, `sampling/createMessage`, `roots/list`, `notifications/*`) |
+//! | `mcp_server_elicitation_responses_total{method, tool/prompt, action}` | [`ObservedPeer`], [`Instrumented`] | elicitation answers: to `elicitation/create`, and in the `inputResponses` of retried requests |
 //!
 //! The two layers never count the same thing twice: a `tools/call` for an unknown tool or with
 //! arguments that do not deserialize fails in rmcp's router before the tool function runs, so it
@@ -112,6 +114,7 @@ mod json_len;
 mod labels;
 mod operation;
 mod options;
+mod peer;
 mod server;
 mod session;
 mod size;
@@ -119,6 +122,8 @@ mod span;
 mod tasks;
 #[cfg(feature = "tokens")]
 mod tokens;
+#[cfg(all(feature = "otel", feature = "rmcp-client"))]
+mod tool_span;
 
 #[cfg(feature = "rmcp-client")]
 pub mod client;
@@ -130,6 +135,7 @@ pub use capture::{Capture, DEFAULT_CAPTURE_BYTES};
 pub use context::normalize_client_name;
 pub use labels::MAX_NAMES;
 pub use options::{EnvError, Options};
+pub use peer::{ObservedPeer, PeerExt};
 pub use server::Instrumented;
 pub use session::SessionEnd;
 #[cfg(feature = "streamable-http")]

@@ -113,6 +113,9 @@ impl<H: ServerHandler> Instrumented<H> {
             op.set_risk(self.risk(request.name, definition));
         }
         op.set_retry(request.retry);
+        if let Some(responses) = request.input_responses {
+            super::peer::count_input_responses(Side::Server, request.method, target, responses);
+        }
         // Rendered only where it is written: a span that records, or an audit event.
         let arguments = capture
             .filter(|c| c.wants_arguments() && (op.span.is_recording() || settings.audit))
@@ -120,6 +123,9 @@ impl<H: ServerHandler> Instrumented<H> {
             .map(|(c, a)| c.render(serde_json::Value::Object(a.clone())));
         if let Some(arguments) = &arguments {
             op.span.record_arguments(arguments);
+        }
+        if let (Some(capture), Some(variables)) = (capture, request.prompt_arguments) {
+            capture.record_prompt_variables(&op.span, variables);
         }
         let audit = (settings.audit && request.method == "tools/call").then(|| {
             Box::new(Audit {
@@ -219,6 +225,10 @@ struct Request<'a> {
     name: Option<&'a str>,
     /// Whether it retries a multi-round-trip call (carries `requestState` or `inputResponses`).
     retry: bool,
+    /// The answers a retry carries, whose elicitations are counted by action.
+    input_responses: Option<&'a InputResponses>,
+    /// The arguments of a `prompts/get`, for capture.
+    prompt_arguments: Option<&'a JsonObject>,
     resource_uri: Option<&'a str>,
     /// The arguments of a `tools/call`, for capture.
     arguments: Option<&'a JsonObject>,
@@ -682,6 +692,7 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
                 kind: Kind::Tool,
                 name: Some(&request.name),
                 retry: request.request_state.is_some() || request.input_responses.is_some(),
+                input_responses: request.input_responses.as_ref(),
                 arguments: request.arguments.as_ref(),
                 ..Request::default()
             },
@@ -749,6 +760,8 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
                 kind: Kind::Prompt,
                 name: Some(&request.name),
                 retry: request.request_state.is_some() || request.input_responses.is_some(),
+                input_responses: request.input_responses.as_ref(),
+                prompt_arguments: request.arguments.as_ref(),
                 ..Request::default()
             },
             &context,
@@ -765,6 +778,7 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
             Request {
                 method: "resources/read",
                 retry: request.request_state.is_some() || request.input_responses.is_some(),
+                input_responses: request.input_responses.as_ref(),
                 resource_uri: Some(&request.uri),
                 ..Request::default()
             },

@@ -28,6 +28,9 @@ pub(crate) enum Parent<'a> {
     /// A request the client sends: the context its caller put in `_meta` (the request's own, then
     /// its params').
     Sent(&'a [&'a rmcp::model::JsonObject]),
+    /// A request the server sends while it handles one: the context current in the handler (the
+    /// span of the request being handled).
+    Current,
 }
 
 /// What a request span starts with.
@@ -136,6 +139,10 @@ mod otel {
         cx: Context,
         method: &'static str,
         recording: bool,
+        /// The caller's tool-execution span, when it stands for the request (see
+        /// `rmcp::tool_span`): attributes and status go to it, its name and end stay the
+        /// caller's.
+        adopted: Option<tracing::Span>,
     }
 
     fn key_value(key: &'static str, value: Value<'_>) -> KeyValue {
@@ -168,6 +175,7 @@ mod otel {
                 }
             }
             Parent::Sent(metas) => crate::propagation::extract_meta(metas).unwrap_or_default(),
+            Parent::Current => Context::current(),
         };
         // The transport's connection span, current when the request arrived, is a link: it is
         // not the caller of the request.
@@ -196,6 +204,7 @@ mod otel {
                 cx,
                 method: start.method,
                 recording,
+                adopted: None,
             };
             if recording {
                 let span = this.cx.span();
@@ -207,6 +216,39 @@ mod otel {
                 }
             }
             this
+        }
+
+        /// The caller's tool-execution span as the span of a request: it gets the attributes
+        /// a request span starts with, and keeps its name.
+        #[cfg(feature = "rmcp-client")]
+        pub(crate) fn adopt(span: tracing::Span, start: &SpanStart<'_>) -> Self {
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            let cx = span.context();
+            let recording = cx.span().span_context().is_sampled();
+            let this = RequestSpan {
+                cx,
+                method: start.method,
+                recording,
+                adopted: Some(span),
+            };
+            if recording {
+                start.attributes(|key, value| this.set(key_value(key, value)));
+                if let Some(name) = start.name {
+                    this.record_target(start.target, name);
+                }
+            }
+            this
+        }
+
+        /// Sets an attribute on the span (the caller's, when it was handed over).
+        fn set(&self, attribute: KeyValue) {
+            match &self.adopted {
+                Some(span) => {
+                    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                    span.set_attribute(attribute.key, attribute.value);
+                }
+                None => self.cx.span().set_attribute(attribute),
+            }
         }
 
         /// Names the span after its target and records the target's attribute, when the target
@@ -222,49 +264,53 @@ mod otel {
             let Some((key, value, tool)) = super::target_attributes(target) else {
                 return;
             };
-            let span = self.cx.span();
-            span.set_attribute(KeyValue::new(key, value));
+            self.set(KeyValue::new(key, value));
             if tool {
-                span.set_attribute(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+                self.set(KeyValue::new("gen_ai.operation.name", "execute_tool"));
             }
-            span.update_name(format!("{} {known}", self.method));
+            if self.adopted.is_none() {
+                self.cx
+                    .span()
+                    .update_name(format!("{} {known}", self.method));
+            }
         }
 
         /// Records the name the peer sent for a target the server is not known to have, without
         /// naming the span after it: only under an opt-in capture, capped like arguments.
         pub(crate) fn record_unknown_name(&self, target: Target, name: &str) {
             if let (true, Some((key, _, _))) = (self.recording, super::target_attributes(target)) {
-                self.cx
-                    .span()
-                    .set_attribute(KeyValue::new(key, name.to_owned()));
+                self.set(KeyValue::new(key, name.to_owned()));
             }
         }
 
         /// Marks a retry of a multi-round-trip call.
         pub(crate) fn record_retry(&self) {
             if self.recording {
-                self.cx
-                    .span()
-                    .set_attribute(KeyValue::new("mcp_metrics.mrtr.retry", true));
+                self.set(KeyValue::new("mcp_metrics.mrtr.retry", true));
             }
         }
 
         /// Records captured tool-call arguments.
         pub(crate) fn record_arguments(&self, arguments: &str) {
             if self.recording {
-                self.cx.span().set_attribute(KeyValue::new(
+                self.set(KeyValue::new(
                     "gen_ai.tool.call.arguments",
                     arguments.to_owned(),
                 ));
             }
         }
 
+        /// Records a text attribute whose key is made at run time (a captured prompt variable).
+        pub(crate) fn record_text(&self, key: String, value: String) {
+            if self.recording {
+                self.set(KeyValue::new(key, value));
+            }
+        }
+
         /// Records a captured tool-call result.
         pub(crate) fn record_result(&self, result: &str) {
             if self.recording {
-                self.cx
-                    .span()
-                    .set_attribute(KeyValue::new("gen_ai.tool.call.result", result.to_owned()));
+                self.set(KeyValue::new("gen_ai.tool.call.result", result.to_owned()));
             }
         }
 
@@ -277,10 +323,9 @@ mod otel {
         /// error and, for an answer the conventions count as an error on `side`, `error.type`
         /// and the ERROR status with the error's message.
         pub(crate) fn finish(&self, side: Side, answer: &Answer<'_>) {
-            let span = self.cx.span();
             if self.recording {
                 if let Some(error) = answer.error {
-                    span.set_attribute(KeyValue::new(
+                    self.set(KeyValue::new(
                         "rpc.response.status_code",
                         error.code.to_string(),
                     ));
@@ -288,12 +333,21 @@ mod otel {
                 if answer.is_error(side)
                     && let Some(error_type) = answer.outcome.error_type()
                 {
-                    span.set_attribute(KeyValue::new("error.type", error_type));
-                    let message = answer.error.map_or("", |e| e.message);
-                    span.set_status(Status::error(message.to_owned()));
+                    self.set(KeyValue::new("error.type", error_type));
+                    let status = Status::error(answer.error.map_or("", |e| e.message).to_owned());
+                    match &self.adopted {
+                        Some(span) => {
+                            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                            span.set_status(status);
+                        }
+                        None => self.cx.span().set_status(status),
+                    }
                 }
             }
-            span.end();
+            // The caller ends a span it handed over.
+            if self.adopted.is_none() {
+                self.cx.span().end();
+            }
         }
 
         /// The ids of this span for an exemplar, when it was sampled.
@@ -319,7 +373,13 @@ mod otel {
         /// Links the span to `previous` (the round of a multi-round-trip call it retries).
         pub(crate) fn link(&self, previous: SpanContext) {
             if self.recording {
-                self.cx.span().add_link(previous, Vec::new());
+                match &self.adopted {
+                    Some(span) => {
+                        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                        span.add_link(previous);
+                    }
+                    None => self.cx.span().add_link(previous, Vec::new()),
+                }
             }
         }
 
@@ -471,6 +531,9 @@ mod tracing_span {
             self.0.record("gen_ai.tool.call.result", result);
         }
 
+        /// A `tracing` span declares its fields up front: a key made at run time is not recorded.
+        pub(crate) fn record_text(&self, _: String, _: String) {}
+
         pub(crate) fn is_recording(&self) -> bool {
             !self.0.is_disabled()
         }
@@ -534,6 +597,7 @@ mod none {
         pub(crate) fn record_retry(&self) {}
         pub(crate) fn record_arguments(&self, _: &str) {}
         pub(crate) fn record_result(&self, _: &str) {}
+        pub(crate) fn record_text(&self, _: String, _: String) {}
         pub(crate) fn is_recording(&self) -> bool {
             false
         }

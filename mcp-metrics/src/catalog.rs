@@ -747,6 +747,16 @@ pub fn otlp_name(name: &str, counter: bool) -> &str {
     }
 }
 
+/// Whether the OpenTelemetry MCP conventions count a JSON-RPC error code as an error on the
+/// server side: every code but those saying the caller sent a request the server could not serve
+/// (`-32700` parse error, `-32600` invalid request, `-32601` method not found, `-32602` invalid
+/// parameters, which includes an unknown tool, and `-32002` resource not found). Such answers
+/// keep `rpc.response.status_code` but get neither `error.type` nor an ERROR span status. The
+/// client side counts every code as an error.
+pub(crate) fn is_server_side_error(code: i64) -> bool {
+    !matches!(code, -32700 | -32600 | -32601 | -32602 | -32002)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -909,14 +919,4 @@ mod tests {
             [("custom", "x")]
         );
     }
-}
-
-/// Whether the OpenTelemetry MCP conventions count a JSON-RPC error code as an error on the
-/// server side: every code but those saying the caller sent a request the server could not serve
-/// (`-32700` parse error, `-32600` invalid request, `-32601` method not found, `-32602` invalid
-/// parameters, which includes an unknown tool, and `-32002` resource not found). Such answers
-/// keep `rpc.response.status_code` but get neither `error.type` nor an ERROR span status. The
-/// client side counts every code as an error.
-pub(crate) fn is_server_side_error(code: i64) -> bool {
-    !matches!(code, -32700 | -32600 | -32601 | -32602 | -32002)
 }

@@ -459,7 +459,14 @@ fn check(setup: &Setup) -> Run {
         .iter()
         .filter_map(|e| e.metric("mcp_metrics.tool.calls_in_flight"))
         .count();
-    assert_eq!(in_flight, 2, "up-down counters are sent every time");
+    // Once per export: the exports that arrived after convergence are at least two, more when
+    // the machine was slow to look.
+    assert!(run.later.len() >= 2);
+    assert_eq!(
+        in_flight,
+        run.later.len(),
+        "up-down counters are sent every time"
+    );
     let content_type = if setup.grpc() {
         "application/grpc"
     } else {

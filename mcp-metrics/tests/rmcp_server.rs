@@ -413,6 +413,9 @@ fn stateless_outcomes_rounds_and_refusals() {
             .await
             .unwrap();
         assert_eq!(prompt.messages.len(), 1);
+        // The tools are listed first, so that the refused call below carries the name of a tool
+        // the server is known to have, whichever test of this file ran first.
+        client.list_all_tools().await.unwrap();
         // A task for a client that did not declare the tasks extension: rmcp refuses it.
         match client.call_tool_once(call("task")).await {
             Err(rmcp::ServiceError::McpError(e)) => assert_eq!(e.code.0, -32021),

@@ -708,7 +708,9 @@ impl<H: ServerHandler> ServerHandler for Instrumented<H> {
         let answered = self.inner.call_tool(request, context);
         call.run(async move {
             let result = answered.await;
-            if let (Ok(CallToolResponse::Complete(_)), Some(name)) = (&result, unseen)
+            // Any answer but an error shows the server has the tool: a result, a request for
+            // input (the first round of a multi-round-trip call), a task.
+            if let (Ok(_), Some(name)) = (&result, unseen)
                 && let Some(tool) = self.inner.get_tool(&name)
             {
                 server_tools().learn_defined([(&*tool.name, Some(Risk::of_tool(&tool)))]);

@@ -97,9 +97,13 @@ fn message(buf: &mut Vec<u8>, field: u32, guess: usize, body: impl FnOnce(&mut V
         buf.copy_within(at + guess..end, at + need);
         buf.truncate(at + need + len);
     }
-    let mut prefix = Vec::with_capacity(need);
-    varint(&mut prefix, len as u64);
-    buf[at..at + need].copy_from_slice(&prefix);
+    let (mut value, mut i) = (len as u64, at);
+    while value >= 0x80 {
+        buf[i] = value as u8 | 0x80;
+        value >>= 7;
+        i += 1;
+    }
+    buf[i] = value as u8;
 }
 
 fn nanos(time: SystemTime) -> u64 {
@@ -123,11 +127,7 @@ fn any_value(buf: &mut Vec<u8>, value: &Value) {
             key(buf, 4, FIXED64);
             buf.extend_from_slice(&v.to_le_bytes());
         }
-        Value::String(v) => {
-            key(buf, 1, LEN);
-            varint(buf, v.as_str().len() as u64);
-            buf.extend_from_slice(v.as_str().as_bytes());
-        }
+        Value::String(v) => string_value(buf, v.as_str()),
         Value::Array(array) => message(buf, 5, 1, |buf| match array {
             Array::Bool(values) => each(buf, values, |v| Value::Bool(*v)),
             Array::I64(values) => each(buf, values, |v| Value::I64(*v)),

@@ -3,8 +3,9 @@
 //! `cargo test -p mcp-metrics --test rmcp_tokens` (off) and with `--features tokens` (on).
 #![cfg(all(feature = "metrics", feature = "rmcp"))]
 
+mod common;
+
 use mcp_metrics::rmcp::Instrumented;
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig, ContentBlock};
 use rmcp::{ClientHandler, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
@@ -46,61 +47,37 @@ impl ClientHandler for Client {
 
 #[test]
 fn text_tokens_of_each_result_with_the_feature_only() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    metrics::with_local_recorder(&recorder, || {
-        rt.block_on(async {
-            let (server_io, client_io) = tokio::io::duplex(1 << 16);
-            let server = tokio::spawn(async move {
-                let tools = Tools {
-                    tool_router: Tools::tool_router(),
-                };
-                let running = Instrumented::new(tools).serve(server_io).await.unwrap();
-                running.waiting().await.unwrap();
-            });
-            let client = Client.serve(client_io).await.unwrap();
-            for tool in ["greet", "mixed", "greet"] {
-                client
-                    .call_tool(CallToolRequestParams::new(tool))
-                    .await
-                    .unwrap();
-            }
-            client.cancel().await.unwrap();
-            server.await.unwrap();
-        })
+    let ((), metrics) = common::record_async(async {
+        let (server_io, client_io) = tokio::io::duplex(1 << 16);
+        let server = tokio::spawn(async move {
+            let tools = Tools {
+                tool_router: Tools::tool_router(),
+            };
+            let running = Instrumented::new(tools).serve(server_io).await.unwrap();
+            running.waiting().await.unwrap();
+        });
+        let client = Client.serve(client_io).await.unwrap();
+        for tool in ["greet", "mixed", "greet"] {
+            client
+                .call_tool(CallToolRequestParams::new(tool))
+                .await
+                .unwrap();
+        }
+        client.cancel().await.unwrap();
+        server.await.unwrap();
     });
-    let series = snapshotter.snapshot().into_vec();
-    let histogram = |name: &str, tool: &str| -> Option<Vec<f64>> {
-        series.iter().find_map(|(key, _, _, value)| {
-            let key = key.key();
-            let matches =
-                key.name() == name && key.labels().any(|l| l.key() == "tool" && l.value() == tool);
-            match value {
-                DebugValue::Histogram(v) if matches => {
-                    Some(v.iter().map(|x| x.into_inner()).collect())
-                }
-                _ => None,
-            }
-        })
-    };
     // The sizes are recorded either way: the results did reach the context-cost code.
-    assert_eq!(
-        histogram("mcp_tool_result_bytes", "greet").map(|v| v.len()),
-        Some(2)
-    );
-    let tokens = |tool| histogram(mcp_metrics::names::TOOL_RESULT_TOKENS, tool);
+    let greet = [("tool", "greet")];
+    assert_eq!(metrics.histogram("mcp_tool_result_bytes", &greet).len(), 2);
+    let tokens =
+        |tool| metrics.histogram(mcp_metrics::names::TOOL_RESULT_TOKENS, &[("tool", tool)]);
     if cfg!(feature = "tokens") {
-        assert_eq!(tokens("greet"), Some(vec![2.0, 2.0]));
-        assert_eq!(tokens("mixed"), Some(vec![4.0]));
+        assert_eq!(tokens("greet"), [2.0, 2.0]);
+        assert_eq!(tokens("mixed"), [4.0]);
     } else {
-        let names: Vec<&str> = series.iter().map(|(k, ..)| k.key().name()).collect();
         assert!(
-            !names.contains(&mcp_metrics::names::TOOL_RESULT_TOKENS),
-            "{names:?}"
+            !metrics.has(mcp_metrics::names::TOOL_RESULT_TOKENS),
+            "{metrics:?}"
         );
     }
 }

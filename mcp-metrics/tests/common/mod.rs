@@ -72,6 +72,11 @@ impl Metrics {
         }
     }
 
+    /// Whether any series of `name` was registered, whatever its labels.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(_, n, _, _)| n == name)
+    }
+
     /// The samples of a histogram (empty when never registered).
     pub fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
         match self.find(name, labels) {

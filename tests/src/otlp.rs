@@ -41,6 +41,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -491,6 +492,37 @@ pub fn string_value(attributes: &[KeyValue], key: &str) -> Option<String> {
     })
 }
 
+/// The spans named `name` of kind `kind`.
+pub fn find<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> Vec<&'a Span> {
+    spans
+        .iter()
+        .filter(|s| s.name == name && s.kind == kind as i32)
+        .collect()
+}
+
+/// Name and kind of each span, for messages.
+pub fn names(spans: &[Span]) -> Vec<String> {
+    spans
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.kind))
+        .collect()
+}
+
+/// Whether `ancestor` is `span`'s parent or a parent of its parent, within `spans`.
+pub fn descends_from(spans: &[Span], span: &Span, ancestor: &Span) -> bool {
+    let mut parent = span.parent_span_id.clone();
+    while !parent.is_empty() {
+        if parent == ancestor.span_id {
+            return true;
+        }
+        parent = match spans.iter().find(|s| s.span_id == parent) {
+            Some(s) => s.parent_span_id.clone(),
+            None => return false,
+        };
+    }
+    false
+}
+
 /// The attribute `key` of a span.
 pub fn attr<'a>(span: &'a Span, key: &str) -> Option<&'a AnyValue> {
     value(&span.attributes, key)
@@ -545,7 +577,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Whether a span is of kind SERVER.
 pub fn is_server(span: &Span) -> bool {
-    span.kind == opentelemetry_proto::tonic::trace::v1::span::SpanKind::Server as i32
+    span.kind == SpanKind::Server as i32
 }
 
 /// Log lines written by the JSON formatter, captured in memory.

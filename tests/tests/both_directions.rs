@@ -14,7 +14,7 @@
 use mcp_metrics::rmcp::client::InstrumentedTransport;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
 use mcp_metrics_tests::harness::{ExampleServer, eventually, get, sample};
-use mcp_metrics_tests::otlp::{Receiver, hex};
+use mcp_metrics_tests::otlp::{Receiver, descends_from, find, hex, names};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use rmcp::model::{
@@ -104,35 +104,6 @@ fn client_telemetry(receiver: &Receiver) -> (tracing::subscriber::DefaultGuard, 
     builder.install_propagators();
     let (subscriber, telemetry) = builder.build().unwrap();
     (tracing::subscriber::set_default(subscriber), telemetry)
-}
-
-fn find<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> Vec<&'a Span> {
-    spans
-        .iter()
-        .filter(|s| s.name == name && s.kind == kind as i32)
-        .collect()
-}
-
-fn names(spans: &[Span]) -> Vec<String> {
-    spans
-        .iter()
-        .map(|s| format!("{} ({})", s.name, s.kind))
-        .collect()
-}
-
-/// Whether `ancestor` is `span`'s parent or a parent of its parent, within `spans`.
-fn descends_from(spans: &[Span], span: &Span, ancestor: &Span) -> bool {
-    let mut parent = span.parent_span_id.clone();
-    while !parent.is_empty() {
-        if parent == ancestor.span_id {
-            return true;
-        }
-        parent = match spans.iter().find(|s| s.span_id == parent) {
-            Some(s) => s.parent_span_id.clone(),
-            None => return false,
-        };
-    }
-    false
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -11,7 +11,7 @@ use mcp_metrics::rmcp::client::InstrumentedTransport;
 use mcp_metrics::rmcp::client::with_current_context;
 use mcp_metrics_exporter::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
 use mcp_metrics_tests::harness::{ExampleServer, eventually, python, workspace_root};
-use mcp_metrics_tests::otlp::{Receiver, attr_str, hex};
+use mcp_metrics_tests::otlp::{Receiver, attr_str, find, hex, names};
 use opentelemetry::KeyValue;
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::trace::{
@@ -26,20 +26,6 @@ use rmcp::transport::StreamableHttpClientTransport;
 use std::time::Duration;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-
-fn names(spans: &[Span]) -> Vec<String> {
-    spans
-        .iter()
-        .map(|s| format!("{} ({})", s.name, s.kind))
-        .collect()
-}
-
-fn find<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> Vec<&'a Span> {
-    spans
-        .iter()
-        .filter(|s| s.name == name && s.kind == kind as i32)
-        .collect()
-}
 
 fn one<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> &'a Span {
     let found = find(spans, name, kind);

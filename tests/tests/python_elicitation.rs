@@ -10,35 +10,12 @@
 //!   `mcp_server_elicitation_responses_total` counts each exactly once, by how it arrived.
 
 use mcp_metrics_tests::harness::{ExampleServer, eventually, get, run_python, sample};
-use mcp_metrics_tests::otlp::{Receiver, attr_str, hex};
-use opentelemetry_proto::tonic::trace::v1::Span;
+use mcp_metrics_tests::otlp::{Receiver, attr_str, descends_from, find, hex};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use serde_json::json;
 use std::time::Duration;
 
 const ACTIONS: [&str; 3] = ["accept", "decline", "cancel"];
-
-fn find<'a>(spans: &'a [Span], name: &str, kind: SpanKind) -> Vec<&'a Span> {
-    spans
-        .iter()
-        .filter(|s| s.name == name && s.kind == kind as i32)
-        .collect()
-}
-
-/// Whether `ancestor` is `span`'s parent or a parent of its parent, within `spans`.
-fn descends_from(spans: &[Span], span: &Span, ancestor: &Span) -> bool {
-    let mut parent = span.parent_span_id.clone();
-    while !parent.is_empty() {
-        if parent == ancestor.span_id {
-            return true;
-        }
-        parent = match spans.iter().find(|s| s.span_id == parent) {
-            Some(s) => s.parent_span_id.clone(),
-            None => return false,
-        };
-    }
-    false
-}
 
 #[test]
 fn python_client_answers_elicitations_in_both_styles() {
